@@ -1,0 +1,368 @@
+/*
+ * green.h — the one internal header of libgreen, a section per module.
+ *
+ * Vocabulary (used everywhere): a green thread is *parked* when it waits and
+ * *ready* when something hands it back to its hub's run queue.  The hub is a
+ * coroutine per OS thread that owns a libev loop and runs when no green
+ * thread can.  runtime/ never calls an interposed libc name directly: it goes
+ * through gr_real (shim/real.c), or it would re-enter the shim.
+ *
+ * Errors: runtime functions return 0 or -errno; only shim wrappers set errno,
+ * as their last act (gr_ret()).
+ */
+#ifndef GREEN_H
+#define GREEN_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define GR_HIDDEN __attribute__((visibility("hidden")))
+#define GR_EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+/* A broken invariant stops the program loudly; cheap enough to stay on. */
+#define GR_ASSERT(c)                                                          \
+	do {                                                                  \
+		if (unlikely(!(c)))                                           \
+			gr_die("%s:%d: invariant broken: %s", __FILE__,       \
+			       __LINE__, #c);                                 \
+	} while (0)
+
+/* ===== real.c: the next-in-chain libc functions ===================== */
+
+/* X(name, return type, parameter list) for every function we interpose and
+ * must still call.  Each pointer is resolved on first use (dlsym RTLD_NEXT),
+ * so a process pays only for the calls it makes. */
+#include "real_list.h"
+
+struct gr_real {
+#define X(name, ret, params) ret(*name) params;
+	GR_REAL_LIST
+#undef X
+};
+extern struct gr_real gr_real_fn GR_HIDDEN;
+void *gr_real_resolve(void **slot, const char *name) GR_HIDDEN;
+#define REAL(name)                                                            \
+	(likely(gr_real_fn.name != NULL)                                      \
+		 ? gr_real_fn.name                                            \
+		 : (__typeof__(gr_real_fn.name))gr_real_resolve(               \
+			   (void **)&gr_real_fn.name, #name))
+
+/* ===== util ========================================================== */
+
+void gr_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2))) GR_HIDDEN;
+void gr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2))) GR_HIDDEN;
+int64_t gr_now(void) GR_HIDDEN;	       /* CLOCK_MONOTONIC, ns */
+int64_t gr_clock_ns(clockid_t c) GR_HIDDEN; /* any clock, ns; -1 on error */
+static inline int64_t gr_ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+static inline struct timespec gr_ns_ts(int64_t ns)
+{
+	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+	return ts;
+}
+/* Absolute deadline on `clock` → absolute CLOCK_MONOTONIC ns (0 if past). */
+int64_t gr_deadline_from_abs(clockid_t clock, const struct timespec *abs) GR_HIDDEN;
+int64_t gr_deadline_from_rel_ms(int ms) GR_HIDDEN; /* ms < 0: no deadline (0) */
+
+/* Shim wrappers end with this: set errno only on failure. */
+static inline long gr_ret(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* ===== config.c: GREEN_* variables ===================================== */
+
+enum gr_threads_mode { GR_MODE_GREEN, GR_MODE_NATIVE };
+struct gr_config {
+	int loaded;
+	enum gr_threads_mode threads;
+	size_t stack_size;	/* 0: as glibc picks it */
+	unsigned backend;	/* libev EVBACKEND_* or 0 */
+	int pool_size;
+	int fileio;		/* GR_FILEIO_* */
+	int resolver;		/* GR_RES_* */
+	const char *dns_servers;
+	int inherit;
+	const char *stats;	/* NULL, "1" or a path */
+	int watchdog_ms;
+	int deadlock;		/* GR_DEADLOCK_* */
+};
+enum { GR_FILEIO_INLINE, GR_FILEIO_POOL, GR_FILEIO_NOWAIT };
+enum { GR_RES_AUTO, GR_RES_ARES, GR_RES_THREAD, GR_RES_BLOCK };
+enum { GR_DEADLOCK_REPORT, GR_DEADLOCK_ABORT, GR_DEADLOCK_IGNORE };
+extern struct gr_config gr_cfg GR_HIDDEN;
+void gr_config_load(void) GR_HIDDEN;
+static inline const struct gr_config *gr_conf(void)
+{
+	if (unlikely(!gr_cfg.loaded))
+		gr_config_load();
+	return &gr_cfg;
+}
+
+/* ===== coro.c: green threads, stacks, context switch ================= */
+
+#define GR_MAGIC 0x6e65657267726700ULL /* "\0grgreen" */
+
+enum gr_state {
+	GR_RUNNING,	/* on the CPU of its hub */
+	GR_RUNNABLE,	/* in a run queue (local or remote) */
+	GR_PARKED,	/* waiting; only gr_ready() moves it on */
+	GR_DONE,	/* returned or exited; waiting to be joined or freed */
+};
+
+/* Wait reasons: unique, shown by diagnostics. */
+#define GR_WAIT_LIST                                                          \
+	W(NONE, "running") W(YIELD, "yield") W(SLEEP, "sleep")                \
+	W(READ, "fd read") W(WRITE, "fd write") W(POLL, "poll")               \
+	W(MUTEX, "mutex") W(COND, "condition variable") W(RWLOCK, "rwlock")   \
+	W(SEM, "semaphore") W(BARRIER, "barrier") W(ONCE, "once")             \
+	W(JOIN, "join") W(CHILD, "child") W(SIGNAL, "signal")                 \
+	W(DNS, "name lookup") W(POOL, "worker pool") W(EXITED, "exited")     \
+	W(SPIN, "spin lock")
+enum gr_wait {
+#define W(n, s) GR_WAIT_##n,
+	GR_WAIT_LIST
+#undef W
+	GR_WAIT__COUNT
+};
+extern const char *const gr_wait_name[] GR_HIDDEN;
+
+struct gr_hub;
+struct gr_thread {
+	uint64_t magic;		/* GR_MAGIC: a green pthread_t, not a real one */
+	void *sp;		/* saved stack pointer while switched out */
+	struct gr_hub *hub;
+	_Atomic int state;	/* enum gr_state */
+	int err;		/* errno of this green thread while switched out */
+	unsigned char why;	/* enum gr_wait while parked */
+	unsigned char interruptible; /* a signal or cancel may end the park */
+	unsigned char os;	/* the OS thread's own context (its own stack) */
+	unsigned char detached, joined, exiting, user_stack;
+	long wake;		/* what the waker handed: 0 or -errno */
+	const char *call;	/* the libc call that parked (diagnostics) */
+	struct gr_thread *rq_next; /* run queue / remote list link */
+	struct gr_thread *all_next, *all_prev; /* hub's list of live threads */
+	int64_t deadline;	/* CLOCK_MONOTONIC ns while in the timer heap */
+	int heap_idx;		/* -1 when not in the heap */
+	int owner_id;		/* mutex owner id: gettid() for os threads */
+	void *(*fn)(void *);
+	void *arg, *ret;
+	struct gr_thread *joiner;
+	/* stack: [stack_lo, stack_lo + stack_size), guard below stack_lo */
+	char *stack_lo;
+	size_t stack_size, guard_size;
+	int stack_class;	/* index into the stack cache, -1: not ours */
+	/* cancellation (deferred only) */
+	unsigned char cancel_disabled, cancel_async, cancel_pending, canceled;
+	void *cleanup;		/* __pthread_unwind_buf_t chain (C cleanups) */
+	void *exit_jmp;		/* jmp_buf to unwind to on pthread_exit */
+	void **tsd;		/* thread-specific data blocks, lazily made */
+	sigset_t sigmask;	/* this green thread's signal mask */
+	sigset_t sigpending;	/* signals pthread_kill()ed at it, not yet run */
+	uint64_t seq;		/* creation number */
+	pthread_t real_id;	/* os contexts: the real pthread_t */
+	void *diag;		/* diag.c's per-thread state (watchdog) */
+	char name[16];
+};
+
+/* switch_<arch>.S: save callee-saved state on the current stack, store the
+ * stack pointer in *save, load `to` and return into it. */
+void gr_switch(void **save, void *to) GR_HIDDEN;
+void gr_coro_trampoline(void) GR_HIDDEN;
+
+struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
+				size_t user_size) GR_HIDDEN;
+void gr_thread_free(struct gr_thread *t) GR_HIDDEN;
+void gr_stack_limits(size_t *dflt, size_t *guard) GR_HIDDEN;
+int gr_stack_fault_owner(void *addr, struct gr_thread **t) GR_HIDDEN;
+
+/* ===== sched.c: hubs, run queues, park / ready ======================== */
+
+struct ev_loop;
+struct gr_hub {
+	struct gr_thread *cur;	/* the running green thread (or hub) */
+	struct gr_thread *hub;	/* the hub coroutine */
+	struct gr_thread *os;	/* the OS thread's own context */
+	struct gr_thread *rq_head, *rq_tail; /* local run queue */
+	struct gr_thread *all;	/* live green threads */
+	struct gr_thread *dead;	/* exited, its stack to free after switch */
+	struct ev_loop *loop;
+	pid_t tid;
+	int nlive;		/* live green threads incl. the os context */
+	int npark_remote;	/* parks another OS thread may end */
+	unsigned nopark;	/* depth of regions that must not park */
+	unsigned tick;		/* switches since the hub last polled */
+	/* readies from other OS threads, drained by the hub */
+	atomic_flag rlock;
+	struct gr_thread *r_head, *r_tail;
+	void *async;		/* ev_async, hub.c */
+	/* timers: a binary heap of parked threads by deadline, one timerfd */
+	struct gr_thread **heap;
+	int heap_len, heap_cap;
+	int tfd;
+	int64_t tfd_armed;	/* deadline the timerfd is set to, 0: none */
+	void *tfd_io;		/* ev_io, hub.c */
+	void *sig_state;	/* signal.c */
+	void *fd_state;		/* fd.c */
+	uint64_t switches;
+	int deadlock_reported;
+};
+
+extern __thread struct gr_hub *gr_tls_hub GR_HIDDEN;
+extern __thread struct gr_thread *gr_tls_os GR_HIDDEN;
+extern __thread int gr_tls_passthrough GR_HIDDEN; /* shim's own OS threads */
+extern __thread int gr_tls_insignal GR_HIDDEN;
+
+struct gr_thread *gr_os_self(void) GR_HIDDEN;	/* creates the os context */
+struct gr_hub *gr_hub_get(void) GR_HIDDEN;	/* creates the hub lazily */
+
+/* The running green thread, creating this OS thread's context if needed. */
+static inline struct gr_thread *gr_self(void)
+{
+	struct gr_hub *h = gr_tls_hub;
+	if (likely(h != NULL))
+		return h->cur;
+	return gr_os_self();
+}
+/* The running green thread if it is a green thread that may park here. */
+static inline struct gr_thread *gr_cur(void)
+{
+	struct gr_hub *h = gr_tls_hub;
+	if (h == NULL || h->cur == h->hub)
+		return NULL;
+	return h->cur;
+}
+/* May the running code park?  Not on the hub, not in a signal handler, not
+ * in a no-park region (NSS, dlopen, stdio internals), not in a shim thread. */
+static inline bool gr_may_park(void)
+{
+	struct gr_hub *h = gr_tls_hub;
+	return h != NULL && h->cur != h->hub && h->nopark == 0 &&
+	       !gr_tls_insignal;
+}
+/* Worth parking for an fd or a timer: someone else could run meanwhile. */
+static inline bool gr_park_useful(void)
+{
+	struct gr_hub *h = gr_tls_hub;
+	return gr_may_park() && (h->nlive > 1 || h->rq_head != NULL);
+}
+
+enum { GR_PF_CANCEL = 1, GR_PF_EINTR = 2 }; /* gr_thread.interruptible */
+void gr_park_begin(enum gr_wait why) GR_HIDDEN;
+void gr_park_abort(void) GR_HIDDEN;
+long gr_park_end(int64_t deadline) GR_HIDDEN;
+long gr_park(enum gr_wait why, int64_t deadline) GR_HIDDEN;
+bool gr_ready(struct gr_thread *t, long wake) GR_HIDDEN;
+void gr_yield(void) GR_HIDDEN;
+void gr_sched_hub_main(struct gr_hub *h) GR_HIDDEN;
+void gr_nopark_enter(void) GR_HIDDEN;
+void gr_nopark_leave(void) GR_HIDDEN;
+
+/* Thread lifecycle. */
+int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
+		     void *(*fn)(void *), void *arg) GR_HIDDEN;
+void gr_thread_exit(void *ret) __attribute__((noreturn)) GR_HIDDEN;
+int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline,
+		   bool try) GR_HIDDEN;
+int gr_thread_detach(struct gr_thread *t) GR_HIDDEN;
+struct gr_thread *gr_thread_from(pthread_t id) GR_HIDDEN; /* NULL: not green */
+pthread_t gr_thread_id(struct gr_thread *t) GR_HIDDEN;
+void gr_testcancel(void) GR_HIDDEN;
+int gr_cancel(struct gr_thread *t) GR_HIDDEN;
+extern _Atomic int gr_nhubs GR_HIDDEN;
+extern _Atomic uint64_t gr_thread_seq GR_HIDDEN;
+
+/* Thread-specific data (keys), ours from the first call on. */
+int gr_key_create(pthread_key_t *k, void (*dtor)(void *)) GR_HIDDEN;
+int gr_key_delete(pthread_key_t k) GR_HIDDEN;
+void *gr_getspecific(pthread_key_t k) GR_HIDDEN;
+int gr_setspecific(pthread_key_t k, const void *v) GR_HIDDEN;
+void gr_tsd_run_dtors(struct gr_thread *t) GR_HIDDEN;
+
+/* ===== hub.c: the libev loop, timers, cross-thread wake-ups ========== */
+
+void gr_hub_loop_init(struct gr_hub *h) GR_HIDDEN;
+void gr_hub_poll(struct gr_hub *h, bool block) GR_HIDDEN;
+void gr_hub_wakeup(struct gr_hub *h) GR_HIDDEN;	/* from any OS thread */
+void gr_timer_add(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
+void gr_timer_del(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
+void gr_hub_after_fork(void) GR_HIDDEN;
+
+/* ===== waitq.c: wait queues keyed by an address ======================= */
+
+struct gr_waiter {
+	struct gr_waiter *next, *prev;
+	const void *addr;
+	struct gr_thread *t;
+	int linked;
+	int kind;		/* user tag: reader/writer etc. */
+};
+struct gr_wq_bucket;
+struct gr_wq_bucket *gr_wq_lock(const void *addr) GR_HIDDEN;
+void gr_wq_unlock(struct gr_wq_bucket *b) GR_HIDDEN;
+void gr_wq_add(struct gr_wq_bucket *b, struct gr_waiter *w) GR_HIDDEN;
+void gr_wq_del(struct gr_wq_bucket *b, struct gr_waiter *w) GR_HIDDEN;
+/* Ready up to n waiters on addr (n < 0: all) whose kind matches `kind`
+ * (-1: any); returns how many were readied.  Caller holds b. */
+int gr_wq_wake_locked(struct gr_wq_bucket *b, const void *addr, int n,
+		      int kind) GR_HIDDEN;
+int gr_wq_wake(const void *addr, int n) GR_HIDDEN;
+bool gr_wq_has(struct gr_wq_bucket *b, const void *addr) GR_HIDDEN;
+/* Park on addr after the caller enqueued w under b (released here). */
+long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,
+		int64_t deadline) GR_HIDDEN;
+
+/* ===== sync.c: mutex, cond, rwlock, sem, barrier, once, spin ========== */
+
+int gr_mutex_lock(pthread_mutex_t *m, int64_t deadline, bool try) GR_HIDDEN;
+int gr_mutex_unlock(pthread_mutex_t *m) GR_HIDDEN;
+int gr_mutex_green(pthread_mutex_t *m) GR_HIDDEN;
+int gr_cond_init(pthread_cond_t *c, const pthread_condattr_t *a) GR_HIDDEN;
+int gr_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+		 const struct timespec *abs, bool useclk) GR_HIDDEN;
+int gr_cond_wake(pthread_cond_t *c, bool all) GR_HIDDEN;
+int gr_cond_destroy(pthread_cond_t *c) GR_HIDDEN;
+int gr_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a) GR_HIDDEN;
+int gr_rwlock_lock(pthread_rwlock_t *l, bool write, int64_t deadline,
+		   bool try) GR_HIDDEN;
+int gr_rwlock_unlock(pthread_rwlock_t *l) GR_HIDDEN;
+int gr_rwlock_destroy(pthread_rwlock_t *l) GR_HIDDEN;
+struct sem_t_;
+int gr_sem_wait(void *sem, int64_t deadline, bool try) GR_HIDDEN;
+int gr_sem_post(void *sem) GR_HIDDEN;
+int gr_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a,
+		    unsigned count) GR_HIDDEN;
+int gr_barrier_wait(pthread_barrier_t *b) GR_HIDDEN;
+int gr_barrier_destroy(pthread_barrier_t *b) GR_HIDDEN;
+int gr_once(pthread_once_t *o, void (*init)(void)) GR_HIDDEN;
+int gr_spin_lock(pthread_spinlock_t *s) GR_HIDDEN;
+
+/* ===== diag.c: stats, watchdog, deadlock report ======================= */
+
+enum gr_stat {
+	GR_ST_CREATED, GR_ST_PEAK, GR_ST_SWITCHES, GR_ST_FALLBACK,
+	GR_ST_POOL_JOBS, GR_ST_DNS, GR_ST_STACKS_PEAK, GR_ST__COUNT
+};
+extern _Atomic uint64_t gr_stats[GR_ST__COUNT] GR_HIDDEN;
+extern _Atomic uint64_t gr_stats_park[GR_WAIT__COUNT] GR_HIDDEN;
+#define GR_STAT_ADD(s, n) atomic_fetch_add_explicit(&gr_stats[s], (n), memory_order_relaxed)
+void gr_diag_idle(struct gr_hub *h) GR_HIDDEN;	/* nothing can wake the hub */
+void gr_diag_start(void) GR_HIDDEN;
+void gr_diag_fallback(const char *call) GR_HIDDEN;
+
+#endif /* GREEN_H */

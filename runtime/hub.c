@@ -1,0 +1,205 @@
+/*
+ * hub.c — the hub's libev loop: the only file of the scheduler core that
+ * includes <ev.h> (fd.c and resolver.c register their own watchers).
+ *
+ * The loop is made with ev_loop_new, never the default loop, so a program
+ * that uses libev itself keeps its default loop, signal and child watchers.
+ * Three watchers of our own:
+ *  - an ev_async: readies from other OS threads (other hubs, worker pool);
+ *  - an ev_io on a timerfd: every deadline of a parked thread (sleeps,
+ *    timeouts) lives in one binary heap per hub; the timerfd is set to the
+ *    earliest, with nanosecond precision (libev's own timers go through
+ *    epoll_wait's millisecond timeout, and its cached "now" may be stale,
+ *    so a sleep could end early or overshoot by a millisecond);
+ *  - nothing else: fd waits register their ev_io in fd.c.
+ * Both watchers are unref'd: ev_run's return value then says whether any
+ * waiter (fd, timer while the heap is not empty, resolver) could still wake
+ * a thread, which is how an idle hub knows it is stuck (diag.c).
+ */
+#include <ev.h>
+#include <stdlib.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include "green.h"
+
+void gr_sched_drain_remote(struct gr_hub *h) GR_HIDDEN;
+
+struct hub_watchers {
+	ev_async async;
+	ev_io tfd_io;
+};
+
+static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	gr_sched_drain_remote(ev_userdata(loop));
+}
+
+/* ---- the timer heap ---------------------------------------------------- */
+
+static inline void heap_set(struct gr_hub *h, int i, struct gr_thread *t)
+{
+	h->heap[i] = t;
+	t->heap_idx = i;
+}
+
+static void heap_up(struct gr_hub *h, int i)
+{
+	struct gr_thread *t = h->heap[i];
+
+	while (i > 0) {
+		int p = (i - 1) / 2;
+		if (h->heap[p]->deadline <= t->deadline)
+			break;
+		heap_set(h, i, h->heap[p]);
+		i = p;
+	}
+	heap_set(h, i, t);
+}
+
+static void heap_down(struct gr_hub *h, int i)
+{
+	struct gr_thread *t = h->heap[i];
+
+	for (;;) {
+		int c = 2 * i + 1;
+		if (c >= h->heap_len)
+			break;
+		if (c + 1 < h->heap_len &&
+		    h->heap[c + 1]->deadline < h->heap[c]->deadline)
+			c++;
+		if (t->deadline <= h->heap[c]->deadline)
+			break;
+		heap_set(h, i, h->heap[c]);
+		i = c;
+	}
+	heap_set(h, i, t);
+}
+
+static void tfd_arm(struct gr_hub *h, int64_t at)
+{
+	struct itimerspec its = { { 0, 0 }, gr_ns_ts(at) };
+
+	timerfd_settime(h->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	h->tfd_armed = at;
+}
+
+void gr_timer_add(struct gr_hub *h, struct gr_thread *t)
+{
+	struct hub_watchers *w = h->async;
+
+	if (h->heap_len == h->heap_cap) {
+		int cap = h->heap_cap ? h->heap_cap * 2 : 64;
+		struct gr_thread **n = realloc(h->heap, cap * sizeof(*n));
+
+		if (n == NULL)
+			gr_die("out of memory for the timer heap");
+		h->heap = n;
+		h->heap_cap = cap;
+	}
+	if (h->heap_len == 0)
+		ev_ref(h->loop); /* a pending deadline keeps the loop alive */
+	h->heap[h->heap_len] = t;
+	heap_up(h, h->heap_len++);
+	/* Only a new earliest deadline costs a syscall; a later one rides on
+	 * the armed timer, which re-arms for the rest when it fires. */
+	if (h->heap[0] == t && (h->tfd_armed == 0 || t->deadline < h->tfd_armed))
+		tfd_arm(h, t->deadline);
+	(void)w;
+}
+
+void gr_timer_del(struct gr_hub *h, struct gr_thread *t)
+{
+	int i = t->heap_idx;
+
+	GR_ASSERT(i >= 0 && i < h->heap_len && h->heap[i] == t);
+	t->heap_idx = -1;
+	h->heap_len--;
+	if (i != h->heap_len) {
+		heap_set(h, i, h->heap[h->heap_len]);
+		heap_down(h, i);
+		heap_up(h, h->heap[i]->heap_idx);
+	}
+	if (h->heap_len == 0)
+		ev_unref(h->loop);
+	/* The timerfd may stay armed for a deadline that left: it fires,
+	 * finds nothing due, and re-arms.  Cheaper than a syscall here. */
+}
+
+static void tfd_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct gr_hub *h = ev_userdata(loop);
+	uint64_t n;
+	int64_t now;
+
+	(void)!REAL(read)(h->tfd, &n, sizeof(n));
+	h->tfd_armed = 0;
+	now = gr_now();
+	while (h->heap_len > 0 && h->heap[0]->deadline <= now) {
+		struct gr_thread *t = h->heap[0];
+
+		gr_timer_del(h, t);
+		gr_ready(t, -ETIMEDOUT);
+	}
+	if (h->heap_len > 0)
+		tfd_arm(h, h->heap[0]->deadline);
+}
+
+/* ---- the loop ------------------------------------------------------- */
+
+void gr_hub_loop_init(struct gr_hub *h)
+{
+	struct hub_watchers *w = calloc(1, sizeof(*w));
+	unsigned flags = EVFLAG_NOENV | EVFLAG_NOSIGMASK | EVFLAG_NOINOTIFY |
+			 EVFLAG_NOTIMERFD | gr_conf()->backend;
+
+	if (w == NULL)
+		gr_die("out of memory for the hub");
+	h->loop = ev_loop_new(flags);
+	if (h->loop == NULL)
+		gr_die("ev_loop_new failed (GREEN_BACKEND=%s?)",
+		       gr_conf()->backend ? "set" : "default");
+	ev_set_userdata(h->loop, h);
+	h->async = w;
+	ev_async_init(&w->async, async_cb);
+	ev_async_start(h->loop, &w->async);
+	ev_unref(h->loop);
+	h->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (h->tfd < 0)
+		gr_die("timerfd_create failed");
+	ev_io_init(&w->tfd_io, tfd_cb, h->tfd, EV_READ);
+	ev_io_start(h->loop, &w->tfd_io);
+	ev_unref(h->loop);
+}
+
+void gr_hub_wakeup(struct gr_hub *h)
+{
+	struct hub_watchers *w = h->async;
+
+	ev_async_send(h->loop, &w->async);
+}
+
+/* One round of the loop: block only if nothing is ready to run. */
+void gr_hub_poll(struct gr_hub *h, bool block)
+{
+	struct hub_watchers *w = h->async;
+	int alive;
+
+	gr_sched_drain_remote(h);
+	if (h->rq_head != NULL)
+		block = false;
+	alive = ev_run(h->loop, block ? EVRUN_ONCE : EVRUN_NOWAIT);
+	gr_sched_drain_remote(h);
+	if (!block || h->rq_head != NULL || alive)
+		return;
+	/* Nothing in this loop can wake anyone: only another OS thread, a
+	 * worker or a signal can.  Tell diag.c (deadlock report), then wait
+	 * for the async watcher with it counted. */
+	gr_diag_idle(h);
+	if (h->rq_head != NULL)
+		return;
+	ev_ref(h->loop);
+	ev_run(h->loop, EVRUN_ONCE);
+	ev_unref(h->loop);
+	(void)w;
+	gr_sched_drain_remote(h);
+}

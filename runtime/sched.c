@@ -1,0 +1,708 @@
+/*
+ * sched.c — hubs, run queues, park / ready, and the life of a green thread.
+ *
+ * One hub per OS thread that needs one, made on first use.  A green thread
+ * runs until it parks; parking switches straight to the next ready thread
+ * (no detour through the hub) until GR_POLL_EVERY switches have passed
+ * without the hub polling, so that I/O is never starved by threads that keep
+ * readying each other.  With nothing ready, the hub runs libev.
+ *
+ * State machine of a green thread (gr_thread.state):
+ *   RUNNABLE --switch_to--> RUNNING --gr_park_begin--> PARKED
+ *   PARKED --gr_ready (one CAS: exactly one waker wins)--> RUNNABLE
+ *   RUNNING --gr_thread_exit--> DONE --join/detach--> freed
+ * A thread publishes itself to a wait queue only after gr_park_begin, so a
+ * waker that finds it may ready it even before it has switched away: it is
+ * then simply found in the run queue (lost wake-ups are impossible).
+ * A thread is resumed only by its own hub's OS thread.
+ */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "green.h"
+
+#define GR_POLL_EVERY 61
+
+__thread struct gr_hub *gr_tls_hub;
+__thread struct gr_thread *gr_tls_os;
+__thread int gr_tls_passthrough;
+__thread int gr_tls_insignal;
+_Atomic int gr_nhubs;
+_Atomic uint64_t gr_thread_seq;
+static _Atomic int next_owner_id = 1;
+static pid_t main_pid;
+
+const char *const gr_wait_name[] = {
+#define W(n, s) s,
+	GR_WAIT_LIST
+#undef W
+};
+
+void gr_coro_start(struct gr_thread *t) GR_HIDDEN;
+
+/* ---- run queue ------------------------------------------------------ */
+
+static inline void rq_push(struct gr_hub *h, struct gr_thread *t)
+{
+	t->rq_next = NULL;
+	if (h->rq_tail)
+		h->rq_tail->rq_next = t;
+	else
+		h->rq_head = t;
+	h->rq_tail = t;
+}
+
+static inline struct gr_thread *rq_pop(struct gr_hub *h)
+{
+	struct gr_thread *t = h->rq_head;
+
+	if (t) {
+		h->rq_head = t->rq_next;
+		if (h->rq_head == NULL)
+			h->rq_tail = NULL;
+	}
+	return t;
+}
+
+/* Readies from other OS threads land here; the hub moves them over. */
+static void remote_push(struct gr_hub *h, struct gr_thread *t)
+{
+	t->rq_next = NULL;
+	while (atomic_flag_test_and_set_explicit(&h->rlock, memory_order_acquire))
+		__builtin_ia32_pause();
+	if (h->r_tail)
+		h->r_tail->rq_next = t;
+	else
+		h->r_head = t;
+	h->r_tail = t;
+	atomic_flag_clear_explicit(&h->rlock, memory_order_release);
+	gr_hub_wakeup(h);
+}
+
+void gr_sched_drain_remote(struct gr_hub *h) GR_HIDDEN;
+void gr_sched_drain_remote(struct gr_hub *h)
+{
+	struct gr_thread *t, *n;
+
+	if (__atomic_load_n(&h->r_head, __ATOMIC_RELAXED) == NULL)
+		return;
+	while (atomic_flag_test_and_set_explicit(&h->rlock, memory_order_acquire))
+		__builtin_ia32_pause();
+	t = h->r_head;
+	h->r_head = h->r_tail = NULL;
+	atomic_flag_clear_explicit(&h->rlock, memory_order_release);
+	for (; t; t = n) {
+		n = t->rq_next;
+		rq_push(h, t);
+	}
+}
+
+/* ---- switching ------------------------------------------------------ */
+
+static void free_dead(struct gr_hub *h)
+{
+	struct gr_thread *t = h->dead;
+
+	h->dead = NULL;
+	gr_thread_free(t);
+}
+
+static inline void switch_to(struct gr_hub *h, struct gr_thread *from,
+			     struct gr_thread *to)
+{
+	from->err = errno;
+	atomic_store_explicit(&to->state, GR_RUNNING, memory_order_relaxed);
+	h->cur = to;
+	h->switches++;
+	gr_switch(&from->sp, to->sp);
+	/* Back in `from`, maybe much later. */
+	errno = from->err;
+	if (unlikely(h->dead != NULL))
+		free_dead(h);
+}
+
+static inline struct gr_thread *pick_next(struct gr_hub *h)
+{
+	struct gr_thread *n;
+
+	if (h->tick < GR_POLL_EVERY && (n = rq_pop(h)) != NULL) {
+		h->tick++;
+		return n;
+	}
+	return h->hub;
+}
+
+/* ---- park / ready --------------------------------------------------- */
+
+/* Which waits end early for a cancel (a cancellation point) or a signal
+ * (EINTR).  Locks are neither: POSIX says they are not cancellation
+ * points and a handled signal only ever makes them wake spuriously. */
+static const unsigned char park_flags[GR_WAIT__COUNT] = {
+	[GR_WAIT_SLEEP] = GR_PF_CANCEL | GR_PF_EINTR,
+	[GR_WAIT_READ] = GR_PF_CANCEL | GR_PF_EINTR,
+	[GR_WAIT_WRITE] = GR_PF_CANCEL | GR_PF_EINTR,
+	[GR_WAIT_POLL] = GR_PF_CANCEL | GR_PF_EINTR,
+	[GR_WAIT_COND] = GR_PF_CANCEL,
+	[GR_WAIT_JOIN] = GR_PF_CANCEL,
+	[GR_WAIT_SEM] = GR_PF_CANCEL | GR_PF_EINTR,
+	[GR_WAIT_CHILD] = GR_PF_CANCEL | GR_PF_EINTR,
+	[GR_WAIT_SIGNAL] = GR_PF_CANCEL | GR_PF_EINTR,
+	[GR_WAIT_DNS] = GR_PF_CANCEL,
+};
+
+void gr_park_begin(enum gr_wait why)
+{
+	struct gr_thread *t = gr_tls_hub->cur;
+
+	t->why = why;
+	t->wake = 0;
+	t->interruptible = park_flags[why];
+	atomic_store_explicit(&t->state, GR_PARKED, memory_order_release);
+}
+
+long gr_park_end(int64_t deadline)
+{
+	struct gr_hub *h = gr_tls_hub;
+	struct gr_thread *t = h->cur, *next;
+
+	GR_ASSERT(t != h->hub);
+	atomic_fetch_add_explicit(&gr_stats_park[t->why], 1, memory_order_relaxed);
+	if (deadline) {
+		t->deadline = deadline;
+		gr_timer_add(h, t);
+	}
+	next = pick_next(h);
+	if (next != t)
+		switch_to(h, t, next);
+	else
+		atomic_store_explicit(&t->state, GR_RUNNING, memory_order_relaxed);
+	if (t->heap_idx >= 0)
+		gr_timer_del(h, t);
+	t->why = GR_WAIT_NONE;
+	return t->wake;
+}
+
+/* Undo gr_park_begin when the condition turned true before switching.  If a
+ * waker already readied us, the ready must be consumed by a real park. */
+void gr_park_abort(void)
+{
+	struct gr_thread *t = gr_tls_hub->cur;
+	int exp = GR_PARKED;
+
+	if (atomic_compare_exchange_strong(&t->state, &exp, GR_RUNNING))
+		t->why = GR_WAIT_NONE;
+	else
+		gr_park_end(0);
+}
+
+long gr_park(enum gr_wait why, int64_t deadline)
+{
+	gr_park_begin(why);
+	return gr_park_end(deadline);
+}
+
+/* Hand a parked thread back to its hub.  From any OS thread, any context
+ * but a signal handler.  Exactly one caller wins per park. */
+bool gr_ready(struct gr_thread *t, long wake)
+{
+	int exp = GR_PARKED;
+	struct gr_hub *h = t->hub;
+
+	if (!atomic_compare_exchange_strong(&t->state, &exp, GR_RUNNABLE))
+		return false;
+	t->wake = wake;
+	if (h == gr_tls_hub)
+		rq_push(h, t);
+	else
+		remote_push(h, t);
+	return true;
+}
+
+void gr_yield(void)
+{
+	struct gr_hub *h = gr_tls_hub;
+	struct gr_thread *t = h->cur, *next;
+
+	atomic_store_explicit(&t->state, GR_RUNNABLE, memory_order_relaxed);
+	rq_push(h, t);
+	/* Alone in the queue: let the hub poll once before we go on, so a
+	 * thread spinning on sched_yield() still lets I/O in. */
+	next = h->rq_head == t ? h->hub : pick_next(h);
+	if (next != t)
+		switch_to(h, t, next);
+	else
+		atomic_store_explicit(&t->state, GR_RUNNING, memory_order_relaxed);
+}
+
+void gr_nopark_enter(void)
+{
+	if (gr_tls_hub)
+		gr_tls_hub->nopark++;
+}
+
+void gr_nopark_leave(void)
+{
+	if (gr_tls_hub)
+		gr_tls_hub->nopark--;
+}
+
+/* ---- the hub -------------------------------------------------------- */
+
+void gr_sched_hub_main(struct gr_hub *h)
+{
+	struct gr_thread *n;
+
+	for (;;) {
+		h->tick = 0;
+		gr_hub_poll(h, h->rq_head == NULL);
+		n = rq_pop(h);
+		if (n != NULL)
+			switch_to(h, h->hub, n);
+	}
+}
+
+static void os_thread_gone(void *p);
+static pthread_key_t os_key;
+static pthread_once_t os_key_once = PTHREAD_ONCE_INIT;
+
+static void os_key_make(void)
+{
+	REAL(pthread_key_create)(&os_key, os_thread_gone);
+}
+
+struct gr_thread *gr_os_self(void)
+{
+	struct gr_thread *t = gr_tls_os;
+
+	if (t != NULL)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		gr_die("out of memory for the OS thread's context");
+	t->os = 1;
+	t->heap_idx = -1;
+	t->stack_class = -1;
+	t->owner_id = (int)syscall(SYS_gettid);
+	t->real_id = REAL(pthread_self)();
+	t->state = GR_RUNNING;
+	REAL(pthread_sigmask)(SIG_SETMASK, NULL, &t->sigmask);
+	gr_tls_os = t;
+	if (main_pid == 0)
+		main_pid = getpid();
+	/* Our keys' destructors must run when a real thread ends. */
+	if (t->owner_id != main_pid) {
+		REAL(pthread_once)(&os_key_once, os_key_make);
+		REAL(pthread_setspecific)(os_key, t);
+	}
+	return t;
+}
+
+static void os_thread_gone(void *p)
+{
+	struct gr_thread *t = p;
+
+	gr_tsd_run_dtors(t);
+}
+
+struct gr_hub *gr_hub_get(void)
+{
+	struct gr_hub *h = gr_tls_hub;
+	struct gr_thread *os, *hub;
+
+	if (h != NULL)
+		return h;
+	os = gr_os_self();
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		gr_die("out of memory for a hub");
+	h->tid = os->owner_id;
+	h->os = os;
+	os->hub = h;
+	h->cur = os;
+	h->nlive = 1;
+	h->tfd = -1;
+	atomic_flag_clear(&h->rlock);
+	hub = gr_thread_new(256 << 10, 0, NULL, 0);
+	if (hub == NULL)
+		gr_die("cannot map the hub's stack");
+	hub->hub = h;
+	hub->owner_id = os->owner_id;
+	strcpy(hub->name, "hub");
+	h->hub = hub;
+	gr_hub_loop_init(h);
+	atomic_fetch_add(&gr_nhubs, 1);
+	gr_tls_hub = h;
+	return h;
+}
+
+/* The first code a new coroutine runs, from gr_coro_trampoline. */
+void gr_coro_start(struct gr_thread *t)
+{
+	struct gr_hub *h = t->hub;
+
+	if (h->dead != NULL)
+		free_dead(h);
+	errno = 0;
+	if (t == h->hub)
+		gr_sched_hub_main(h);
+	gr_thread_exit(t->fn(t->arg));
+}
+
+/* ---- thread lifecycle ----------------------------------------------- */
+
+int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
+		     void *(*fn)(void *), void *arg)
+{
+	struct gr_hub *h = gr_hub_get();
+	struct gr_thread *t, *self = h->cur;
+	size_t stack = 0, guard = 0, dflt, usize = 0;
+	void *ustack = NULL;
+	int detach = PTHREAD_CREATE_JOINABLE;
+	uint64_t live;
+
+	gr_stack_limits(&dflt, &guard);
+	if (attr != NULL) {
+		pthread_attr_getdetachstate(attr, &detach);
+		pthread_attr_getguardsize(attr, &guard);
+		/* glibc reports stackaddr - stacksize: 0 - size when the
+		 * program gave no stack of its own. */
+		pthread_attr_getstack(attr, &ustack, &usize);
+		if ((uintptr_t)ustack + usize == 0)
+			ustack = NULL;
+		if (ustack == NULL) {
+			pthread_attr_getstacksize(attr, &stack);
+			/* An attribute nobody sized reports glibc's default:
+			 * honour GREEN_STACK_SIZE for it. */
+			if (gr_conf()->stack_size && stack == 0)
+				stack = dflt;
+		}
+	}
+	t = gr_thread_new(stack, guard, ustack, usize);
+	if (t == NULL)
+		return EAGAIN;
+	t->hub = h;
+	t->fn = fn;
+	t->arg = arg;
+	t->detached = detach == PTHREAD_CREATE_DETACHED;
+	t->owner_id = 0x40000000 | (atomic_fetch_add(&next_owner_id, 1) & 0x3fffffff);
+	t->seq = atomic_fetch_add(&gr_thread_seq, 1) + 1;
+	t->sigmask = self->sigmask;
+	t->state = GR_RUNNABLE;
+	t->all_next = h->all;
+	if (h->all)
+		h->all->all_prev = t;
+	h->all = t;
+	h->nlive++;
+	GR_STAT_ADD(GR_ST_CREATED, 1);
+	live = (uint64_t)h->nlive;
+	if (live > atomic_load_explicit(&gr_stats[GR_ST_PEAK], memory_order_relaxed))
+		atomic_store_explicit(&gr_stats[GR_ST_PEAK], live, memory_order_relaxed);
+	rq_push(h, t);
+	*out = t;
+	return 0;
+}
+
+struct gr_unwind_buf { /* glibc's struct pthread_unwind_buf */
+	struct {
+		long jmp_buf[8];
+		int mask_was_saved;
+	} cancel_jmp_buf[1];
+	struct gr_unwind_buf *prev;
+	void *cleanup;
+	int canceltype;
+};
+
+static void thread_finish(struct gr_thread *t) __attribute__((noreturn));
+
+/* Run the next C cleanup handler (pthread_cleanup_push) by jumping into its
+ * frame; the handler ends with __pthread_unwind_next(), which comes back
+ * here.  With none left, the thread ends. */
+void gr_unwind_continue(struct gr_thread *t) GR_HIDDEN __attribute__((noreturn));
+void gr_unwind_continue(struct gr_thread *t)
+{
+	struct gr_unwind_buf *b = t->cleanup;
+
+	if (b != NULL) {
+		t->cleanup = b->prev;
+		/* The buffer is glibc's short cancel jmp_buf (no signal
+		 * mask), which longjmp reads no further than. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+		longjmp((struct __jmp_buf_tag *)(void *)b->cancel_jmp_buf, 1);
+#pragma GCC diagnostic pop
+	}
+	thread_finish(t);
+}
+
+void gr_thread_exit(void *ret)
+{
+	struct gr_thread *t = gr_self();
+
+	t->ret = ret;
+	t->exiting = 1;
+	gr_unwind_continue(t);
+}
+
+static void thread_finish(struct gr_thread *t)
+{
+	struct gr_hub *h = t->hub;
+
+	gr_tsd_run_dtors(t);
+	if (h == NULL || h->nlive == 1) {
+		/* No green thread left beside this one. */
+		if (t->os)
+			REAL(pthread_exit)(t->ret);
+		/* The last green thread of a hub whose OS thread already
+		 * exited its own context: end as that OS thread would. */
+		if (h->tid == main_pid || main_pid == 0)
+			REAL(exit)(0);
+		REAL(pthread_exit)(NULL);
+	}
+	h->nlive--;
+	if (!t->os) {
+		if (t->all_prev)
+			t->all_prev->all_next = t->all_next;
+		else
+			h->all = t->all_next;
+		if (t->all_next)
+			t->all_next->all_prev = t->all_prev;
+	}
+	t->why = GR_WAIT_EXITED;
+	atomic_store(&t->state, GR_DONE);
+	if (t->joiner)
+		gr_ready(t->joiner, 0);
+	if (t->detached && !t->os)
+		h->dead = t;
+	/* Never to return: the os context's stack stays as it is, parked. */
+	for (;;) {
+		struct gr_thread *next = pick_next(h);
+		if (next == t)
+			continue;
+		switch_to(h, t, next);
+	}
+}
+
+int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
+{
+	struct gr_thread *self = gr_self();
+	long r;
+
+	if (t == self)
+		return EDEADLK;
+	if (t->detached || t->joined)
+		return EINVAL;
+	if (t->joiner != NULL && t->joiner != self)
+		return EINVAL;
+	if (self->joiner == t)
+		return EDEADLK;
+	while (atomic_load(&t->state) != GR_DONE) {
+		if (try)
+			return EBUSY;
+		if (gr_tls_hub == NULL || gr_tls_hub->cur == gr_tls_hub->hub)
+			gr_die("pthread_join of a green thread outside a green thread");
+		t->joiner = self;
+		r = gr_park(GR_WAIT_JOIN, deadline);
+		if (atomic_load(&t->state) == GR_DONE)
+			break;
+		t->joiner = NULL;
+		if (r == -ETIMEDOUT)
+			return ETIMEDOUT;
+		if (r == -ECANCELED)
+			gr_testcancel();
+	}
+	t->joined = 1;
+	if (ret)
+		*ret = t->ret;
+	if (!t->os)
+		gr_thread_free(t);
+	return 0;
+}
+
+int gr_thread_detach(struct gr_thread *t)
+{
+	if (t->detached)
+		return EINVAL;
+	if (atomic_load(&t->state) == GR_DONE) {
+		if (!t->os)
+			gr_thread_free(t);
+		return 0;
+	}
+	t->detached = 1;
+	return 0;
+}
+
+struct gr_thread *gr_thread_from(pthread_t id)
+{
+	struct gr_thread *t = (struct gr_thread *)id;
+
+	if (t != NULL && ((uintptr_t)t & 7) == 0 && t->magic == GR_MAGIC)
+		return t;
+	return NULL;
+}
+
+pthread_t gr_thread_id(struct gr_thread *t)
+{
+	return t->os ? t->real_id : (pthread_t)t;
+}
+
+/* ---- cancellation (deferred) ---------------------------------------- */
+
+void gr_testcancel(void)
+{
+	struct gr_thread *t = gr_self();
+
+	if (t->cancel_pending && !t->cancel_disabled && !t->exiting) {
+		t->canceled = 1;
+		gr_thread_exit(PTHREAD_CANCELED);
+	}
+}
+
+int gr_cancel(struct gr_thread *t)
+{
+	if (atomic_load(&t->state) == GR_DONE)
+		return 0;
+	t->cancel_pending = 1;
+	if (!t->cancel_disabled && atomic_load(&t->state) == GR_PARKED &&
+	    (t->interruptible & GR_PF_CANCEL))
+		gr_ready(t, -ECANCELED);
+	return 0;
+}
+
+/* ---- thread-specific data ------------------------------------------- */
+
+#define GR_KEYS_MAX 1024
+#define GR_KEY_BLK 32
+struct gr_key {
+	_Atomic uintptr_t seq; /* odd: in use */
+	void (*dtor)(void *);
+};
+struct gr_tsd_slot {
+	uintptr_t seq;
+	void *val;
+};
+static struct gr_key keys[GR_KEYS_MAX];
+
+int gr_key_create(pthread_key_t *k, void (*dtor)(void *))
+{
+	for (unsigned i = 0; i < GR_KEYS_MAX; i++) {
+		uintptr_t s = atomic_load(&keys[i].seq);
+
+		if ((s & 1) == 0 &&
+		    atomic_compare_exchange_strong(&keys[i].seq, &s, s + 1)) {
+			keys[i].dtor = dtor;
+			*k = i;
+			return 0;
+		}
+	}
+	return EAGAIN;
+}
+
+int gr_key_delete(pthread_key_t k)
+{
+	uintptr_t s;
+
+	if (k >= GR_KEYS_MAX)
+		return EINVAL;
+	s = atomic_load(&keys[k].seq);
+	if ((s & 1) == 0 ||
+	    !atomic_compare_exchange_strong(&keys[k].seq, &s, s + 1))
+		return EINVAL;
+	return 0;
+}
+
+static struct gr_tsd_slot *tsd_slot(struct gr_thread *t, pthread_key_t k,
+				    bool make)
+{
+	struct gr_tsd_slot **blk;
+
+	if (t->tsd == NULL) {
+		if (!make)
+			return NULL;
+		t->tsd = calloc(GR_KEYS_MAX / GR_KEY_BLK, sizeof(void *));
+		if (t->tsd == NULL)
+			return NULL;
+	}
+	blk = (struct gr_tsd_slot **)t->tsd + k / GR_KEY_BLK;
+	if (*blk == NULL) {
+		if (!make)
+			return NULL;
+		*blk = calloc(GR_KEY_BLK, sizeof(struct gr_tsd_slot));
+		if (*blk == NULL)
+			return NULL;
+	}
+	return *blk + k % GR_KEY_BLK;
+}
+
+void *gr_getspecific(pthread_key_t k)
+{
+	struct gr_tsd_slot *s;
+
+	if (k >= GR_KEYS_MAX)
+		return NULL;
+	s = tsd_slot(gr_self(), k, false);
+	if (s == NULL || s->seq != atomic_load_explicit(&keys[k].seq, memory_order_relaxed))
+		return NULL;
+	return s->val;
+}
+
+int gr_setspecific(pthread_key_t k, const void *v)
+{
+	struct gr_tsd_slot *s;
+	uintptr_t seq;
+
+	if (k >= GR_KEYS_MAX)
+		return EINVAL;
+	seq = atomic_load(&keys[k].seq);
+	if ((seq & 1) == 0)
+		return EINVAL;
+	s = tsd_slot(gr_self(), k, v != NULL);
+	if (s == NULL)
+		return v == NULL ? 0 : ENOMEM;
+	s->seq = seq;
+	s->val = (void *)v;
+	return 0;
+}
+
+/* POSIX: call each destructor with a non-NULL value, up to
+ * PTHREAD_DESTRUCTOR_ITERATIONS rounds while values keep appearing. */
+void gr_tsd_run_dtors(struct gr_thread *t)
+{
+	struct gr_tsd_slot **blks = (struct gr_tsd_slot **)t->tsd;
+
+	if (blks == NULL)
+		return;
+	for (int round = 0; round < PTHREAD_DESTRUCTOR_ITERATIONS; round++) {
+		bool again = false;
+
+		for (unsigned k = 0; k < GR_KEYS_MAX; k++) {
+			struct gr_tsd_slot *s = blks[k / GR_KEY_BLK];
+			void (*d)(void *);
+			void *v;
+
+			if (s == NULL) {
+				k += GR_KEY_BLK - 1;
+				continue;
+			}
+			s += k % GR_KEY_BLK;
+			if (s->val == NULL ||
+			    s->seq != atomic_load(&keys[k].seq))
+				continue;
+			v = s->val;
+			s->val = NULL;
+			d = keys[k].dtor;
+			if (d != NULL) {
+				d(v);
+				again = true;
+			}
+		}
+		if (!again)
+			break;
+	}
+	for (unsigned b = 0; b < GR_KEYS_MAX / GR_KEY_BLK; b++)
+		free(blks[b]);
+	free(blks);
+	t->tsd = NULL;
+}

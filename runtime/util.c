@@ -1,0 +1,84 @@
+/*
+ * util.c — what every module needs: dying loudly, warning once, clocks.
+ *
+ * Messages are formatted on the stack and written with one write(2) through
+ * the real table, so they are safe on any green stack and never park.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "green.h"
+
+static void gr_vmsg(const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof(buf), "libgreen: ");
+
+	n += vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void)!REAL(write)(2, buf, n);
+}
+
+void gr_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gr_vmsg(fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+void gr_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gr_vmsg(fmt, ap);
+	va_end(ap);
+}
+
+int64_t gr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return gr_ts_ns(&ts);
+}
+
+int64_t gr_clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	if (clock_gettime(c, &ts) != 0)
+		return -1;
+	return gr_ts_ns(&ts);
+}
+
+/* The deadline is kept on CLOCK_MONOTONIC; a wake-up on another clock is
+ * checked again against that clock by the caller (a clock may be set). */
+int64_t gr_deadline_from_abs(clockid_t clock, const struct timespec *abs)
+{
+	int64_t now = gr_now(), other, left;
+
+	if (clock == CLOCK_MONOTONIC)
+		left = gr_ts_ns(abs) - now;
+	else {
+		other = gr_clock_ns(clock);
+		left = gr_ts_ns(abs) - other;
+	}
+	if (left <= 0)
+		return 1; /* already passed: a deadline in the past */
+	return now + left;
+}
+
+int64_t gr_deadline_from_rel_ms(int ms)
+{
+	if (ms < 0)
+		return 0;
+	return gr_now() + (int64_t)ms * 1000000 + 1;
+}

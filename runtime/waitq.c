@@ -1,0 +1,128 @@
+/*
+ * waitq.c — wait queues keyed by an address (a mutex, a cond, a sem...).
+ *
+ * The program's synchronisation objects have glibc's sizes and no room for
+ * a queue, so parked green threads hang in a hash table of buckets, each a
+ * FIFO list under a spin lock (a bucket is held for a few instructions and
+ * never across a park, so spinning is right; it is contended only between
+ * OS threads).  A waiter node lives on the parked thread's stack.
+ *
+ * Protocol (no lost wake-ups): a waiter takes the bucket, calls
+ * gr_park_begin, enqueues, re-checks its condition, and only then releases
+ * the bucket and switches away.  A waker changes the object's state first,
+ * then takes the bucket and readies.  gr_ready's CAS decides between a
+ * waker and a timeout: the loser's node is already unlinked by the waker,
+ * or unlinked by the resumed waiter itself.
+ */
+#include "green.h"
+
+#define GR_WQ_BUCKETS 4096
+
+struct gr_wq_bucket {
+	atomic_flag lock;
+	struct gr_waiter *head, *tail;
+} __attribute__((aligned(32)));
+
+static struct gr_wq_bucket buckets[GR_WQ_BUCKETS];
+
+static inline struct gr_wq_bucket *bucket_of(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	a ^= a >> 17;
+	a *= 0x9e3779b97f4a7c15ULL;
+	return &buckets[a >> (64 - 12)];
+}
+
+struct gr_wq_bucket *gr_wq_lock(const void *addr)
+{
+	struct gr_wq_bucket *b = bucket_of(addr);
+
+	while (atomic_flag_test_and_set_explicit(&b->lock, memory_order_acquire))
+		__builtin_ia32_pause();
+	return b;
+}
+
+void gr_wq_unlock(struct gr_wq_bucket *b)
+{
+	atomic_flag_clear_explicit(&b->lock, memory_order_release);
+}
+
+void gr_wq_add(struct gr_wq_bucket *b, struct gr_waiter *w)
+{
+	w->next = NULL;
+	w->prev = b->tail;
+	if (b->tail)
+		b->tail->next = w;
+	else
+		b->head = w;
+	b->tail = w;
+	w->linked = 1;
+}
+
+void gr_wq_del(struct gr_wq_bucket *b, struct gr_waiter *w)
+{
+	if (!w->linked)
+		return;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		b->head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		b->tail = w->prev;
+	w->linked = 0;
+}
+
+bool gr_wq_has(struct gr_wq_bucket *b, const void *addr)
+{
+	for (struct gr_waiter *w = b->head; w; w = w->next)
+		if (w->addr == addr)
+			return true;
+	return false;
+}
+
+int gr_wq_wake_locked(struct gr_wq_bucket *b, const void *addr, int n, int kind)
+{
+	struct gr_waiter *w, *next;
+	int woken = 0;
+
+	for (w = b->head; w && n != 0; w = next) {
+		next = w->next;
+		if (w->addr != addr || (kind >= 0 && w->kind != kind))
+			continue;
+		gr_wq_del(b, w);
+		/* A waiter that already timed out loses the CAS: try the next. */
+		if (gr_ready(w->t, 0)) {
+			woken++;
+			n--;
+		}
+	}
+	return woken;
+}
+
+int gr_wq_wake(const void *addr, int n)
+{
+	struct gr_wq_bucket *b = gr_wq_lock(addr);
+	int r = gr_wq_wake_locked(b, addr, n, -1);
+
+	gr_wq_unlock(b);
+	return r;
+}
+
+long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,
+		int64_t deadline)
+{
+	long r;
+
+	(void)why; /* set by the caller's gr_park_begin */
+	gr_wq_unlock(b);
+	r = gr_park_end(deadline);
+	if (w->linked) {
+		b = gr_wq_lock(w->addr);
+		gr_wq_del(b, w);
+		gr_wq_unlock(b);
+	}
+	return r;
+}
