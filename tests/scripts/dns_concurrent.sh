@@ -1,0 +1,102 @@
+#!/bin/bash
+# dns_concurrent.sh - lookups from many green threads overlap.
+#
+# Part 1 (private namespace, glibc-compatible set-up, server on 127.0.0.1:53
+# answering every query after 300 ms):
+#   native   100 real threads: every answer right (time on stderr only)
+#   shim     1,000 green threads: every answer right, all done in < 1.5 s
+#            (one after another they would take 300 s)
+# Part 2 (no namespace needed): the server on 127.0.0.1:<port>, the shim told
+#   GREEN_DNS_SERVERS=127.0.0.1:<port>; 1,000 lookups right and < 1.5 s.
+#   glibc cannot use another port, so this part is shim-only.
+# If a private namespace cannot be made, part 1 is skipped and part 2 runs.
+# Each bound is for the lookups themselves (timed by the program from a
+# barrier after all threads exist).
+
+set -u
+SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-$SRC/build}
+LIBGREEN=${LIBGREEN:-$BUILD/libgreen.so}
+. "$SRC/tests/helpers/dns_ns.sh"
+PROG=$BUILD/tests/dns_concurrent_1000
+DELAY_MS=300
+MAX_MS=1500
+
+if [ ! -x "$PROG" ]; then
+    echo "FAIL: $PROG is not built (make tests)" >&2
+    exit 1
+fi
+if [ ! -f "$LIBGREEN" ] && [ "${DNS_NATIVE_ONLY:-0}" != 1 ]; then
+    echo "FAIL: $LIBGREEN is not built" >&2
+    exit 1
+fi
+
+# ---------------------------------------------------------------- part 1, inside
+if [ "${1:-}" = "--inside" ]; then
+    DIR=$(mktemp -d /tmp/dns_concurrent.XXXXXX) || exit 1
+    trap 'dns_server_stop "$DIR"; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+    dns_ns_setup "$DIR" || { echo "FAIL: namespace set-up" >&2; exit 1; }
+    dns_server_start "$DIR" --delay-ms $DELAY_MS || exit 1
+    rc=0
+    echo "part 1 native, 100 threads:" >&2
+    out=$(timeout -k 5 60 "$PROG" 100 0 0) || { echo "FAIL: native lookups" >&2; rc=1; }
+    [ "$out" = "dns concurrent: all lookups correct" ] || { echo "FAIL: native output: $out" >&2; rc=1; }
+    if [ "${DNS_NATIVE_ONLY:-0}" != 1 ]; then
+        echo "part 1 shim, 1000 threads:" >&2
+        out=$(LD_PRELOAD="$LIBGREEN" timeout -k 5 60 "$PROG" 1000 $MAX_MS 1000) ||
+            { echo "FAIL: shim lookups (server 127.0.0.1:53, delay $DELAY_MS ms)" >&2; rc=1; }
+        [ "$out" = "dns concurrent: all lookups correct" ] || { echo "FAIL: shim output: $out" >&2; rc=1; }
+    fi
+    exit $rc
+fi
+if [ "${1:-}" = "--enter" ]; then
+    dns_ns_enter --inside
+    exit 1
+fi
+
+# ---------------------------------------------------------------- outside
+rc=0
+if dns_ns_flags >/dev/null; then
+    timeout -k 5 150 "$0" --enter || rc=1
+else
+    echo "part 1 skipped: cannot make a private network namespace ($(dns_ns_why))" >&2
+fi
+
+# Part 2: a port of our own on the host's loopback.
+DIR=$(mktemp -d /tmp/dns_concurrent2.XXXXXX) || exit 1
+trap 'dns_server_stop "$DIR"; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+port=
+for p in 5354 5355 5356 5357 5358 5359 5360 5361; do
+    if dns_server_start "$DIR" --port $p --delay-ms $DELAY_MS 2>/dev/null; then
+        port=$p
+        break
+    fi
+done
+if [ -z "$port" ]; then
+    echo "FAIL: could not start dns_delay.py on any port 5354-5361" >&2
+    cat "$DIR/server.log" >&2
+    exit 1
+fi
+if [ "${DNS_NATIVE_ONLY:-0}" = 1 ]; then
+    # glibc cannot be pointed at this port; check the server answers there.
+    "$DNS_PY" - "$port" <<'EOF' || { echo "FAIL: part 2 server does not answer" >&2; rc=1; }
+import socket, struct, sys
+q = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l for l in b"host0300.delay.test".split(b".")) + b"\0"
+q += struct.pack("!HH", 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(q, ("127.0.0.1", int(sys.argv[1])))
+r = s.recv(512)
+assert r[:2] == q[:2] and r[-4:] == socket.inet_aton("10.0.1.44"), r
+print("part 2 server on port %s answers" % sys.argv[1], file=sys.stderr)
+EOF
+else
+    echo "part 2 shim, 1000 threads, GREEN_DNS_SERVERS=127.0.0.1:$port:" >&2
+    out=$(GREEN_DNS_SERVERS=127.0.0.1:$port LD_PRELOAD="$LIBGREEN" \
+        timeout -k 5 60 "$PROG" 1000 $MAX_MS 2000) ||
+        { echo "FAIL: shim lookups (GREEN_DNS_SERVERS=127.0.0.1:$port, delay $DELAY_MS ms)" >&2; rc=1; }
+    [ "$out" = "dns concurrent: all lookups correct" ] || { echo "FAIL: shim output: $out" >&2; rc=1; }
+fi
+[ $rc -eq 0 ] && echo "dns_concurrent: ok"
+exit $rc
