@@ -263,6 +263,22 @@ static inline bool gr_park_useful(void)
 }
 
 enum { GR_PF_CANCEL = 1, GR_PF_EINTR = 2 }; /* gr_thread.interruptible */
+/* Wake values a park may return besides 0 and -ETIMEDOUT:
+ *  -ECANCELED     pthread_cancel() at a cancellation point;
+ *  -EINTR         a handled signal without SA_RESTART (signal.c);
+ *  -GR_ERESTART   a handled signal whose handler has SA_RESTART: calls
+ *                 Linux restarts (read, write, accept, connect's wait,
+ *                 waitpid...) park again; the others (sleeps, poll, select,
+ *                 epoll_wait, sigsuspend, sem_wait, calls with SO_RCVTIMEO)
+ *                 report EINTR — gr_intr() says which;
+ *  -EBADF         the fd was closed or dup2()ed over (fd.c). */
+#define GR_ERESTART 512
+static inline long gr_intr(long r, bool restartable)
+{
+	if (r == -GR_ERESTART)
+		return restartable ? 0 : -EINTR;
+	return r;
+}
 void gr_park_begin(enum gr_wait why) GR_HIDDEN;
 void gr_park_abort(void) GR_HIDDEN;
 long gr_park_end(int64_t deadline) GR_HIDDEN;
