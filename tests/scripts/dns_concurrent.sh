@@ -9,6 +9,8 @@
 # Part 2 (no namespace needed): the server on 127.0.0.1:<port>, the shim told
 #   GREEN_DNS_SERVERS=127.0.0.1:<port>; 1,000 lookups right and < 1.5 s.
 #   glibc cannot use another port, so this part is shim-only.
+# In both parts dns_fork also resolves host0300.delay.test before fork, in the
+# child and after fork (natively and under the shim in part 1, shim in part 2).
 # If a private namespace cannot be made, part 1 is skipped and part 2 runs.
 # Each bound is for the lookups themselves (timed by the program from a
 # barrier after all threads exist).
@@ -19,13 +21,35 @@ BUILD=${BUILD:-$SRC/build}
 LIBGREEN=${LIBGREEN:-$BUILD/libgreen.so}
 . "$SRC/tests/helpers/dns_ns.sh"
 PROG=$BUILD/tests/dns_concurrent_1000
+FORK=$BUILD/tests/dns_fork
 DELAY_MS=300
 MAX_MS=1500
 
-if [ ! -x "$PROG" ]; then
-    echo "FAIL: $PROG is not built (make tests)" >&2
-    exit 1
-fi
+for p in "$PROG" "$FORK"; do
+    if [ ! -x "$p" ]; then
+        echo "FAIL: $p is not built (make tests)" >&2
+        exit 1
+    fi
+done
+
+# fork_check LABEL [VAR=VALUE...] (needs $DIR): dns_fork with a DNS name, so the child
+# has to use the resolver's DNS socket after the parent used it.
+FORK_WANT="parent before fork: lookups ok
+child: lookups ok
+parent after fork: lookups ok"
+fork_check() {
+    local label=$1 got rc
+    shift
+    got=$(env "$@" timeout -k 5 60 "$FORK" host0300.delay.test 10.0.1.44 2>"$DIR/fork.err")
+    rc=$?
+    if [ $rc -ne 0 ] || [ "$got" != "$FORK_WANT" ]; then
+        echo "FAIL: dns_fork ($label), exit $rc:" >&2
+        cat "$DIR/fork.err" >&2
+        return 1
+    fi
+    echo "$label: dns_fork ok" >&2
+    return 0
+}
 if [ ! -f "$LIBGREEN" ] && [ "${DNS_NATIVE_ONLY:-0}" != 1 ]; then
     echo "FAIL: $LIBGREEN is not built" >&2
     exit 1
@@ -46,6 +70,10 @@ if [ "${1:-}" = "--inside" ]; then
         out=$(LD_PRELOAD="$LIBGREEN" timeout -k 5 60 "$PROG" 1000 $MAX_MS 1000) ||
             { echo "FAIL: shim lookups (server 127.0.0.1:53, delay $DELAY_MS ms)" >&2; rc=1; }
         [ "$out" = "dns concurrent: all lookups correct" ] || { echo "FAIL: shim output: $out" >&2; rc=1; }
+    fi
+    fork_check "part 1 native" || rc=1
+    if [ "${DNS_NATIVE_ONLY:-0}" != 1 ]; then
+        fork_check "part 1 shim" LD_PRELOAD="$LIBGREEN" || rc=1
     fi
     exit $rc
 fi
@@ -97,6 +125,7 @@ else
         timeout -k 5 60 "$PROG" 1000 $MAX_MS 2000) ||
         { echo "FAIL: shim lookups (GREEN_DNS_SERVERS=127.0.0.1:$port, delay $DELAY_MS ms)" >&2; rc=1; }
     [ "$out" = "dns concurrent: all lookups correct" ] || { echo "FAIL: shim output: $out" >&2; rc=1; }
+    fork_check "part 2 shim" GREEN_DNS_SERVERS=127.0.0.1:$port LD_PRELOAD="$LIBGREEN" || rc=1
 fi
 [ $rc -eq 0 ] && echo "dns_concurrent: ok"
 exit $rc
