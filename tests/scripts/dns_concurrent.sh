@@ -6,9 +6,11 @@
 #   native   100 real threads: every answer right (time on stderr only)
 #   shim     1,000 green threads: every answer right, all done in < 1.5 s
 #            (one after another they would take 300 s)
-# Part 2 (no namespace needed): the server on 127.0.0.1:<port>, the shim told
+# Part 2: the server on 127.0.0.1:<port>, the shim told
 #   GREEN_DNS_SERVERS=127.0.0.1:<port>; 1,000 lookups right and < 1.5 s.
-#   glibc cannot use another port, so this part is shim-only.
+#   glibc cannot use another port, so this part is shim-only.  It runs in
+#   the namespace too when there is one; without one, only if the machine's
+#   resolv.conf names loopback servers alone (else exit 77).
 # In both parts dns_fork also resolves host0300.delay.test before fork, in the
 # child and after fork (natively and under the shim in part 1, shim in part 2).
 # If a private namespace cannot be made, part 1 is skipped and part 2 runs.
@@ -55,59 +57,49 @@ if [ ! -f "$LIBGREEN" ] && [ "${DNS_NATIVE_ONLY:-0}" != 1 ]; then
     exit 1
 fi
 
-# ---------------------------------------------------------------- part 1, inside
-if [ "${1:-}" = "--inside" ]; then
-    DIR=$(mktemp -d /tmp/dns_concurrent.XXXXXX) || exit 1
-    trap 'dns_server_stop "$DIR"; wait 2>/dev/null; rm -rf "$DIR"' EXIT
-    dns_ns_setup "$DIR" || { echo "FAIL: namespace set-up" >&2; exit 1; }
-    dns_server_start "$DIR" --delay-ms $DELAY_MS || exit 1
-    rc=0
+# ---------------------------------------------------------------- the parts
+check_out() {
+    [ "$1" = "dns concurrent: all lookups correct" ] && return 0
+    echo "FAIL: $2 output: $1" >&2
+    return 1
+}
+
+# part1: inside the namespace, server on 127.0.0.1:53.
+part1() {
+    local out
+    dns_server_start "$DIR" --delay-ms $DELAY_MS || return 1
     echo "part 1 native, 100 threads:" >&2
     out=$(timeout -k 5 60 "$PROG" 100 0 0) || { echo "FAIL: native lookups" >&2; rc=1; }
-    [ "$out" = "dns concurrent: all lookups correct" ] || { echo "FAIL: native output: $out" >&2; rc=1; }
+    check_out "$out" native || rc=1
+    fork_check "part 1 native" || rc=1
     if [ "${DNS_NATIVE_ONLY:-0}" != 1 ]; then
         echo "part 1 shim, 1000 threads:" >&2
         out=$(LD_PRELOAD="$LIBGREEN" timeout -k 5 60 "$PROG" 1000 $MAX_MS 1000) ||
             { echo "FAIL: shim lookups (server 127.0.0.1:53, delay $DELAY_MS ms)" >&2; rc=1; }
-        [ "$out" = "dns concurrent: all lookups correct" ] || { echo "FAIL: shim output: $out" >&2; rc=1; }
-    fi
-    fork_check "part 1 native" || rc=1
-    if [ "${DNS_NATIVE_ONLY:-0}" != 1 ]; then
+        check_out "$out" shim || rc=1
         fork_check "part 1 shim" LD_PRELOAD="$LIBGREEN" || rc=1
     fi
-    exit $rc
-fi
-if [ "${1:-}" = "--enter" ]; then
-    dns_ns_enter --inside
-    exit 1
-fi
+    dns_server_stop "$DIR"
+}
 
-# ---------------------------------------------------------------- outside
-rc=0
-if dns_ns_flags >/dev/null; then
-    timeout -k 5 150 "$0" --enter || rc=1
-else
-    echo "part 1 skipped: cannot make a private network namespace ($(dns_ns_why))" >&2
-fi
-
-# Part 2: a port of our own on the host's loopback.
-DIR=$(mktemp -d /tmp/dns_concurrent2.XXXXXX) || exit 1
-trap 'dns_server_stop "$DIR"; wait 2>/dev/null; rm -rf "$DIR"' EXIT
-port=
-for p in 5354 5355 5356 5357 5358 5359 5360 5361; do
-    if dns_server_start "$DIR" --port $p --delay-ms $DELAY_MS 2>/dev/null; then
-        port=$p
-        break
+# part2: server on 127.0.0.1:<port>, the shim told so by GREEN_DNS_SERVERS.
+part2() {
+    local port= p out
+    for p in 5354 5355 5356 5357 5358 5359 5360 5361; do
+        if dns_server_start "$DIR" --port $p --delay-ms $DELAY_MS 2>/dev/null; then
+            port=$p
+            break
+        fi
+    done
+    if [ -z "$port" ]; then
+        echo "FAIL: could not start dns_delay.py on any port 5354-5361" >&2
+        cat "$DIR/server.log" >&2
+        rc=1
+        return
     fi
-done
-if [ -z "$port" ]; then
-    echo "FAIL: could not start dns_delay.py on any port 5354-5361" >&2
-    cat "$DIR/server.log" >&2
-    exit 1
-fi
-if [ "${DNS_NATIVE_ONLY:-0}" = 1 ]; then
-    # glibc cannot be pointed at this port; check the server answers there.
-    "$DNS_PY" - "$port" <<'EOF' || { echo "FAIL: part 2 server does not answer" >&2; rc=1; }
+    if [ "${DNS_NATIVE_ONLY:-0}" = 1 ]; then
+        # glibc cannot be pointed at this port; check the server answers there.
+        "$DNS_PY" - "$port" <<'PYEOF' || { echo "FAIL: part 2 server does not answer" >&2; rc=1; }
 import socket, struct, sys
 q = struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
 q += b"".join(bytes([len(l)]) + l for l in b"host0300.delay.test".split(b".")) + b"\0"
@@ -118,14 +110,53 @@ s.sendto(q, ("127.0.0.1", int(sys.argv[1])))
 r = s.recv(512)
 assert r[:2] == q[:2] and r[-4:] == socket.inet_aton("10.0.1.44"), r
 print("part 2 server on port %s answers" % sys.argv[1], file=sys.stderr)
-EOF
-else
-    echo "part 2 shim, 1000 threads, GREEN_DNS_SERVERS=127.0.0.1:$port:" >&2
-    out=$(GREEN_DNS_SERVERS=127.0.0.1:$port LD_PRELOAD="$LIBGREEN" \
-        timeout -k 5 60 "$PROG" 1000 $MAX_MS 2000) ||
-        { echo "FAIL: shim lookups (GREEN_DNS_SERVERS=127.0.0.1:$port, delay $DELAY_MS ms)" >&2; rc=1; }
-    [ "$out" = "dns concurrent: all lookups correct" ] || { echo "FAIL: shim output: $out" >&2; rc=1; }
-    fork_check "part 2 shim" GREEN_DNS_SERVERS=127.0.0.1:$port LD_PRELOAD="$LIBGREEN" || rc=1
+PYEOF
+    else
+        echo "part 2 shim, 1000 threads, GREEN_DNS_SERVERS=127.0.0.1:$port:" >&2
+        out=$(GREEN_DNS_SERVERS=127.0.0.1:$port LD_PRELOAD="$LIBGREEN" \
+            timeout -k 5 60 "$PROG" 1000 $MAX_MS 2000) ||
+            { echo "FAIL: shim lookups (GREEN_DNS_SERVERS=127.0.0.1:$port, delay $DELAY_MS ms)" >&2; rc=1; }
+        check_out "$out" "part 2 shim" || rc=1
+        fork_check "part 2 shim" GREEN_DNS_SERVERS=127.0.0.1:$port LD_PRELOAD="$LIBGREEN" || rc=1
+    fi
+    dns_server_stop "$DIR"
+}
+
+rc=0
+case "${1:-}" in
+--enter)
+    dns_ns_enter --inside
+    exit 1
+    ;;
+--inside)
+    # Both parts in the namespace: part 2 then runs with nothing on
+    # 127.0.0.1:53, so a shim that ignored GREEN_DNS_SERVERS fails fast
+    # instead of asking the machine's real nameserver.
+    DIR=$(mktemp -d /tmp/dns_concurrent.XXXXXX) || exit 1
+    trap 'dns_server_stop "$DIR"; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+    dns_ns_setup "$DIR" || { echo "FAIL: namespace set-up" >&2; exit 1; }
+    part1
+    part2
+    [ $rc -eq 0 ] && echo "dns_concurrent: ok"
+    exit $rc
+    ;;
+esac
+
+if dns_ns_flags >/dev/null; then
+    timeout -k 5 200 "$0" --enter
+    exit $?
 fi
+echo "part 1 skipped: cannot make a private network namespace ($(dns_ns_why))" >&2
+# Without a namespace, part 2 runs on the host only if every nameserver there
+# is on loopback: a shim that ignored GREEN_DNS_SERVERS must not send queries
+# off the machine.
+if grep -E '^[[:space:]]*nameserver' /etc/resolv.conf |
+    grep -vqE '^[[:space:]]*nameserver[[:space:]]+(127\.|::1)'; then
+    echo "skip: no private namespace, and /etc/resolv.conf names non-loopback servers"
+    exit 77
+fi
+DIR=$(mktemp -d /tmp/dns_concurrent2.XXXXXX) || exit 1
+trap 'dns_server_stop "$DIR"; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+part2
 [ $rc -eq 0 ] && echo "dns_concurrent: ok"
 exit $rc
