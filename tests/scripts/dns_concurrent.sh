@@ -1,4 +1,5 @@
 #!/bin/bash
+# TEST: timeout=300
 # dns_concurrent.sh - lookups from many green threads overlap.
 #
 # Part 1 (private namespace, glibc-compatible set-up, server on 127.0.0.1:53
@@ -134,6 +135,7 @@ case "${1:-}" in
     # instead of asking the machine's real nameserver.
     DIR=$(mktemp -d /tmp/dns_concurrent.XXXXXX) || exit 1
     trap 'dns_server_stop "$DIR"; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+    trap 'exit 143' TERM INT HUP
     dns_ns_setup "$DIR" || { echo "FAIL: namespace set-up" >&2; exit 1; }
     part1
     part2
@@ -143,7 +145,7 @@ case "${1:-}" in
 esac
 
 if dns_ns_flags >/dev/null; then
-    timeout -k 5 200 "$0" --enter
+    timeout -k 5 280 bash "$0" --enter
     exit $?
 fi
 echo "part 1 skipped: cannot make a private network namespace ($(dns_ns_why))" >&2
@@ -157,6 +159,7 @@ if grep -E '^[[:space:]]*nameserver' /etc/resolv.conf |
 fi
 DIR=$(mktemp -d /tmp/dns_concurrent2.XXXXXX) || exit 1
 trap 'dns_server_stop "$DIR"; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'exit 143' TERM INT HUP
 part2
 [ $rc -eq 0 ] && echo "dns_concurrent: ok"
 exit $rc

@@ -1,4 +1,5 @@
 #!/bin/bash
+# TEST: timeout=300
 # dns_differential.sh - the shim's resolvers must answer exactly as glibc does.
 #
 # In a private namespace (see tests/helpers/dns_ns.sh) with dns_delay.py on
@@ -49,7 +50,7 @@ if [ "${1:-}" != "--inside" ]; then
     fi
     rm -rf "$OUT" && mkdir -p "$OUT" || exit 1
     # The whole run is bounded: 8 minutes at most.
-    timeout -k 5 480 "$0" --enter
+    timeout -k 5 280 bash "$0" --enter
     exit $?
 fi
 
@@ -61,6 +62,7 @@ cleanup() {
     rm -rf "$DIR"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
 
 dns_ns_setup "$DIR" || { echo "FAIL: namespace set-up" >&2; exit 1; }
 dns_server_start "$DIR" --quiet || { echo "FAIL: dns_delay.py" >&2; exit 1; }
@@ -74,7 +76,7 @@ run() {
     local envs=()
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs+=("$1"); shift; done
     shift
-    env "${envs[@]}" timeout -k 5 120 "$TABLE" "$@" >"$OUT/$name.txt" 2>"$OUT/$name.err"
+    env "${envs[@]}" timeout -k 5 60 "$TABLE" "$@" >"$OUT/$name.txt" 2>"$OUT/$name.err"
     rc=$?
     if [ $rc -ne 0 ]; then
         echo "FAIL: $name: dns_table exited with $rc" >&2

@@ -1,4 +1,5 @@
 #!/bin/bash
+# TEST: timeout=300
 # dns_timeout.sh - a server that never answers: the shim gives up as glibc
 # does, with the same error, after resolv.conf's timeout and attempts.
 #
@@ -42,13 +43,14 @@ if [ "${1:-}" != "--inside" ]; then
         echo "FAIL: $LIBGREEN is not built" >&2
         exit 1
     fi
-    timeout -k 5 240 "$0" --enter
+    timeout -k 5 280 bash "$0" --enter
     exit $?
 fi
 
 # ---------------------------------------------------------------- inside
 DIR=$(mktemp -d /tmp/dns_timeout.XXXXXX) || exit 1
 trap 'dns_server_stop "$DIR"; wait 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'exit 143' TERM INT HUP
 dns_ns_setup "$DIR" || { echo "FAIL: namespace set-up" >&2; exit 1; }
 dns_server_start "$DIR" --drop --quiet || exit 1
 rc=0
