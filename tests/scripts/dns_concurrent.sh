@@ -14,7 +14,6 @@
 #   resolv.conf names loopback servers alone (else exit 77).
 # In both parts dns_fork also resolves host0300.delay.test before fork, in the
 # child and after fork (natively and under the shim in part 1, shim in part 2).
-# If a private namespace cannot be made, part 1 is skipped and part 2 runs.
 # Each bound is for the lookups themselves (timed by the program from a
 # barrier after all threads exist).
 
