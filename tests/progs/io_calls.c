@@ -148,7 +148,7 @@ static void bg_join(struct bg *b, const char *what)
 			b->err, strerror(b->err));
 		exit(1);
 	}
-	if (b->el < 0.09) {
+	if (b->el < 0.05) {
 		fprintf(stderr, "FAIL: %s: returned after %.3f s, before its data came\n",
 			what, b->el);
 		exit(1);
