@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,6 +354,8 @@ static void test_attributes(void)
 
 /* --- names ------------------------------------------------------------ */
 
+static sem_t named_ready;
+
 static void *named(void *arg)
 {
 	char buf[16];
@@ -363,6 +366,7 @@ static void *named(void *arg)
 	       "getname_np self");
 	if (strcmp(buf, "self-named"))
 		fail("own name");
+	sem_post(&named_ready);
 	wait_go();
 	return NULL;
 }
@@ -372,9 +376,10 @@ static void test_names(void)
 	pthread_t t;
 	char buf[32];
 
+	sem_init(&named_ready, 0, 0);
 	set_go(0);
 	expect(pthread_create(&t, NULL, named, NULL), 0, "create");
-	msleep(20);
+	sem_wait(&named_ready);
 	expect(pthread_getname_np(t, buf, sizeof buf), 0, "getname_np other");
 	if (strcmp(buf, "self-named"))
 		fail("name set by the thread, read by main");
@@ -400,6 +405,7 @@ static void test_names(void)
 /* --- keys ------------------------------------------------------------- */
 
 static pthread_key_t key_a, key_b, key_again, key_deleted;
+static sem_t keys_set;
 static int dtor_a_calls, dtor_b_calls, dtor_again_calls, dtor_deleted_calls;
 static long dtor_a_sum;
 
@@ -444,6 +450,7 @@ static void *uses_keys(void *arg)
 		       "setspecific again");
 		expect(pthread_setspecific(key_deleted, (void *)1), 0,
 		       "setspecific deleted");
+		sem_post(&keys_set);
 		wait_go();	/* main deletes key_deleted meanwhile */
 	}
 	if (id == 2)
@@ -462,11 +469,12 @@ static void test_keys(void)
 	       "key_create deleted");
 	expect(pthread_setspecific(key_a, (void *)100), 0, "main setspecific");
 
+	sem_init(&keys_set, 0, 0);
 	set_go(0);
 	for (long i = 0; i < 4; i++)
 		expect(pthread_create(&t[i], NULL, uses_keys, (void *)(i + 1)), 0,
 		       "create");
-	msleep(60);
+	sem_wait(&keys_set);	/* thread 1 has set key_deleted */
 	expect(pthread_key_delete(key_deleted), 0, "key_delete");
 	set_go(1);
 	for (int i = 0; i < 4; i++)

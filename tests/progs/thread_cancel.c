@@ -171,6 +171,7 @@ static void *in_poll(void *arg)
 /* --- disabled cancellation --------------------------------------------- */
 
 static int stage;
+static sem_t cancel_sent;
 
 static void *disabled(void *arg)
 {
@@ -187,8 +188,11 @@ static void *disabled(void *arg)
 		fail("cancel type was not DEFERRED at start");
 	pthread_cleanup_push(mark_cleaned, (void *)1);
 	sem_post(&ready);
+	/* A cancellation point, but cancellation is off: no effect. */
+	while (sem_wait(&cancel_sent) == -1 && errno == EINTR)
+		;
 	t0 = now_ms();
-	msleep(150);	/* the cancel arrives meanwhile and must wait */
+	msleep(150);	/* a cancel is pending: the sleep must not end early */
 	if (now_ms() - t0 < 150)
 		fail("a sleep with cancellation disabled was cut short");
 	stage = 1;
@@ -234,6 +238,7 @@ int main(void)
 
 	sem_init(&ready, 0, 0);
 	sem_init(&never, 0, 0);
+	sem_init(&cancel_sent, 0, 0);
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
 	pthread_mutex_init(&cm, &ma);
@@ -269,8 +274,8 @@ int main(void)
 	cleaned = 0;
 	expect(pthread_create(&t, NULL, disabled, NULL), 0, "create");
 	sem_wait(&ready);
-	msleep(20);
 	expect(pthread_cancel(t), 0, "cancel (disabled)");
+	sem_post(&cancel_sent);
 	expect(pthread_join(t, &r), 0, "join (disabled)");
 	if (r != PTHREAD_CANCELED || stage != 1 || cleaned != 1)
 		fail("disabled cancellation: not cancelled at pthread_testcancel");
