@@ -154,7 +154,8 @@ struct gr_thread {
 	unsigned char os;	/* the OS thread's own context (its own stack) */
 	unsigned char detached, joined, exiting, user_stack;
 	long wake;		/* what the waker handed: 0 or -errno */
-	const char *call;	/* the libc call that parked (diagnostics) */
+	const char *call;	/* the shim call it is in (GR_CALL), or NULL */
+	const void *wait_obj;	/* what it is parked on: lock, cond, thread... */
 	struct gr_thread *rq_next; /* run queue / remote list link */
 	struct gr_thread *all_next, *all_prev; /* hub's list of live threads */
 	int64_t deadline;	/* CLOCK_MONOTONIC ns while in the timer heap */
@@ -343,6 +344,70 @@ bool gr_wq_has(struct gr_wq_bucket *b, const void *addr) GR_HIDDEN;
 long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,
 		int64_t deadline) GR_HIDDEN;
 
+/* Plain doubly linked lists of waiters (fd.c keeps one per fd). */
+static inline void gr_wq_list_add(struct gr_waiter **head, struct gr_waiter **tail,
+				  struct gr_waiter *w)
+{
+	w->next = NULL;
+	w->prev = *tail;
+	if (*tail)
+		(*tail)->next = w;
+	else
+		*head = w;
+	*tail = w;
+	w->linked = 1;
+}
+static inline void gr_wq_list_del(struct gr_waiter **head, struct gr_waiter **tail,
+				  struct gr_waiter *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		*head = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		*tail = w->prev;
+	w->linked = 0;
+}
+
+/* ===== fd.c: descriptors and waiting on them ========================== */
+
+enum gr_fd_kind {
+	GR_FD_UNKNOWN,	/* not seen yet: fstat on first use */
+	GR_FD_SOCK,	/* MSG_DONTWAIT works */
+	GR_FD_PIPE,	/* preadv2/pwritev2 RWF_NOWAIT works */
+	GR_FD_POLLED,	/* readiness first, then the real call (FIFO, tty...) */
+	GR_FD_FILE,	/* regular file: never "blocks" in the poll sense */
+};
+#define GR_EV_READ 1	/* == EV_READ */
+#define GR_EV_WRITE 2	/* == EV_WRITE */
+struct gr_fd_watch;
+struct gr_fd {
+	unsigned char kind;	/* enum gr_fd_kind */
+	unsigned char nonblock;	/* the program's own O_NONBLOCK */
+	unsigned char ours;	/* made here, never shared: O_NONBLOCK may flip */
+	unsigned char drained;	/* last read came up short: wait before trying */
+	unsigned char fresh;	/* watcher must be re-set to this fd number */
+	int fdnum;
+	int64_t rcvtimeo, sndtimeo; /* ns, 0: none */
+	struct gr_hub *hub;	/* whose loop watches it */
+	struct gr_fd_watch *watch;
+	struct gr_waiter *wq_head, *wq_tail;
+};
+struct pollfd;
+struct gr_fd *gr_fd_at(int fd) GR_HIDDEN;	/* the entry, as it is */
+struct gr_fd *gr_fd_get(int fd) GR_HIDDEN;	/* the entry, kind probed */
+void gr_fd_created(int fd, int kind, bool nonblock) GR_HIDDEN;
+void gr_fd_close(int fd) GR_HIDDEN;
+void gr_fd_dup(int old, int nfd) GR_HIDDEN;
+void gr_fd_set_nonblock(int fd, bool on) GR_HIDDEN;
+void gr_fd_set_timeo(int fd, bool snd, int64_t ns) GR_HIDDEN;
+void gr_fd_shared(int fd) GR_HIDDEN;
+void gr_fd_after_fork(void) GR_HIDDEN;
+long gr_fd_wait(int fd, int ev, int64_t deadline, enum gr_wait why) GR_HIDDEN;
+long gr_fd_wait_many(const struct pollfd *p, unsigned long n, int64_t deadline) GR_HIDDEN;
+
 /* ===== sync.c: mutex, cond, rwlock, sem, barrier, once, spin ========== */
 
 int gr_mutex_lock(pthread_mutex_t *m, int64_t deadline, bool try) GR_HIDDEN;
@@ -368,17 +433,96 @@ int gr_barrier_destroy(pthread_barrier_t *b) GR_HIDDEN;
 int gr_once(pthread_once_t *o, void (*init)(void)) GR_HIDDEN;
 int gr_spin_lock(pthread_spinlock_t *s) GR_HIDDEN;
 
+/* ===== pool.c: the shim's own worker threads =========================== */
+
+/* Run fn(arg) on a worker thread while the caller parks (GR_WAIT_POOL, not
+ * interruptible); inline when the caller may not park.  fn's result. */
+long gr_pool_run(long (*fn)(void *), void *arg) GR_HIDDEN;
+
+/* fileio.c: regular-file I/O under GREEN_FILEIO=pool|nowait.  iov/iovcnt
+ * as readv; off < 0: at (and moving) the file position, else positional.
+ * Bytes done or -errno.  With GREEN_FILEIO=inline, or where the caller may
+ * not park, it is the plain call.  For fd.c/io.c's wrappers, on fds of kind
+ * GR_FD_FILE. */
+enum gr_file_op { GR_FILE_READ, GR_FILE_WRITE, GR_FILE_FSYNC, GR_FILE_FDATASYNC };
+struct iovec;
+long gr_file_io(enum gr_file_op op, int fd, const struct iovec *iov,
+		int iovcnt, off_t off) GR_HIDDEN;
+
 /* ===== diag.c: stats, watchdog, deadlock report ======================= */
 
+/* Counters, printed by GREEN_STATS.  PEAK: most live threads of a hub at
+ * once; STACKS_PEAK: stacks ever mapped (coro.c reuses a cached stack
+ * first, so this is the peak in use, the hubs' own included) and
+ * STACK_BYTES their reserved size; FALLBACK: calls that blocked the hub. */
 enum gr_stat {
 	GR_ST_CREATED, GR_ST_PEAK, GR_ST_SWITCHES, GR_ST_FALLBACK,
-	GR_ST_POOL_JOBS, GR_ST_DNS, GR_ST_STACKS_PEAK, GR_ST__COUNT
+	GR_ST_POOL_JOBS, GR_ST_DNS, GR_ST_STACKS_PEAK, GR_ST_STACK_BYTES,
+	GR_ST__COUNT
 };
 extern _Atomic uint64_t gr_stats[GR_ST__COUNT] GR_HIDDEN;
 extern _Atomic uint64_t gr_stats_park[GR_WAIT__COUNT] GR_HIDDEN;
 #define GR_STAT_ADD(s, n) atomic_fetch_add_explicit(&gr_stats[s], (n), memory_order_relaxed)
 void gr_diag_idle(struct gr_hub *h) GR_HIDDEN;	/* nothing can wake the hub */
-void gr_diag_start(void) GR_HIDDEN;
-void gr_diag_fallback(const char *call) GR_HIDDEN;
+void gr_diag_start(struct gr_hub *h) GR_HIDDEN;	/* a hub was made (sched.c) */
+void gr_diag_thread_new(struct gr_thread *t) GR_HIDDEN; /* a green thread was made */
+void gr_diag_after_fork(void) GR_HIDDEN;	/* in the child, once its hub is fresh */
+void gr_diag_fallback(const char *call) GR_HIDDEN; /* `call` blocks the hub now */
+/* SIGSEGV/SIGBUS: if the fault is the running green thread's stack guard,
+ * print the overflow line, restore SIG_DFL and return true: the handler
+ * must then return so the fault re-raises.  For a signal dispatcher. */
+bool gr_diag_segv(int sig, siginfo_t *si, void *uc) GR_HIDDEN;
+/* For the sigaction() wrapper, first thing: while diag's own handlers are
+ * in the kernel (SIGSEGV/SIGBUS for overflows, the watchdog's backtrace
+ * signal) it keeps the program's view of those signals — true: done, the
+ * program's handler was read/stored here and diag's handler chains to it. */
+bool gr_diag_sigaction(int sig, const struct sigaction *act,
+		       struct sigaction *old) GR_HIDDEN;
+/* Jobs handed to the worker pool and not yet completed into a hub (pool.c
+ * keeps it): while any is in flight, a quiet hub is not deadlocked. */
+extern _Atomic int gr_pool_inflight GR_HIDDEN;
+/* OS threads the shim made for itself (pool workers, the watchdog), each
+ * counted by its creator: the deadlock check discounts them. */
+extern _Atomic int gr_own_threads GR_HIDDEN;
+
+/* GR_CALL("read"): at the top of a shim wrapper that may park or block, so
+ * that diagnostics name the call a thread is in (watchdog, deadlock report)
+ * and count parks by call (GREEN_STATS).  Scoped: the name is dropped when
+ * the wrapper returns (a cleanup attribute), so it is never stale.  Costs a
+ * TLS load and three stores. */
+struct gr_call_scope {
+	struct gr_thread *t;
+	const char *prev;
+	uint64_t sw;
+};
+extern int gr_diag_counting GR_HIDDEN;	/* GREEN_STATS is on */
+void gr_diag_parked_in(const char *call) GR_HIDDEN;
+static inline struct gr_call_scope gr_call_begin(const char *name)
+{
+	struct gr_hub *h = gr_tls_hub;
+	struct gr_call_scope s = { NULL, NULL, 0 };
+
+	if (h != NULL && h->cur != h->hub) {
+		s.t = h->cur;
+		s.prev = s.t->call;
+		s.sw = h->switches;
+		if (s.prev == NULL)	/* nested (timedlock → clocklock): */
+			s.t->call = name; /* the name the program called */
+	}
+	return s;
+}
+static inline void gr_call_end(struct gr_call_scope *s)
+{
+	if (s->t == NULL)
+		return;
+	/* The hub switched while we were in the call: it parked. */
+	if (unlikely(gr_diag_counting) && s->prev == NULL &&
+	    s->t->hub->switches != s->sw)
+		gr_diag_parked_in(s->t->call);
+	s->t->call = s->prev;
+}
+#define GR_CALL(name)                                                         \
+	struct gr_call_scope gr_call_scope_                                   \
+		__attribute__((cleanup(gr_call_end), unused)) = gr_call_begin(name)
 
 #endif /* GREEN_H */

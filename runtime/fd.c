@@ -1,0 +1,389 @@
+/*
+ * fd.c — what the shim knows of each file descriptor, and waiting on them.
+ *
+ * The shim never changes a description's O_NONBLOCK flag behind the
+ * program's back (another process may share it).  A blocking call is made
+ * with per-call non-blocking forms (MSG_DONTWAIT, RWF_NOWAIT) or after a
+ * readiness wait; only when it would block does the green thread park on
+ * the fd.  So per fd we keep: its kind (which non-blocking form works), the
+ * program's own O_NONBLOCK (then we do not interfere at all), the
+ * SO_RCVTIMEO/SO_SNDTIMEO it set, whether the description was made by this
+ * process and never shared (then connect may use O_NONBLOCK for a moment),
+ * and the parked waiters with one libev watcher.
+ *
+ * Watchers stay registered while waiters come and go: the callback wakes
+ * one waiter per ready direction and stops the watcher only when it fires
+ * with nobody waiting.  A thread that drains a socket and parks again
+ * before the next loop iteration therefore costs no epoll_ctl at all
+ * (libev compares masks when it reifies).  Level-triggered readiness
+ * guarantees the next waiter is woken on the next iteration if the first
+ * one did not consume.
+ *
+ * Close: gr_fd_close() runs before the real close(): waiters are readied
+ * with -EBADF and the watcher is stopped, so libev never watches a closed
+ * number and a reused number starts from a clean entry (no stale wake-ups).
+ *
+ * The table is process-wide, in chunks of 1024 entries made on first use.
+ * Waiting is per hub: an fd watched by one hub and waited on from another
+ * (rare: foreign OS threads) answers -EXDEV and the caller blocks instead.
+ */
+#include <ev.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "green.h"
+
+#define CHUNK_BITS 10
+#define CHUNK (1 << CHUNK_BITS)
+#define MAX_FD (1 << 20)
+
+struct gr_fd_watch {
+	ev_io io;
+	struct gr_fd *f;
+};
+
+static struct gr_fd *chunks[MAX_FD / CHUNK];
+static atomic_flag chunk_lock = ATOMIC_FLAG_INIT;
+
+static void fd_probe(int fd, struct gr_fd *f)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) != 0) {
+		f->kind = GR_FD_UNKNOWN;
+		return;
+	}
+	if (S_ISSOCK(st.st_mode))
+		f->kind = GR_FD_SOCK;
+	else if (S_ISFIFO(st.st_mode))
+		f->kind = GR_FD_PIPE; /* a named FIFO turns POLLED on EOPNOTSUPP */
+	else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode))
+		f->kind = GR_FD_FILE;
+	else
+		f->kind = GR_FD_POLLED; /* ttys, eventfd, timerfd, inotify... */
+	fl = REAL(fcntl)(fd, F_GETFL);
+	f->nonblock = fl >= 0 && (fl & O_NONBLOCK);
+}
+
+struct gr_fd *gr_fd_at(int fd)
+{
+	struct gr_fd *c;
+
+	if ((unsigned)fd >= MAX_FD)
+		return NULL;
+	c = __atomic_load_n(&chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
+	if (unlikely(c == NULL)) {
+		struct gr_fd *n = calloc(CHUNK, sizeof(*n));
+
+		if (n == NULL)
+			return NULL;
+		while (atomic_flag_test_and_set_explicit(&chunk_lock, memory_order_acquire))
+			__builtin_ia32_pause();
+		c = chunks[fd >> CHUNK_BITS];
+		if (c == NULL) {
+			__atomic_store_n(&chunks[fd >> CHUNK_BITS], n, __ATOMIC_RELEASE);
+			c = n;
+			n = NULL;
+		}
+		atomic_flag_clear_explicit(&chunk_lock, memory_order_release);
+		free(n);
+	}
+	return &c[fd & (CHUNK - 1)];
+}
+
+struct gr_fd *gr_fd_get(int fd)
+{
+	struct gr_fd *f = gr_fd_at(fd);
+
+	if (f != NULL && f->kind == GR_FD_UNKNOWN)
+		fd_probe(fd, f);
+	return f;
+}
+
+void gr_fd_created(int fd, int kind, bool nonblock)
+{
+	struct gr_fd *f = gr_fd_at(fd);
+
+	if (f == NULL)
+		return;
+	f->kind = kind;
+	f->nonblock = nonblock;
+	f->ours = 1;
+	f->drained = 0;
+	f->rcvtimeo = f->sndtimeo = 0;
+}
+
+/* ---- waiting -------------------------------------------------------- */
+
+static void watch_update(struct gr_fd *f, struct gr_hub *h, int want);
+
+static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct gr_fd_watch *fw = (struct gr_fd_watch *)io;
+	struct gr_fd *f = fw->f;
+	struct gr_waiter *w, *next;
+	int todo = revents & (EV_READ | EV_WRITE), want = 0;
+	long val = 0;
+
+	if (revents & EV_ERROR) { /* libev found the fd closed under it */
+		todo = EV_READ | EV_WRITE;
+		val = -EBADF;
+	}
+	for (w = f->wq_head; w; w = next) {
+		next = w->next;
+		if (w->kind & todo) {
+			int k = w->kind;
+
+			gr_wq_list_del(&f->wq_head, &f->wq_tail, w);
+			/* A poller already readied by another fd loses the
+			 * CAS: it does not consume, so wake the next one. */
+			if (gr_ready(w->t, val) && !val)
+				todo &= ~k;
+			continue;
+		}
+		want |= w->kind;
+	}
+	watch_update(f, ev_userdata(loop), want);
+}
+
+/* Make the watcher watch `want` (0: stop it). */
+static void watch_update(struct gr_fd *f, struct gr_hub *h, int want)
+{
+	struct gr_fd_watch *fw = f->watch;
+
+	if (fw == NULL) {
+		if (want == 0)
+			return;
+		fw = calloc(1, sizeof(*fw));
+		if (fw == NULL)
+			gr_die("out of memory for an fd watcher");
+		fw->f = f;
+		f->watch = fw;
+		f->fresh = 1;
+	}
+	if (ev_is_active(&fw->io)) {
+		if ((fw->io.events & (EV_READ | EV_WRITE)) == want)
+			return;
+		ev_io_stop(h->loop, &fw->io);
+	}
+	if (want == 0) {
+		f->hub = NULL;
+		return;
+	}
+	if (f->fresh) {
+		ev_io_init(&fw->io, io_cb, f->fdnum, want);
+		f->fresh = 0;
+	} else {
+		ev_io_modify(&fw->io, want);
+	}
+	ev_io_start(h->loop, &fw->io);
+	f->hub = h;
+}
+
+static int wq_interest(struct gr_fd *f)
+{
+	int want = 0;
+
+	for (struct gr_waiter *w = f->wq_head; w; w = w->next)
+		want |= w->kind;
+	return want;
+}
+
+/* Queue w on fd for `ev` (GR_EV_READ|GR_EV_WRITE).  The caller has called
+ * gr_park_begin; -EXDEV if another hub watches this fd. */
+static int fd_enqueue(int fd, struct gr_fd *f, struct gr_waiter *w, int ev)
+{
+	struct gr_hub *h = gr_tls_hub;
+	int want;
+
+	if (f->hub != NULL && f->hub != h)
+		return -EXDEV;
+	f->fdnum = fd;
+	w->addr = f;
+	w->t = h->cur;
+	w->kind = ev;
+	gr_wq_list_add(&f->wq_head, &f->wq_tail, w);
+	want = ev;
+	if (f->watch && ev_is_active(&f->watch->io))
+		want |= f->watch->io.events & (EV_READ | EV_WRITE);
+	want |= wq_interest(f);
+	watch_update(f, h, want);
+	return 0;
+}
+
+static void fd_dequeue(struct gr_fd *f, struct gr_waiter *w)
+{
+	if (w->linked)
+		gr_wq_list_del(&f->wq_head, &f->wq_tail, w);
+}
+
+long gr_fd_wait(int fd, int ev, int64_t deadline, enum gr_wait why)
+{
+	struct gr_fd *f = gr_fd_at(fd);
+	struct gr_waiter w = { 0 };
+	long r;
+
+	if (f == NULL)
+		return -EBADF;
+	gr_park_begin(why);
+	r = fd_enqueue(fd, f, &w, ev);
+	if (r < 0) {
+		gr_park_abort();
+		return r;
+	}
+	r = gr_park_end(deadline);
+	fd_dequeue(f, &w);
+	return r;
+}
+
+/* poll(2) semantics over many fds: park until any is ready or the
+ * deadline.  The caller then asks the kernel with a zero timeout, so what
+ * it reports is exactly what a zero-timeout call reports. */
+long gr_fd_wait_many(const struct pollfd *p, unsigned long n, int64_t deadline)
+{
+	struct gr_waiter stackw[16], *w = stackw;
+	nfds_t i, queued = 0;
+	long r = 0;
+
+	if (n > 16) {
+		w = calloc(n, sizeof(*w));
+		if (w == NULL)
+			return -ENOMEM;
+	} else {
+		memset(stackw, 0, sizeof(stackw));
+	}
+	gr_park_begin(GR_WAIT_POLL);
+	for (i = 0; i < n; i++) {
+		struct gr_fd *f;
+		int ev = 0;
+
+		if (p[i].fd < 0)
+			continue;
+		if (p[i].events & (POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND))
+			ev |= EV_READ;
+		if (p[i].events & (POLLOUT | POLLWRNORM | POLLWRBAND))
+			ev |= EV_WRITE;
+		if (ev == 0)
+			ev = EV_READ; /* errors and hang-ups are always reported */
+		f = gr_fd_at(p[i].fd);
+		if (f == NULL || fd_enqueue(p[i].fd, f, &w[i], ev) < 0) {
+			r = -EXDEV;
+			break;
+		}
+		queued++;
+	}
+	if (r < 0)
+		gr_park_abort();
+	else
+		r = gr_park_end(deadline);
+	for (i = 0; i < n; i++)
+		if (w[i].linked)
+			fd_dequeue(gr_fd_at(p[i].fd), &w[i]);
+	if (w != stackw)
+		free(w);
+	return r;
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+static void fd_forget(struct gr_fd *f, long why)
+{
+	struct gr_waiter *w, *next;
+
+	for (w = f->wq_head; w; w = next) {
+		next = w->next;
+		gr_wq_list_del(&f->wq_head, &f->wq_tail, w);
+		gr_ready(w->t, why);
+	}
+	if (f->watch && ev_is_active(&f->watch->io) && f->hub != NULL) {
+		if (f->hub == gr_tls_hub)
+			ev_io_stop(f->hub->loop, &f->watch->io);
+		/* else: another OS thread's loop; it finds EBADF and drops it */
+	}
+	if (f->watch)
+		f->fresh = 1; /* the number may come back as another file */
+	f->hub = NULL;
+	f->kind = GR_FD_UNKNOWN;
+	f->nonblock = 0;
+	f->ours = 0;
+	f->drained = 0;
+	f->rcvtimeo = f->sndtimeo = 0;
+}
+
+void gr_fd_close(int fd)
+{
+	struct gr_fd *f = gr_fd_at(fd);
+
+	if (f != NULL)
+		fd_forget(f, -EBADF);
+}
+
+/* `nfd` now names the same description as `old`. */
+void gr_fd_dup(int old, int nfd)
+{
+	struct gr_fd *o = gr_fd_get(old), *n = gr_fd_at(nfd);
+
+	if (n == NULL || o == NULL || n == o)
+		return;
+	fd_forget(n, -EBADF);
+	n->kind = o->kind;
+	n->nonblock = o->nonblock;
+	n->rcvtimeo = o->rcvtimeo; /* socket options belong to the socket */
+	n->sndtimeo = o->sndtimeo;
+	o->ours = 0; /* two numbers now: still this process's only, but keep
+		      * connect's O_NONBLOCK trick to the simple case */
+}
+
+void gr_fd_set_nonblock(int fd, bool on)
+{
+	struct gr_fd *f = gr_fd_at(fd);
+
+	if (f != NULL)
+		f->nonblock = on;
+}
+
+void gr_fd_set_timeo(int fd, bool snd, int64_t ns)
+{
+	struct gr_fd *f = gr_fd_get(fd);
+
+	if (f == NULL)
+		return;
+	if (snd)
+		f->sndtimeo = ns;
+	else
+		f->rcvtimeo = ns;
+}
+
+/* After fork: every description is now shared with the parent, and the
+ * child's hub is new: forget watchers and waiters (their threads are
+ * gone), keep kinds and flags. */
+void gr_fd_after_fork(void)
+{
+	for (unsigned c = 0; c < MAX_FD / CHUNK; c++) {
+		struct gr_fd *f = chunks[c];
+
+		if (f == NULL)
+			continue;
+		for (unsigned i = 0; i < CHUNK; i++) {
+			f[i].ours = 0;
+			f[i].wq_head = f[i].wq_tail = NULL;
+			f[i].hub = NULL;
+			if (f[i].watch)
+				memset(&f[i].watch->io, 0, sizeof(ev_io));
+			f[i].fresh = 1;
+		}
+	}
+}
+
+/* Every description may have been handed to another process (fork in a
+ * library, SCM_RIGHTS): drop the O_NONBLOCK shortcut for one fd. */
+void gr_fd_shared(int fd)
+{
+	struct gr_fd *f = gr_fd_at(fd);
+
+	if (f != NULL)
+		f->ours = 0;
+}

@@ -1,0 +1,236 @@
+/*
+ * io.c — read, write, readv, writev and the positional forms.
+ *
+ * Sockets are read with MSG_DONTWAIT, pipes with RWF_NOWAIT, other
+ * pollable fds (ttys, FIFOs, eventfd...) after a readiness check: the
+ * description's flags are never touched.  A blocking write is complete
+ * when all bytes are written, as the kernel's is: partial progress
+ * continues after a wait.  Regular files are not "blocking" in the poll
+ * sense and go straight to libc (GREEN_FILEIO may offload them).
+ */
+#include <poll.h>
+#include <string.h>
+#include <sys/uio.h>
+#include "green.h"
+
+long gr_io(int fd, struct gr_fd *f, int ev, long (*try)(int, void *, bool),
+	   void *arg, enum gr_wait why) GR_HIDDEN;
+
+/* Should this call on fd go through the shim?  Not without another green
+ * thread to run, not on the program's own non-blocking fds, not on files. */
+GR_HIDDEN bool gr_green_fd(int fd, struct gr_fd **out)
+{
+	struct gr_fd *f;
+
+	if (!gr_park_useful())
+		return false;
+	f = gr_fd_get(fd);
+	if (f == NULL || f->nonblock || f->kind == GR_FD_FILE ||
+	    f->kind == GR_FD_UNKNOWN)
+		return false;
+	*out = f;
+	return true;
+}
+
+struct iov_arg {
+	const struct iovec *iov;
+	int cnt;
+	struct gr_fd *f;
+};
+
+static long poll_ready(int fd, short ev)
+{
+	struct pollfd p = { fd, ev, 0 };
+	int r = REAL(poll)(&p, 1, 0);
+
+	if (r < 0)
+		return -errno;
+	return r;
+}
+
+/* One non-blocking attempt at readv. */
+static long try_readv(int fd, void *arg, bool waited)
+{
+	struct iov_arg *a = arg;
+	struct gr_fd *f = a->f;
+	long r;
+
+	switch (f->kind) {
+	case GR_FD_SOCK: {
+		struct msghdr m = { .msg_iov = (struct iovec *)a->iov,
+				    .msg_iovlen = a->cnt };
+		r = REAL(recvmsg)(fd, &m, MSG_DONTWAIT);
+		break;
+	}
+	case GR_FD_PIPE:
+		r = REAL(preadv2)(fd, a->iov, a->cnt, -1, RWF_NOWAIT);
+		if (r < 0 && errno == EOPNOTSUPP) {
+			f->kind = GR_FD_POLLED; /* a named FIFO */
+			return try_readv(fd, arg, waited);
+		}
+		break;
+	default:
+		if (!waited && (r = poll_ready(fd, POLLIN)) <= 0)
+			return r < 0 ? r : -EAGAIN;
+		r = REAL(readv)(fd, a->iov, a->cnt);
+		break;
+	}
+	if (r < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return r;
+}
+
+static long try_writev(int fd, void *arg, bool waited)
+{
+	struct iov_arg *a = arg;
+	struct gr_fd *f = a->f;
+	long r;
+
+	switch (f->kind) {
+	case GR_FD_SOCK: {
+		struct msghdr m = { .msg_iov = (struct iovec *)a->iov,
+				    .msg_iovlen = a->cnt };
+		r = REAL(sendmsg)(fd, &m, MSG_DONTWAIT);
+		break;
+	}
+	case GR_FD_PIPE:
+		r = REAL(pwritev2)(fd, a->iov, a->cnt, -1, RWF_NOWAIT);
+		if (r < 0 && errno == EOPNOTSUPP) {
+			f->kind = GR_FD_POLLED;
+			return try_writev(fd, arg, waited);
+		}
+		break;
+	default:
+		if (!waited && (r = poll_ready(fd, POLLOUT)) <= 0)
+			return r < 0 ? r : -EAGAIN;
+		r = REAL(writev)(fd, a->iov, a->cnt);
+		break;
+	}
+	if (r < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return r;
+}
+
+static size_t iov_len(const struct iovec *iov, int cnt)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
+GR_HIDDEN long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov, int cnt)
+{
+	struct iov_arg a = { iov, cnt, f };
+	long r = gr_io(fd, f, GR_EV_READ, try_readv, &a, GR_WAIT_READ);
+
+	if (r == -EXDEV) { /* another OS thread's hub watches it: block */
+		r = REAL(readv)(fd, iov, cnt);
+		return r < 0 ? -errno : r;
+	}
+	if (r >= 0)
+		f->drained = (size_t)r < iov_len(iov, cnt) && f->kind != GR_FD_POLLED;
+	return r;
+}
+
+/* Write everything, as a blocking fd does; stop early only on an error or
+ * a timeout after some progress (then the count so far is the answer). */
+GR_HIDDEN long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov, int cnt)
+{
+	struct iovec local[64], *v = (struct iovec *)iov;
+	size_t total = iov_len(iov, cnt), done = 0;
+	int vc = cnt;
+
+	for (;;) {
+		struct iov_arg a = { v, vc, f };
+		long r = gr_io(fd, f, GR_EV_WRITE, try_writev, &a, GR_WAIT_WRITE);
+
+		if (r == -EXDEV) {
+			r = REAL(writev)(fd, v, vc);
+			r = r < 0 ? -errno : r;
+		}
+		if (r < 0)
+			return done ? (long)done : r;
+		done += r;
+		if (done >= total || r == 0)
+			return done;
+		/* Skip what went out; copy the vector the first time. */
+		if (v != local) {
+			if (cnt > 64)
+				return done; /* a huge vector: report progress */
+			memcpy(local, iov, cnt * sizeof(*iov));
+			v = local;
+		}
+		while (r > 0 && vc > 0) {
+			if ((size_t)r >= v->iov_len) {
+				r -= v->iov_len;
+				v++;
+				vc--;
+			} else {
+				v->iov_base = (char *)v->iov_base + r;
+				v->iov_len -= r;
+				r = 0;
+			}
+		}
+	}
+}
+
+GR_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	struct gr_fd *f;
+	struct iovec v = { buf, n };
+
+	if (!gr_green_fd(fd, &f))
+		return REAL(read)(fd, buf, n);
+	return gr_ret(gr_readv(fd, f, &v, 1));
+}
+
+GR_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	struct gr_fd *f;
+
+	if (!gr_green_fd(fd, &f))
+		return REAL(readv)(fd, iov, cnt);
+	return gr_ret(gr_readv(fd, f, iov, cnt));
+}
+
+GR_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	struct gr_fd *f;
+	struct iovec v = { (void *)buf, n };
+
+	if (!gr_green_fd(fd, &f))
+		return REAL(write)(fd, buf, n);
+	return gr_ret(gr_writev(fd, f, &v, 1));
+}
+
+GR_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	struct gr_fd *f;
+
+	if (!gr_green_fd(fd, &f))
+		return REAL(writev)(fd, iov, cnt);
+	return gr_ret(gr_writev(fd, f, iov, cnt));
+}
+
+/* Offset -1 means "the file position": readv/writev on a pipe or socket. */
+GR_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off,
+			  int flags)
+{
+	struct gr_fd *f;
+
+	if (off != -1 || flags != 0 || !gr_green_fd(fd, &f))
+		return REAL(preadv2)(fd, iov, cnt, off, flags);
+	return gr_ret(gr_readv(fd, f, iov, cnt));
+}
+
+GR_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off,
+			   int flags)
+{
+	struct gr_fd *f;
+
+	if (off != -1 || flags != 0 || !gr_green_fd(fd, &f))
+		return REAL(pwritev2)(fd, iov, cnt, off, flags);
+	return gr_ret(gr_writev(fd, f, iov, cnt));
+}
