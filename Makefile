@@ -2,6 +2,9 @@
 # make            libgreen.so + the green command + every test program
 # make test       the whole suite (scripts/run-tests)
 # make bench      scripts/bench, writes BENCHMARKS.md
+VERSION := 0.1.0
+PREFIX  ?= /usr/local
+DESTDIR ?=
 CC      ?= gcc
 CXX     ?= g++
 B       := build
@@ -36,9 +39,24 @@ $(B)/%.o: %.S
 $(B)/libgreen.so: $(LIBOBJ)
 	$(CC) $(LIBLDFLAGS) -o $@ $(LIBOBJ) $(LIBS)
 
-$(B)/green: scripts/green
+$(B)/green: scripts/green Makefile
 	@mkdir -p $(B)
-	sed 's|@LIBDIR@|$(abspath $(B))|' $< > $@ && chmod +x $@
+	sed -e 's|@LIBDIR@|$(abspath $(B))|' -e 's|@VERSION@|$(VERSION)|' $< > $@ && chmod +x $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the library, the
+# green command pointing at the installed library, and green(1).
+install: $(B)/libgreen.so scripts/green docs/green.1
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(B)/libgreen.so $(DESTDIR)$(PREFIX)/lib/libgreen.so
+	sed -e 's|@LIBDIR@|$(PREFIX)/lib|' -e 's|@VERSION@|$(VERSION)|' \
+		scripts/green > $(DESTDIR)$(PREFIX)/bin/green
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/green
+	install -m 644 docs/green.1 $(DESTDIR)$(PREFIX)/share/man/man1/green.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libgreen.so $(DESTDIR)$(PREFIX)/bin/green \
+		$(DESTDIR)$(PREFIX)/share/man/man1/green.1
 
 # Test programs are plain programs: they never link libgreen.  A line
 # /* LIBS: -lfoo */ in a program names what else it links (e.g. -lev).
@@ -66,4 +84,4 @@ demo: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests test bench demo clean
+.PHONY: all tests test bench demo clean install uninstall

@@ -4,6 +4,7 @@
  * the value and what is accepted; the default is then used.  The host
  * program is never stopped for it.
  */
+#include <arpa/inet.h>
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,15 +42,22 @@ static size_t size_of(const char *var, size_t min, size_t max)
 	const char *v = secure_getenv(var);
 	char *end;
 	unsigned long long n;
+	unsigned shift = 0;
 
 	if (v == NULL || *v == '\0')
 		return 0;
+
 	n = strtoull(v, &end, 10);
 	switch (*end) {
-	case 'k': case 'K': n <<= 10; end++; break;
-	case 'm': case 'M': n <<= 20; end++; break;
-	case 'g': case 'G': n <<= 30; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
 	}
+	/* Digits only (strtoull takes "-1" and " 1"), and no overflow. */
+	if (*v < '0' || *v > '9' || n > (max >> shift))
+		n = 0;
+	else
+		n <<= shift;
 	if (end == v || *end != '\0' || n < min || n > max) {
 		gr_warn("%s=%s is not valid (accepted: a size from %zuK to %zuG, "
 			"e.g. 64K or 8M); using the default", var, v,
@@ -68,12 +76,104 @@ static long number_of(const char *var, long min, long max, long dflt)
 	if (v == NULL || *v == '\0')
 		return dflt;
 	n = strtol(v, &end, 10);
-	if (end == v || *end != '\0' || n < min || n > max) {
+	if (end == v || *end != '\0' || n < min || n > max ||
+	    (*v != '-' && (*v < '0' || *v > '9'))) {
 		gr_warn("%s=%s is not valid (accepted: a whole number from %ld "
 			"to %ld); using the default", var, v, min, max);
 		return dflt;
 	}
 	return n;
+}
+
+/* One server of GREEN_DNS_SERVERS: a.b.c.d[:port], [v6][:port] or a bare
+ * v6 address, as c-ares' ares_set_servers_ports_csv takes them. */
+static bool dns_server_ok(const char *s, size_t len)
+{
+	char host[64];
+	const char *port = NULL, *h = s;
+	size_t hl = len;
+	unsigned char addr[16];
+
+	if (len == 0 || len >= sizeof(host))
+		return false;
+	if (s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+
+		if (close == NULL)
+			return false;
+		h = s + 1;
+		hl = close - h;
+		if (close + 1 < s + len) {
+			if (close[1] != ':')
+				return false;
+			port = close + 2;
+		}
+	} else {
+		const char *c = memchr(s, ':', len);
+
+		if (c && memchr(c + 1, ':', len - (c + 1 - s)) == NULL) {
+			hl = c - s;	/* one colon: v4 with a port */
+			port = c + 1;
+		}
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, addr) != 1 &&
+	    inet_pton(AF_INET6, host, addr) != 1)
+		return false;
+	if (port) {
+		size_t pl = len - (port - s);
+		unsigned long p = 0;
+
+		if (pl == 0 || pl > 5)
+			return false;
+		for (size_t i = 0; i < pl; i++) {
+			if (port[i] < '0' || port[i] > '9')
+				return false;
+			p = p * 10 + (port[i] - '0');
+		}
+		if (p == 0 || p > 65535)
+			return false;
+	}
+	return true;
+}
+
+static const char *dns_servers(void)
+{
+	const char *v = secure_getenv("GREEN_DNS_SERVERS");
+
+	if (v == NULL || *v == '\0')
+		return NULL;
+	for (const char *p = v;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (!dns_server_ok(p, len)) {
+			gr_warn("GREEN_DNS_SERVERS=%s is not valid (accepted: "
+				"ip[:port],... e.g. 127.0.0.1:5353,[::1]:53); "
+				"using resolv.conf's nameservers", v);
+			return NULL;
+		}
+		if (comma == NULL)
+			return v;
+		p = comma + 1;
+	}
+}
+
+/* GREEN_STATS: 1 (or "stderr") for stderr, 0 for none, or a file: a path
+ * has a '/' in it, so a typo such as "yes" is not taken for a file name. */
+static const char *stats_dest(void)
+{
+	const char *v = secure_getenv("GREEN_STATS");
+
+	if (v == NULL || *v == '\0' || strcmp(v, "0") == 0)
+		return NULL;
+	if (strcmp(v, "1") == 0 || strcmp(v, "stderr") == 0 || strchr(v, '/'))
+		return v;
+	gr_warn("GREEN_STATS=%s is not valid (accepted: 1 or stderr, 0, or a "
+		"file path with a '/', e.g. ./stats.txt or /tmp/stats.%%p); "
+		"using the default (no stats)", v);
+	return NULL;
 }
 
 void gr_config_load(void)
@@ -96,23 +196,30 @@ void gr_config_load(void)
 		{ "report", GR_DEADLOCK_REPORT }, { "abort", GR_DEADLOCK_ABORT },
 		{ "ignore", GR_DEADLOCK_IGNORE }, { 0 } };
 	struct gr_config c = { 0 };
-	const char *v;
 
 	c.threads = pick("GREEN_THREADS", threads, GR_MODE_GREEN);
 	c.stack_size = size_of("GREEN_STACK_SIZE", 16 << 10, 1UL << 30);
 	c.backend = pick("GREEN_BACKEND", backends, 0);
 	if (c.backend && !(ev_supported_backends() & c.backend)) {
-		gr_warn("GREEN_BACKEND=%s is not supported by this libev; using "
-			"the default", secure_getenv("GREEN_BACKEND"));
+		char ok[64] = "";
+
+		for (const struct choice *p = backends; p->name; p++)
+			if (ev_supported_backends() & p->value) {
+				if (ok[0])
+					strcat(ok, "|");
+				strcat(ok, p->name);
+			}
+		gr_warn("GREEN_BACKEND=%s is not supported by this libev or "
+			"kernel (accepted here: %s); using the default",
+			secure_getenv("GREEN_BACKEND"), ok);
 		c.backend = 0;
 	}
 	c.pool_size = number_of("GREEN_POOL_SIZE", 1, 1024, 4);
 	c.fileio = pick("GREEN_FILEIO", fileio, GR_FILEIO_INLINE);
 	c.resolver = pick("GREEN_RESOLVER", resolver, GR_RES_AUTO);
-	c.dns_servers = secure_getenv("GREEN_DNS_SERVERS");
+	c.dns_servers = dns_servers();
 	c.inherit = pick("GREEN_INHERIT", onoff, 1);
-	v = secure_getenv("GREEN_STATS");
-	c.stats = (v && *v && strcmp(v, "0") != 0) ? v : NULL;
+	c.stats = stats_dest();
 	c.watchdog_ms = (int)number_of("GREEN_WATCHDOG_MS", 0, 3600000, 0);
 	c.deadlock = pick("GREEN_DEADLOCK", deadlock, GR_DEADLOCK_REPORT);
 	c.loaded = 1;

@@ -161,6 +161,8 @@ static char *slot_carve(struct gr_stack_class *c)
 	if (!guard_install(p, c->guard))
 		return NULL;
 	c->carve += slot;
+	GR_STAT_ADD(GR_ST_STACKS_PEAK, 1);
+	GR_STAT_ADD(GR_ST_STACK_BYTES, c->size);
 	return p;
 }
 
@@ -260,6 +262,8 @@ struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
 			munmap(slot, stack + guard);
 			return NULL;
 		}
+		GR_STAT_ADD(GR_ST_STACKS_PEAK, 1);
+		GR_STAT_ADD(GR_ST_STACK_BYTES, stack);
 	}
 	if (slot == NULL)
 		return NULL;

@@ -335,6 +335,7 @@ struct gr_hub *gr_hub_get(void)
 	gr_hub_loop_init(h);
 	atomic_fetch_add(&gr_nhubs, 1);
 	gr_tls_hub = h;
+	gr_diag_start(h);
 	return h;
 }
 
@@ -401,6 +402,7 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	if (live > atomic_load_explicit(&gr_stats[GR_ST_PEAK], memory_order_relaxed))
 		atomic_store_explicit(&gr_stats[GR_ST_PEAK], live, memory_order_relaxed);
 	rq_push(h, t);
+	gr_diag_thread_new(t);
 	*out = t;
 	return 0;
 }
@@ -504,6 +506,7 @@ int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
 		if (gr_tls_hub == NULL || gr_tls_hub->cur == gr_tls_hub->hub)
 			gr_die("pthread_join of a green thread outside a green thread");
 		t->joiner = self;
+		self->wait_obj = t;
 		r = gr_park(GR_WAIT_JOIN, deadline);
 		if (atomic_load(&t->state) == GR_DONE)
 			break;

@@ -58,6 +58,8 @@ void gr_wq_add(struct gr_wq_bucket *b, struct gr_waiter *w)
 		b->head = w;
 	b->tail = w;
 	w->linked = 1;
+	if (w->t)	/* what it waits on, for the deadlock report */
+		w->t->wait_obj = w->addr;
 }
 
 void gr_wq_del(struct gr_wq_bucket *b, struct gr_waiter *w)

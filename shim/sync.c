@@ -21,6 +21,7 @@ GR_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	if (NATIVE() || !gr_mutex_green(m))
 		return REAL(pthread_mutex_lock)(m);
+	GR_CALL("pthread_mutex_lock");
 	return gr_mutex_lock(m, 0, false);
 }
 
@@ -38,6 +39,7 @@ GR_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 
 	if (NATIVE() || !gr_mutex_green(m))
 		return REAL(pthread_mutex_clocklock)(m, clk, abs);
+	GR_CALL("pthread_mutex_clocklock");
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
 		return EINVAL;
 	r = gr_mutex_lock(m, 0, true);
@@ -86,6 +88,7 @@ GR_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	if (NATIVE())
 		return REAL(pthread_cond_wait)(c, m);
+	GR_CALL("pthread_cond_wait");
 	return gr_cond_wait(c, m, 0, NULL, false);
 }
 
@@ -94,6 +97,7 @@ GR_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
 	if (NATIVE())
 		return REAL(pthread_cond_timedwait)(c, m, abs);
+	GR_CALL("pthread_cond_timedwait");
 	return gr_cond_wait(c, m, 0, abs, false);
 }
 
@@ -102,6 +106,7 @@ GR_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
 	if (NATIVE())
 		return REAL(pthread_cond_clockwait)(c, m, clk, abs);
+	GR_CALL("pthread_cond_clockwait");
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
 		return EINVAL;
 	return gr_cond_wait(c, m, clk, abs, true);
@@ -141,6 +146,7 @@ GR_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_rdlock)(l);
+	GR_CALL("pthread_rwlock_rdlock");
 	return gr_rwlock_lock(l, false, 0, false);
 }
 
@@ -148,6 +154,7 @@ GR_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_wrlock)(l);
+	GR_CALL("pthread_rwlock_wrlock");
 	return gr_rwlock_lock(l, true, 0, false);
 }
 
@@ -189,6 +196,7 @@ GR_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c,
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_clockrdlock)(l, c, abs);
+	GR_CALL("pthread_rwlock_clockrdlock");
 	return rw_clock(l, false, c, abs);
 }
 
@@ -197,6 +205,7 @@ GR_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c,
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_clockwrlock)(l, c, abs);
+	GR_CALL("pthread_rwlock_clockwrlock");
 	return rw_clock(l, true, c, abs);
 }
 
@@ -204,6 +213,7 @@ GR_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct times
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_timedrdlock)(l, abs);
+	GR_CALL("pthread_rwlock_timedrdlock");
 	return rw_clock(l, false, CLOCK_REALTIME, abs);
 }
 
@@ -211,6 +221,7 @@ GR_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct times
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_timedwrlock)(l, abs);
+	GR_CALL("pthread_rwlock_timedwrlock");
 	return rw_clock(l, true, CLOCK_REALTIME, abs);
 }
 
@@ -235,6 +246,7 @@ GR_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
 	if (NATIVE())
 		return REAL(pthread_barrier_wait)(b);
+	GR_CALL("pthread_barrier_wait");
 	return gr_barrier_wait(b);
 }
 
@@ -249,6 +261,7 @@ GR_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 {
 	if (NATIVE())
 		return REAL(pthread_spin_lock)(s);
+	GR_CALL("pthread_spin_lock");
 	return gr_spin_lock(s);
 }
 
@@ -258,6 +271,7 @@ GR_EXPORT int sem_wait(sem_t *s)
 {
 	if (NATIVE())
 		return REAL(sem_wait)(s);
+	GR_CALL("sem_wait");
 	return (int)gr_ret(-gr_sem_wait(s, 0, false));
 }
 
@@ -274,6 +288,7 @@ GR_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
 
 	if (NATIVE())
 		return REAL(sem_clockwait)(s, clk, abs);
+	GR_CALL("sem_clockwait");
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
 		return (int)gr_ret(-EINVAL);
 	r = gr_sem_wait(s, 0, true);
@@ -292,6 +307,7 @@ GR_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
 	if (NATIVE())
 		return REAL(sem_timedwait)(s, abs);
+	GR_CALL("sem_timedwait");
 	return sem_clockwait(s, CLOCK_REALTIME, abs);
 }
 

@@ -46,6 +46,7 @@ GR_EXPORT int pthread_join(pthread_t id, void **ret)
 
 	if (t == NULL)
 		return REAL(pthread_join)(id, ret);
+	GR_CALL("pthread_join");
 	gr_testcancel();
 	return gr_thread_join(t, ret, 0, false);
 }
@@ -66,6 +67,7 @@ GR_EXPORT int pthread_clockjoin_np(pthread_t id, void **ret, clockid_t clk,
 
 	if (t == NULL)
 		return REAL(pthread_clockjoin_np)(id, ret, clk, abs);
+	GR_CALL("pthread_clockjoin_np");
 	if (abs == NULL)
 		return gr_thread_join(t, ret, 0, false);
 	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000)

@@ -44,6 +44,7 @@ GR_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 
 	if (!gr_park_useful())
 		return REAL(nanosleep)(req, rem);
+	GR_CALL("nanosleep");
 	if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000 || req->tv_sec < 0)
 		return (int)gr_ret(-EINVAL);
 	r = gr_sleep_ns(gr_ts_ns(req), &left);
@@ -64,6 +65,7 @@ GR_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
 	    (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC &&
 	     clk != CLOCK_BOOTTIME && clk != CLOCK_TAI))
 		return REAL(clock_nanosleep)(clk, flags, req, rem);
+	GR_CALL("clock_nanosleep");
 	if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000)
 		return EINVAL;
 	if (!(flags & TIMER_ABSTIME)) {
@@ -90,6 +92,7 @@ GR_EXPORT int usleep(useconds_t us)
 {
 	if (!gr_park_useful())
 		return REAL(usleep)(us);
+	GR_CALL("usleep");
 	return (int)gr_ret(gr_sleep_ns((int64_t)us * 1000, NULL));
 }
 
@@ -100,6 +103,7 @@ GR_EXPORT unsigned sleep(unsigned s)
 
 	if (!gr_park_useful())
 		return REAL(sleep)(s);
+	GR_CALL("sleep");
 	if (gr_sleep_ns((int64_t)s * 1000000000, &left) < 0)
 		return (unsigned)(left / 1000000000);
 	errno = e;
