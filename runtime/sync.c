@@ -478,7 +478,7 @@ int gr_rwlock_unlock(pthread_rwlock_t *ll)
 
 struct gsem {
 	_Atomic uint64_t data;
-	int private;
+	int private;	/* glibc: 0 private, FUTEX_PRIVATE_FLAG (128) shared */
 	int pad;
 };
 #define SEM_VALUE(d) ((unsigned)((d) & 0xffffffffu))
@@ -487,7 +487,7 @@ struct gsem {
 int gr_sem_wait(void *ss, int64_t deadline, bool try)
 {
 	struct gsem *s = ss;
-	bool shared = s->private == 0;
+	bool shared = s->private != 0;
 	int64_t step = 50000;
 
 	for (;;) {
@@ -545,7 +545,7 @@ int gr_sem_post(void *ss)
 	} while (!atomic_compare_exchange_weak(&s->data, &d, d + 1));
 	if ((d >> 32) != 0) {
 		gr_wq_wake(s, 1);
-		if (s->private == 0)
+		if (s->private != 0)
 			futex(&s->data, FUTEX_WAKE, 1, NULL);
 	}
 	return 0;
