@@ -204,7 +204,7 @@ static struct gr_thread *thread_init(char *lo, size_t size)
 	memset(t, 0, sizeof(*t));
 	t->magic = GR_MAGIC;
 	t->stack_lo = lo;
-	t->stack_size = (char *)t - lo;
+	t->stack_size = size; /* as glibc reports it: the thread's room too */
 	t->heap_idx = -1;
 	/* The new thread starts with its creator's floating-point control
 	 * state, as POSIX asks of thread creation. */
@@ -285,8 +285,7 @@ void gr_thread_free(struct gr_thread *t)
 	if (t->stack_class == -1)	/* the program's own stack */
 		return;
 	slot = lo - t->guard_size;
-	size = t->stack_size + GR_THREAD_SPACE;
-	size = round_page(size);
+	size = round_page(t->stack_size);
 	if (t->stack_class == -2) {
 		munmap(slot, t->guard_size + size);
 		return;

@@ -133,7 +133,7 @@ enum gr_state {
 	W(SEM, "semaphore") W(BARRIER, "barrier") W(ONCE, "once")             \
 	W(JOIN, "join") W(CHILD, "child") W(SIGNAL, "signal")                 \
 	W(DNS, "name lookup") W(POOL, "worker pool") W(EXITED, "exited")     \
-	W(SPIN, "spin lock")
+	W(SPIN, "spin lock") W(FUTEX, "futex")
 enum gr_wait {
 #define W(n, s) GR_WAIT_##n,
 	GR_WAIT_LIST
@@ -175,6 +175,12 @@ struct gr_thread {
 	void **tsd;		/* thread-specific data blocks, lazily made */
 	sigset_t sigmask;	/* this green thread's signal mask */
 	sigset_t sigpending;	/* signals pthread_kill()ed at it, not yet run */
+	/* signal.c: handlers to run as soon as it runs again (checked on
+	 * every switch-in: one load), signals sent to it from a handler or
+	 * another OS thread for its hub to sort, and its lazily made state. */
+	_Atomic uint64_t sig_due;
+	_Atomic uint64_t sig_inbox;
+	void *sig;
 	uint64_t seq;		/* creation number */
 	pthread_t real_id;	/* os contexts: the real pthread_t */
 	void *diag;		/* diag.c's per-thread state (watchdog) */
@@ -220,6 +226,7 @@ struct gr_hub {
 	void *tfd_io;		/* ev_io, hub.c */
 	void *sig_state;	/* signal.c */
 	void *fd_state;		/* fd.c */
+	void *proc_state;	/* proc.c: threads waiting for children */
 	uint64_t switches;
 	int deadlock_reported;
 };
@@ -340,6 +347,7 @@ int gr_wq_wake_locked(struct gr_wq_bucket *b, const void *addr, int n,
 		      int kind) GR_HIDDEN;
 int gr_wq_wake(const void *addr, int n) GR_HIDDEN;
 bool gr_wq_has(struct gr_wq_bucket *b, const void *addr) GR_HIDDEN;
+struct gr_waiter *gr_wq_first(struct gr_wq_bucket *b) GR_HIDDEN;
 /* Park on addr after the caller enqueued w under b (released here). */
 long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,
 		int64_t deadline) GR_HIDDEN;
@@ -432,6 +440,9 @@ int gr_barrier_wait(pthread_barrier_t *b) GR_HIDDEN;
 int gr_barrier_destroy(pthread_barrier_t *b) GR_HIDDEN;
 int gr_once(pthread_once_t *o, void (*init)(void)) GR_HIDDEN;
 int gr_spin_lock(pthread_spinlock_t *s) GR_HIDDEN;
+long gr_futex_wait(const uint32_t *addr, uint32_t val, int64_t deadline,
+		   uint32_t bitset, bool shared) GR_HIDDEN;
+long gr_futex_wake(const uint32_t *addr, int n, uint32_t bitset) GR_HIDDEN;
 
 /* ===== pool.c: the shim's own worker threads =========================== */
 
@@ -524,5 +535,53 @@ static inline void gr_call_end(struct gr_call_scope *s)
 #define GR_CALL(name)                                                         \
 	struct gr_call_scope gr_call_scope_                                   \
 		__attribute__((cleanup(gr_call_end), unused)) = gr_call_begin(name)
+
+/* ===== signal.c: handlers, green masks, sigwait ====================== */
+
+/* The program's handlers run through a dispatcher of ours; a signal for a
+ * green thread that is not running is handed to it by its hub and its
+ * handler runs when it next runs (docs/signals.md). */
+void gr_sig_deliver(struct gr_thread *t) GR_HIDDEN;
+static inline void gr_sig_check(struct gr_thread *t)
+{
+	if (unlikely(atomic_load_explicit(&t->sig_due, memory_order_relaxed)))
+		gr_sig_deliver(t);
+}
+void gr_sig_hub_init(struct gr_hub *h) GR_HIDDEN;	/* sched.c, new hub */
+void gr_sig_thread_new(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
+void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
+void gr_sig_after_fork(struct gr_hub *h) GR_HIDDEN;	/* child, fresh hub */
+
+/* ===== proc.c: children, fork ========================================= */
+
+void gr_proc_kick(struct gr_hub *h) GR_HIDDEN;	/* a SIGCHLD: look again */
+void gr_proc_atfork_register(void) GR_HIDDEN;	/* first hub: fork hooks */
+void gr_proc_after_fork(void) GR_HIDDEN;	/* child, fresh hub */
+
+/* ===== shimfd.c: the shim's own descriptors ============================ */
+
+/* Our fds (each hub's epoll fd, eventfd, timerfd, signalfd, pidfds, the
+ * resolver's sockets) live near the top of RLIMIT_NOFILE, out of the
+ * program's way, and the close/dup2 family refuses to touch them: a
+ * daemon that closes every fd or dup2()s over low numbers keeps its hub.
+ * gr_tls_shimfd > 0 while the shim (or libev on its behalf) makes or
+ * closes its own: such fds are hidden, such closes allowed. */
+#define GR_SHIMFD_MAX (1 << 20)
+extern _Atomic uint64_t gr_shimfd_bits[GR_SHIMFD_MAX / 64] GR_HIDDEN;
+extern __thread int gr_tls_shimfd GR_HIDDEN;
+int gr_shimfd_hide(int fd) GR_HIDDEN;	/* returns the fd's new number */
+int gr_shimfd_close(int fd) GR_HIDDEN;
+void gr_shimfd_forget(int fd) GR_HIDDEN;	/* closed by libev */
+static inline bool gr_shimfd_is(int fd)
+{
+	return (unsigned)fd < GR_SHIMFD_MAX &&
+	       (atomic_load_explicit(&gr_shimfd_bits[fd >> 6],
+				     memory_order_relaxed) >> (fd & 63)) & 1;
+}
+/* For close/dup2/dup3/close_range: may the program's call touch fd? */
+static inline bool gr_shimfd_guarded(int fd)
+{
+	return unlikely(gr_shimfd_is(fd)) && gr_tls_shimfd == 0;
+}
 
 #endif /* GREEN_H */

@@ -154,6 +154,9 @@ void gr_hub_loop_init(struct gr_hub *h)
 
 	if (w == NULL)
 		gr_die("out of memory for the hub");
+	/* libev's epoll fd and eventfd come out of the program's way
+	 * (shimfd.c), and so does the timerfd. */
+	gr_tls_shimfd++;
 	h->loop = ev_loop_new(flags);
 	if (h->loop == NULL)
 		gr_die("ev_loop_new failed (GREEN_BACKEND=%s?)",
@@ -163,9 +166,11 @@ void gr_hub_loop_init(struct gr_hub *h)
 	ev_async_init(&w->async, async_cb);
 	ev_async_start(h->loop, &w->async);
 	ev_unref(h->loop);
+	gr_tls_shimfd--;
 	h->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (h->tfd < 0)
 		gr_die("timerfd_create failed");
+	h->tfd = gr_shimfd_hide(h->tfd);
 	ev_io_init(&w->tfd_io, tfd_cb, h->tfd, EV_READ);
 	ev_io_start(h->loop, &w->tfd_io);
 	ev_unref(h->loop);

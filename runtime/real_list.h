@@ -15,6 +15,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <semaphore.h>
+#include <spawn.h>
 
 #define GR_REAL_LIST                                                          \
 	/* threads */                                                         \
@@ -165,6 +166,16 @@
 	X(sigsuspend, int, (const sigset_t *))                                \
 	X(pause, int, (void))                                                 \
 	X(exit, void, (int))                                                  \
+	X(_Fork, pid_t, (void))                                               \
+	X(__register_atfork, int, (void (*)(void), void (*)(void), void (*)(void), void *)) \
+	X(posix_spawn, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const[], char *const[])) \
+	X(posix_spawnp, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const[], char *const[])) \
+	X(execve, int, (const char *, char *const[], char *const[]))         \
+	X(sigpending, int, (sigset_t *))                                      \
+	X(siginterrupt, int, (int, int))                                      \
+	X(epoll_create, int, (int))                                           \
+	X(epoll_create1, int, (int))                                          \
+	X(eventfd, int, (unsigned, int))                                      \
 	/* names */                                                           \
 	X(getaddrinfo, int, (const char *, const char *, const struct addrinfo *, struct addrinfo **)) \
 	X(freeaddrinfo, void, (struct addrinfo *))                            \
@@ -175,6 +186,7 @@
 	X(gethostbyname2_r, int, (const char *, int, struct hostent *, char *, size_t, struct hostent **, int *)) \
 	X(gethostbyaddr, struct hostent *, (const void *, socklen_t, int))    \
 	X(gethostbyaddr_r, int, (const void *, socklen_t, int, struct hostent *, char *, size_t, struct hostent **, int *)) \
+	X(syscall, long, (long, ...))                                         \
 	/* loader */                                                          \
 	X(dlopen, void *, (const char *, int))                                \
 	X(dlclose, int, (void *))

@@ -381,6 +381,9 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 				stack = dflt;
 		}
 	}
+	/* glibc: a guard or stack that overflows when rounded is EINVAL */
+	if (guard > SIZE_MAX / 2 || stack > SIZE_MAX / 2 - guard)
+		return EINVAL;
 	t = gr_thread_new(stack, guard, ustack, usize);
 	if (t == NULL)
 		return EAGAIN;

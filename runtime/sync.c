@@ -49,7 +49,9 @@ _Static_assert(sizeof(struct gmutex) <= sizeof(pthread_mutex_t), "mutex");
 
 static long futex(void *addr, int op, int val, const struct timespec *ts)
 {
-	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+	/* FUTEX_WAKE_BITSET needs a bitset: wake any */
+	return REAL(syscall)(SYS_futex, addr, op, val, ts, NULL,
+			     op == FUTEX_WAKE_BITSET ? FUTEX_BITSET_MATCH_ANY : 0);
 }
 
 static inline int my_id(void)
@@ -397,10 +399,10 @@ int gr_rwlock_lock(pthread_rwlock_t *ll, bool write, int64_t deadline, bool try)
 		}
 		if (err)
 			return err;
-		if ((atomic_load(&l->state) & RW_WRITER) && l->cur_writer == id)
-			return EDEADLK;
 		if (try)
 			return EBUSY;
+		if ((atomic_load(&l->state) & RW_WRITER) && l->cur_writer == id)
+			return EDEADLK;
 		if (deadline && gr_now() >= deadline)
 			return ETIMEDOUT;
 		if (!gr_may_park()) {
@@ -686,6 +688,8 @@ int gr_once(pthread_once_t *oo, void (*init)(void))
 int gr_spin_lock(pthread_spinlock_t *ss)
 {
 	_Atomic int *s = (_Atomic int *)ss;
+	/* 0 free, 1 held: our own values (glibc's x86-64 spin locks count
+	 * down from 1), so init/trylock/unlock are wrapped as well. */
 
 	for (;;) {
 		for (int i = 0; i < 64; i++) {
@@ -697,4 +701,58 @@ int gr_spin_lock(pthread_spinlock_t *ss)
 		if (gr_may_park())
 			gr_yield();
 	}
+}
+
+/* ---- futex(2) made by the program itself (libstdc++'s futures, atomic
+ * waits, C++20 semaphores) ------------------------------------------- */
+
+/* FUTEX_WAIT: park while *addr == val.  0, -EAGAIN, -ETIMEDOUT, -EINTR. */
+long gr_futex_wait(const uint32_t *addr, uint32_t val, int64_t deadline,
+		   uint32_t bitset, bool shared)
+{
+	struct gr_waiter w = { .addr = addr, .kind = (int)bitset };
+	struct gr_wq_bucket *b = gr_wq_lock(addr);
+	int64_t step = 1000000, at = deadline;
+	long r;
+
+	if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val) {
+		gr_wq_unlock(b);
+		return -EAGAIN;
+	}
+	w.t = gr_tls_hub->cur;
+	gr_park_begin(GR_WAIT_FUTEX);
+	gr_wq_add(b, &w);
+	if (shared) {
+		at = gr_now() + step;
+		if (deadline && deadline < at)
+			at = deadline;
+	}
+	r = gr_wq_park(b, &w, GR_WAIT_FUTEX, at);
+	/* A shared word's poll: a spurious wake-up, which futex allows. */
+	if (r == -ETIMEDOUT && shared && (!deadline || gr_now() < deadline))
+		r = 0;
+	if (r == -ECANCELED)
+		gr_testcancel();
+	return gr_intr(r, false);
+}
+
+/* FUTEX_WAKE: green waiters first (bitset-matched), then the kernel's. */
+long gr_futex_wake(const uint32_t *addr, int n, uint32_t bitset)
+{
+	struct gr_wq_bucket *b = gr_wq_lock(addr);
+	struct gr_waiter *w, *next;
+	int woken = 0;
+
+	for (w = gr_wq_first(b); w && woken < n; w = next) {
+		next = w->next;
+		if (w->addr != addr || !((uint32_t)w->kind & bitset))
+			continue;
+		gr_wq_del(b, w);
+		if (gr_ready(w->t, 0))
+			woken++;
+	}
+	gr_wq_unlock(b);
+	if (woken < n)
+		woken += futex((void *)addr, FUTEX_WAKE_BITSET, n - woken, NULL) > 0;
+	return woken;
 }

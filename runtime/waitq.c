@@ -77,6 +77,11 @@ void gr_wq_del(struct gr_wq_bucket *b, struct gr_waiter *w)
 	w->linked = 0;
 }
 
+struct gr_waiter *gr_wq_first(struct gr_wq_bucket *b)
+{
+	return b->head;
+}
+
 bool gr_wq_has(struct gr_wq_bucket *b, const void *addr)
 {
 	for (struct gr_waiter *w = b->head; w; w = w->next)

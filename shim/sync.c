@@ -257,12 +257,37 @@ GR_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
 	return gr_barrier_destroy(b);
 }
 
+/* Spin locks are ours in both modes: glibc's x86-64 ones count down from
+ * 1, ours are 0 free / 1 held, so every call on them must be ours. */
+GR_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared)
+{
+	__atomic_store_n(s, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+GR_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s)
+{
+	return 0;
+}
+
 GR_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 {
-	if (NATIVE())
-		return REAL(pthread_spin_lock)(s);
 	GR_CALL("pthread_spin_lock");
 	return gr_spin_lock(s);
+}
+
+GR_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
+{
+	int z = 0;
+
+	return __atomic_compare_exchange_n(s, &z, 1, false, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED) ? 0 : EBUSY;
+}
+
+GR_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
+{
+	__atomic_store_n(s, 0, __ATOMIC_RELEASE);
+	return 0;
 }
 
 /* ---- semaphores: -1 and errno, and cancellation points ---- */

@@ -53,14 +53,47 @@ GR_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 	return (int)gr_ret(r);
 }
 
+static int cpu_sleep(clockid_t clk, int flags, const struct timespec *req,
+		     struct timespec *rem)
+{
+	int64_t now = gr_clock_ns(clk), end;
+
+	if (now < 0)
+		return EINVAL;
+	if (req->tv_nsec < 0 || req->tv_nsec >= 1000000000)
+		return EINVAL;
+	end = (flags & TIMER_ABSTIME) ? gr_ts_ns(req) : now + gr_ts_ns(req);
+	while ((now = gr_clock_ns(clk)) < end) {
+		int64_t step = (end - now) / 2;
+		long r;
+
+		if (step < 100000)
+			step = 100000;
+		r = gr_park(GR_WAIT_SLEEP, gr_now() + step);
+		if (r == -ECANCELED)
+			gr_testcancel();
+		if (gr_intr(r, false) == -EINTR) {
+			if (rem && !(flags & TIMER_ABSTIME))
+				*rem = gr_ns_ts(end - gr_clock_ns(clk));
+			return EINTR;
+		}
+	}
+	return 0;
+}
+
 GR_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 			      struct timespec *rem)
 {
 	int64_t dl, left;
 	long r;
 
-	/* CPU-time clocks and alarm clocks stay libc's: they cannot be
-	 * mapped onto the monotonic clock. */
+	/* A process CPU clock advances only while threads run: re-check it
+	 * on short parks so the other green threads can make it advance. */
+	if (gr_park_useful() && (clk == CLOCK_PROCESS_CPUTIME_ID ||
+				 (clk < 0 && (clk & 7) == 2 && (clk & 4) == 0)))
+		return cpu_sleep(clk, flags, req, rem);
+	/* Alarm clocks stay libc's: they cannot be mapped onto the
+	 * monotonic clock. */
 	if (!gr_park_useful() ||
 	    (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC &&
 	     clk != CLOCK_BOOTTIME && clk != CLOCK_TAI))
