@@ -349,10 +349,11 @@ bool gr_diag_segv(int sig, siginfo_t *si, void *uc)
 		name[sizeof(t->name)] = '\0';
 		o = sput(line, o, cap, "'");
 		o = sput(line, o, cap, name);
-		o = sput(line, o, cap, "' (");
+		o = sput(line, o, cap, "' (#");
 		o = nput(line, o, cap, t->seq);
 		o = sput(line, o, cap, ")");
 	} else {
+		o = sput(line, o, cap, "#");
 		o = nput(line, o, cap, t->seq);
 	}
 	o = sput(line, o, cap, " overflowed its ");
