@@ -461,6 +461,9 @@ static void segv_install(void)
 	atomic_store(&segv_state, 2);
 }
 
+static void wd_start(void);
+static _Atomic int wd_restart;
+
 void gr_diag_thread_new(struct gr_thread *t)
 {
 	(void)t;
@@ -468,6 +471,9 @@ void gr_diag_thread_new(struct gr_thread *t)
 		altstack_ensure();
 	if (unlikely(atomic_load_explicit(&segv_state, memory_order_relaxed) == 0))
 		segv_install();
+	if (unlikely(atomic_load_explicit(&wd_restart, memory_order_relaxed)) &&
+	    atomic_exchange(&wd_restart, 0))
+		wd_start();
 }
 
 /* ---- watchdog --------------------------------------------------------- */
@@ -488,18 +494,23 @@ bool gr_diag_sigaction(int sig, const struct sigaction *act,
 		return true;
 	}
 	if (sig == bt_sig && sig != 0) {
-		/* The program wants the signal the watchdog borrowed: it
-		 * is theirs, backtraces end. */
-		if (old) {
-			memset(old, 0, sizeof(*old));
-			old->sa_handler = SIG_DFL;
+		struct sigaction dfl;
+
+		/* The program's view of the signal the watchdog borrowed is
+		 * the default it had. */
+		if (act == NULL) {
+			if (old) {
+				memset(old, 0, sizeof(*old));
+				old->sa_handler = SIG_DFL;
+			}
+			return true;
 		}
-		if (act) {
-			bt_sig = 0;
-			if (REAL(sigaction)(sig, act, NULL) != 0)
-				return false; /* let the caller report the error */
-		}
-		return true;
+		/* It wants the signal: give it back as it was, and let the
+		 * caller install the program's handler.  Backtraces end. */
+		bt_sig = 0;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		REAL(sigaction)(sig, &dfl, NULL);
 	}
 	return false;
 }
@@ -802,34 +813,44 @@ static void wd_start(void)
 	REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 }
 
-void gr_diag_start(struct gr_hub *h)
-{
-	hub_register(h);
-	if (gr_conf()->watchdog_ms > 0 && atomic_load(&wd_state) == 0)
-		wd_start();
-}
-
 /* In a child after fork: only the calling thread survived, so the watchdog
- * is gone and the other hubs' OS threads too.  Forget them; start a new
- * watchdog if one ran. */
+ * is gone and the other hubs' OS threads too.  Forget them; the watchdog
+ * starts again with the child's next green thread or hub, so that a child
+ * that only execs never makes one.  Registered with pthread_atfork by the
+ * first hub; idempotent, so a fork wrapper may call it too. */
+
 void gr_diag_after_fork(void)
 {
 	struct hub_node *n = atomic_load(&hubs);
 
-	if (wd_state && wd_pid != getpid()) {
+	if (atomic_load(&wd_state) == 1 && wd_pid != getpid()) {
 		atomic_store(&wd_state, 0);
-		atomic_store(&gr_own_threads, 0);
+		atomic_fetch_sub(&gr_own_threads, 1);
+		atomic_store(&wd_restart, 1);
 	}
 	atomic_store(&bt.state, BT_IDLE);
-	/* The list's nodes are kept (nobody frees hubs); only ours counts. */
+	/* Nodes are not freed (hubs never are); only this thread's counts. */
 	while (n && n->h != gr_tls_hub)
 		n = n->next;
 	if (n) {
 		n->next = NULL;
 		n->since = 0;
-		atomic_store(&hubs, n);
 	}
-	if (gr_tls_hub && gr_conf()->watchdog_ms > 0)
+	atomic_store(&hubs, n);
+}
+
+static void atfork_register(void)
+{
+	pthread_atfork(NULL, NULL, gr_diag_after_fork);
+}
+
+void gr_diag_start(struct gr_hub *h)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	REAL(pthread_once)(&once, atfork_register);
+	hub_register(h);
+	if (gr_conf()->watchdog_ms > 0 && atomic_load(&wd_state) == 0)
 		wd_start();
 }
 

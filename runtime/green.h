@@ -484,9 +484,10 @@ void gr_diag_fallback(const char *call) GR_HIDDEN; /* `call` blocks the hub now 
  * must then return so the fault re-raises.  For a signal dispatcher. */
 bool gr_diag_segv(int sig, siginfo_t *si, void *uc) GR_HIDDEN;
 /* For the sigaction() wrapper, first thing: while diag's own handlers are
- * in the kernel (SIGSEGV/SIGBUS for overflows, the watchdog's backtrace
- * signal) it keeps the program's view of those signals — true: done, the
- * program's handler was read/stored here and diag's handler chains to it. */
+ * in the kernel it keeps the program's view of those signals.  True: done
+ * (SIGSEGV/SIGBUS: the program's handler was read/stored here and diag's
+ * handler chains to it; the watchdog's signal: read as SIG_DFL).  A
+ * program setting the watchdog's signal gets it back: false, carry on. */
 bool gr_diag_sigaction(int sig, const struct sigaction *act,
 		       struct sigaction *old) GR_HIDDEN;
 /* Jobs handed to the worker pool and not yet completed into a hub (pool.c
