@@ -557,8 +557,13 @@ static void bt_install(void)
 
 	/* backtrace() loads libgcc_s on first use: not in a handler. */
 	backtrace(warm, 2);
-	if (REAL(sigaction)(sig, NULL, &old) != 0 ||
-	    old.sa_handler != SIG_DFL)
+	if (REAL(sigaction)(sig, NULL, &old) != 0)
+		return;
+	if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == bt_handler) {
+		bt_sig = sig;	/* a fork child: the parent's, still ours */
+		return;
+	}
+	if (old.sa_handler != SIG_DFL)
 		return; /* the program's: leave it alone */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = bt_handler;
