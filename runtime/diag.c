@@ -620,6 +620,15 @@ static const char *syscall_name(long nr)
 		{ SYS_rt_sigtimedwait, "sigtimedwait" }, { SYS_flock, "flock" },
 		{ SYS_fcntl, "fcntl" }, { SYS_openat, "open" },
 		{ SYS_fsync, "fsync" }, { SYS_fdatasync, "fdatasync" },
+		{ SYS_splice, "splice" }, { SYS_tee, "tee" },
+		{ SYS_sendfile, "sendfile" }, { SYS_recvmmsg, "recvmmsg" },
+		{ SYS_sendmmsg, "sendmmsg" }, { SYS_preadv, "preadv" },
+		{ SYS_pwritev, "pwritev" }, { SYS_preadv2, "preadv2" },
+		{ SYS_pwritev2, "pwritev2" }, { SYS_epoll_pwait2, "epoll_pwait2" },
+		{ SYS_io_uring_enter, "io_uring_enter" },
+		{ SYS_semtimedop, "semtimedop" }, { SYS_msgrcv, "msgrcv" },
+		{ SYS_msgsnd, "msgsnd" }, { SYS_mq_timedreceive, "mq_timedreceive" },
+		{ SYS_mq_timedsend, "mq_timedsend" },
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
