@@ -9,9 +9,11 @@
  * call they are in with GR_CALL and count a hub-blocking fallback with
  * gr_diag_fallback.
  *
- * Costs: nothing at load time unless GREEN_STATS is set (a constructor reads
- * that one variable).  The watchdog thread and the SIGSEGV handler exist only
- * once a hub, or a green thread, does.  Per call, GR_CALL's three stores.
+ * Costs: nothing at load time unless a GREEN_ variable is set (a
+ * constructor scans environ for the prefix, then reads and checks them all
+ * and registers the GREEN_STATS block).  The watchdog thread exists only
+ * once a hub does, the SIGSEGV handler once a green thread does.  Per call,
+ * GR_CALL's TLS load and three stores.
  *
  * Invariants:
  *  - Hubs are never freed (sched.c), so the hub list below only grows and
@@ -42,7 +44,7 @@
 
 _Atomic uint64_t gr_stats[GR_ST__COUNT];
 _Atomic uint64_t gr_stats_park[GR_WAIT__COUNT];
-/* pool.c defines its own (strong) counter when it exists. */
+/* pool.c keeps the real (strong) one; this keeps diag linkable alone. */
 __attribute__((weak)) _Atomic int gr_pool_inflight;
 _Atomic int gr_own_threads;
 int gr_diag_counting;
