@@ -250,9 +250,21 @@ static void stats_print(void)
 	     (unsigned long long)gr_stats[GR_ST_POOL_JOBS]);
 	bput(&b, "dns lookups            %llu\n",
 	     (unsigned long long)gr_stats[GR_ST_DNS]);
-	bput(&b, "stacks peak            %llu (%llu KiB reserved, hubs' included)\n",
-	     (unsigned long long)gr_stats[GR_ST_STACKS_PEAK],
-	     (unsigned long long)(gr_stats[GR_ST_STACK_BYTES] >> 10));
+	{
+		unsigned long long kib = gr_stats[GR_ST_STACK_BYTES] >> 10;
+		const char *unit = "KiB";
+
+		if (kib >= 10 << 20) {
+			kib >>= 20;
+			unit = "GiB";
+		} else if (kib >= 10 << 10) {
+			kib >>= 10;
+			unit = "MiB";
+		}
+		bput(&b, "stacks peak            %llu (%llu %s reserved, not "
+		     "committed; hubs' included)\n",
+		     (unsigned long long)gr_stats[GR_ST_STACKS_PEAK], kib, unit);
+	}
 	bput(&b, "---\n");
 
 	if (strcmp(where, "1") != 0 && strcmp(where, "stderr") != 0) {
