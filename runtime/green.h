@@ -326,6 +326,7 @@ void gr_hub_wakeup(struct gr_hub *h) GR_HIDDEN;	/* from any OS thread */
 void gr_timer_add(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_timer_del(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_hub_after_fork(void) GR_HIDDEN;
+void gr_hub_loop_after_fork(struct gr_hub *h) GR_HIDDEN; /* fresh loop */
 
 /* ===== waitq.c: wait queues keyed by an address ======================= */
 
@@ -346,6 +347,7 @@ void gr_wq_del(struct gr_wq_bucket *b, struct gr_waiter *w) GR_HIDDEN;
 int gr_wq_wake_locked(struct gr_wq_bucket *b, const void *addr, int n,
 		      int kind) GR_HIDDEN;
 int gr_wq_wake(const void *addr, int n) GR_HIDDEN;
+void gr_wq_after_fork(void) GR_HIDDEN;	/* child: every queue empty */
 bool gr_wq_has(struct gr_wq_bucket *b, const void *addr) GR_HIDDEN;
 struct gr_waiter *gr_wq_first(struct gr_wq_bucket *b) GR_HIDDEN;
 /* Park on addr after the caller enqueued w under b (released here). */

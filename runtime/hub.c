@@ -208,3 +208,19 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 	(void)w;
 	gr_sched_drain_remote(h);
 }
+
+/* In a child after fork (sched.c): the loop, its eventfd and the timerfd
+ * are shared with the parent, so they are dropped without touching the
+ * kernel state behind them (ev_loop_destroy only closes our copies) and
+ * made anew.  Every deadline in the heap was another thread's. */
+void gr_hub_loop_after_fork(struct gr_hub *h)
+{
+	gr_tls_shimfd++;
+	ev_loop_destroy(h->loop);
+	gr_tls_shimfd--;
+	gr_shimfd_close(h->tfd);
+	free(h->async);
+	h->heap_len = 0;
+	h->tfd_armed = 0;
+	gr_hub_loop_init(h);
+}

@@ -172,6 +172,7 @@
 	X(posix_spawnp, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const[], char *const[])) \
 	X(execve, int, (const char *, char *const[], char *const[]))         \
 	X(sigpending, int, (sigset_t *))                                      \
+	X(raise, int, (int))                                                  \
 	X(siginterrupt, int, (int, int))                                      \
 	X(epoll_create, int, (int))                                           \
 	X(epoll_create1, int, (int))                                          \

@@ -182,6 +182,7 @@ long gr_park_end(int64_t deadline)
 	if (t->heap_idx >= 0)
 		gr_timer_del(h, t);
 	t->why = GR_WAIT_NONE;
+	gr_sig_check(t);	/* handlers handed to us while parked */
 	return t->wake;
 }
 
@@ -235,6 +236,7 @@ void gr_yield(void)
 		switch_to(h, t, next);
 	else
 		atomic_store_explicit(&t->state, GR_RUNNING, memory_order_relaxed);
+	gr_sig_check(t);
 }
 
 void gr_nopark_enter(void)
@@ -336,6 +338,8 @@ struct gr_hub *gr_hub_get(void)
 	atomic_fetch_add(&gr_nhubs, 1);
 	gr_tls_hub = h;
 	gr_diag_start(h);
+	gr_sig_hub_init(h);
+	gr_proc_atfork_register();
 	return h;
 }
 
@@ -349,6 +353,7 @@ void gr_coro_start(struct gr_thread *t)
 	errno = 0;
 	if (t == h->hub)
 		gr_sched_hub_main(h);
+	gr_sig_check(t);
 	gr_thread_exit(t->fn(t->arg));
 }
 
@@ -406,6 +411,7 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 		atomic_store_explicit(&gr_stats[GR_ST_PEAK], live, memory_order_relaxed);
 	rq_push(h, t);
 	gr_diag_thread_new(t);
+	gr_sig_thread_new(h, t);
 	*out = t;
 	return 0;
 }
@@ -467,6 +473,7 @@ static void thread_finish(struct gr_thread *t)
 		REAL(pthread_exit)(NULL);
 	}
 	h->nlive--;
+	gr_sig_thread_gone(h, t);
 	if (!t->os) {
 		if (t->all_prev)
 			t->all_prev->all_next = t->all_next;
@@ -711,4 +718,59 @@ void gr_tsd_run_dtors(struct gr_thread *t)
 		free(blks[b]);
 	free(blks);
 	t->tsd = NULL;
+}
+
+/* ---- fork ------------------------------------------------------------ */
+
+/* In the child of fork(), from proc.c's atfork child handler (the first
+ * to run): only the calling thread exists.  It keeps running where it is,
+ * green thread or OS context, on this hub made fresh: a new loop, timerfd
+ * and async (the old ones are shared with the parent), empty run queues,
+ * timer heap and wait queues, every other thread gone without a trace
+ * (their stacks stay mapped, untouched: the parent's copy-on-write pages).
+ * The hub coroutine itself is kept: it is always parked at the top of
+ * gr_sched_hub_main's loop, which reads h->loop afresh. */
+void gr_res_after_fork(void) __attribute__((weak));
+void gr_diag_after_fork(void) __attribute__((weak));
+
+void gr_hub_after_fork(void)
+{
+	struct gr_hub *h = gr_tls_hub;
+	struct gr_thread *self;
+
+	main_pid = getpid();
+	gr_wq_after_fork();
+	atomic_store(&gr_nhubs, h != NULL);
+	if (h != NULL) {
+		self = h->cur;
+		GR_ASSERT(self != h->hub);
+		h->all = NULL;
+		if (!self->os) {
+			self->all_next = self->all_prev = NULL;
+			h->all = self;
+			/* the OS thread's own context is gone with the rest */
+			atomic_store(&h->os->state, GR_DONE);
+			h->os->why = GR_WAIT_EXITED;
+		}
+		h->nlive = 1;
+		h->rq_head = h->rq_tail = NULL;
+		h->r_head = h->r_tail = NULL;
+		atomic_flag_clear(&h->rlock);
+		h->dead = NULL;
+		h->heap_len = 0;
+		h->tfd_armed = 0;
+		h->tid = (pid_t)syscall(SYS_gettid);
+		h->npark_remote = 0;
+		h->tick = 0;
+		h->deadlock_reported = 0;
+		self->joiner = NULL;
+		gr_hub_loop_after_fork(h);
+	}
+	gr_fd_after_fork();
+	gr_sig_after_fork(h);
+	gr_proc_after_fork();
+	if (gr_res_after_fork)
+		gr_res_after_fork();
+	if (gr_diag_after_fork)
+		gr_diag_after_fork();
 }

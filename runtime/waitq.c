@@ -14,6 +14,7 @@
  * waker and a timeout: the loser's node is already unlinked by the waker,
  * or unlinked by the resumed waiter itself.
  */
+#include <string.h>
 #include "green.h"
 
 #define GR_WQ_BUCKETS 4096
@@ -132,4 +133,11 @@ long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,
 		gr_wq_unlock(b);
 	}
 	return r;
+}
+
+/* In a child after fork: the waiters of every queue were other threads,
+ * which are not here; a bucket may even be held by one of them. */
+void gr_wq_after_fork(void)
+{
+	memset(buckets, 0, sizeof(buckets));
 }

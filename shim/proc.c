@@ -1,0 +1,158 @@
+/*
+ * proc.c — the process calls: the waitpid family, system, popen/pclose,
+ * vfork (a fork under the shim), _Fork, the atfork registry, posix_spawn
+ * and execve (the child gets the calling green thread's signal mask).
+ * Thin: runtime/proc.c decides.
+ */
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "green.h"
+
+long gr_proc_wait4(pid_t pid, int *status, int options, struct rusage *ru) GR_HIDDEN;
+long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info, int options) GR_HIDDEN;
+int gr_proc_system(const char *cmd) GR_HIDDEN;
+FILE *gr_proc_popen(const char *cmd, const char *mode) GR_HIDDEN;
+int gr_proc_pclose(FILE *fp, int *status) GR_HIDDEN;
+void gr_proc_fork_child(void) GR_HIDDEN;
+const posix_spawnattr_t *gr_proc_spawn_attr(const posix_spawnattr_t *in,
+					    posix_spawnattr_t *tmp) GR_HIDDEN;
+bool gr_sig_mask_differs(sigset_t *green) GR_HIDDEN;
+
+static inline bool green_ctx(void)
+{
+	return gr_may_park();
+}
+
+GR_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	GR_CALL("wait4");
+	if (!green_ctx())
+		return REAL(wait4)(pid, status, options, ru);
+	gr_testcancel();
+	return (pid_t)gr_ret(gr_proc_wait4(pid, status, options, ru));
+}
+
+GR_EXPORT pid_t waitpid(pid_t pid, int *status, int options)
+{
+	GR_CALL("waitpid");
+	if (!green_ctx())
+		return REAL(waitpid)(pid, status, options);
+	gr_testcancel();
+	return (pid_t)gr_ret(gr_proc_wait4(pid, status, options, NULL));
+}
+
+GR_EXPORT pid_t wait(int *status)
+{
+	GR_CALL("wait");
+	if (!green_ctx())
+		return REAL(wait)(status);
+	gr_testcancel();
+	return (pid_t)gr_ret(gr_proc_wait4(-1, status, 0, NULL));
+}
+
+GR_EXPORT pid_t wait3(int *status, int options, struct rusage *ru)
+{
+	GR_CALL("wait3");
+	if (!green_ctx())
+		return REAL(wait3)(status, options, ru);
+	return (pid_t)gr_ret(gr_proc_wait4(-1, status, options, ru));
+}
+
+GR_EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	GR_CALL("waitid");
+	if (!green_ctx())
+		return REAL(waitid)(type, id, info, options);
+	gr_testcancel();
+	return (int)gr_ret(gr_proc_waitid(type, id, info, options));
+}
+
+GR_EXPORT int system(const char *cmd)
+{
+	GR_CALL("system");
+	if (cmd == NULL || !gr_park_useful())
+		return REAL(system)(cmd);
+	return gr_proc_system(cmd);
+}
+
+GR_EXPORT FILE *popen(const char *cmd, const char *mode)
+{
+	return gr_proc_popen(cmd, mode);
+}
+
+GR_EXPORT int pclose(FILE *fp)
+{
+	int st;
+
+	GR_CALL("pclose");
+	if (gr_proc_pclose(fp, &st) != 0)
+		return REAL(pclose)(fp);
+	return st;
+}
+
+/* vfork shares the parent's memory, hub included, until the child execs:
+ * under the shim it is a fork (POSIX allows it; docs/signals.md). */
+GR_EXPORT pid_t vfork(void)
+{
+	return fork();
+}
+
+/* _Fork runs no atfork handlers: reset the child's runtime here. */
+GR_EXPORT pid_t _Fork(void)
+{
+	pid_t pid = REAL(_Fork)();
+
+	if (pid == 0)
+		gr_proc_fork_child();
+	return pid;
+}
+
+/* pthread_atfork (in libc_nonshared) lands here: ours goes in first, so
+ * in a child it runs before the program's own child handlers. */
+GR_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void),
+				void (*child)(void), void *dso)
+{
+	gr_proc_atfork_register();
+	return REAL(__register_atfork)(prepare, parent, child, dso);
+}
+
+GR_EXPORT int posix_spawn(pid_t *pid, const char *path,
+			  const posix_spawn_file_actions_t *fa,
+			  const posix_spawnattr_t *attr, char *const argv[],
+			  char *const envp[])
+{
+	posix_spawnattr_t tmp;
+	const posix_spawnattr_t *a = gr_proc_spawn_attr(attr, &tmp);
+
+	return REAL(posix_spawn)(pid, path, fa, a, argv, envp);
+}
+
+GR_EXPORT int posix_spawnp(pid_t *pid, const char *file,
+			   const posix_spawn_file_actions_t *fa,
+			   const posix_spawnattr_t *attr, char *const argv[],
+			   char *const envp[])
+{
+	posix_spawnattr_t tmp;
+	const posix_spawnattr_t *a = gr_proc_spawn_attr(attr, &tmp);
+
+	return REAL(posix_spawnp)(pid, file, fa, a, argv, envp);
+}
+
+/* The new image keeps the OS thread's mask: make it the caller's. */
+GR_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	sigset_t green, old;
+	bool differs = gr_sig_mask_differs(&green);
+	int r, e;
+
+	if (differs)
+		REAL(pthread_sigmask)(SIG_SETMASK, &green, &old);
+	r = REAL(execve)(path, argv, envp);
+	e = errno;
+	if (differs)
+		REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return r;
+}
