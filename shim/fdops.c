@@ -29,6 +29,14 @@ GR_EXPORT int pipe(int fds[2])
 
 GR_EXPORT int close(int fd)
 {
+	if (unlikely(gr_shimfd_is(fd))) {
+		/* The shim's own fd (runtime/shimfd.c): not the program's to
+		 * close, so EBADF as for an fd it never had. */
+		if (gr_tls_shimfd == 0)
+			return (int)gr_ret(-EBADF);
+		gr_shimfd_forget(fd);
+		return REAL(close)(fd);
+	}
 	gr_fd_close(fd);
 	return REAL(close)(fd);
 }
@@ -46,6 +54,8 @@ GR_EXPORT int dup3(int old, int nfd, int flags)
 {
 	int r;
 
+	if (gr_shimfd_guarded(nfd)) /* the shim's: as if beyond the limit */
+		return (int)gr_ret(-EBADF);
 	if (old != nfd)
 		gr_fd_close(nfd); /* parked users of nfd get EBADF */
 	r = REAL(dup3)(old, nfd, flags);
@@ -58,6 +68,8 @@ GR_EXPORT int dup2(int old, int nfd)
 {
 	int r;
 
+	if (gr_shimfd_guarded(nfd))
+		return (int)gr_ret(-EBADF);
 	if (old != nfd)
 		gr_fd_close(nfd);
 	r = REAL(dup2)(old, nfd);
