@@ -529,7 +529,7 @@ int gr_sem_wait(void *ss, int64_t deadline, bool try)
 		r = gr_wq_park(b, &w, GR_WAIT_SEM,
 			       shared ? poll_deadline(deadline, &step) : deadline);
 		atomic_fetch_sub(&s->data, SEM_W1);
-		if (r == -EINTR)
+		if (gr_intr(r, false) == -EINTR) /* sem_wait never restarts */
 			return EINTR;
 		if (r == -ECANCELED)
 			gr_testcancel();

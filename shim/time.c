@@ -16,6 +16,7 @@ static long sleep_until(int64_t dl)
 
 		if (r == -ECANCELED)
 			gr_testcancel();
+		r = gr_intr(r, false);	/* sleeps never restart */
 		if (r == -EINTR)
 			return r;
 		if (gr_now() >= dl)
