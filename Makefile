@@ -14,7 +14,7 @@ LIBCFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE \
              -fno-omit-frame-pointer -ftls-model=initial-exec -Iruntime
 LIBLDFLAGS := -shared -Wl,-z,now -Wl,--no-undefined -Wl,--exclude-libs,ALL \
              
-LIBS    := -lev -lcares -ldl -lpthread
+LIBS    := -lev -l:libcares.a -ldl -lpthread
 
 LIBSRC  := $(wildcard runtime/*.c) $(wildcard shim/*.c)
 LIBASM  := $(wildcard runtime/*.S)

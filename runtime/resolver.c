@@ -1,0 +1,597 @@
+/*
+ * resolver.c — DNS transport: c-ares driven by the hub's libev loop, and
+ * the resolver configuration as glibc reads it.  The only file that
+ * includes <ares.h>.
+ *
+ * What it owns:
+ *  - the configuration (struct gr_resconf): glibc's own res_ninit() parses
+ *    /etc/resolv.conf, LOCALDOMAIN and RES_OPTIONS, so nameservers, search
+ *    list, ndots, timeout, attempts, rotate, sortlist and every option are
+ *    exactly glibc's.  Like glibc, the file is checked for changes on each
+ *    lookup and read again when it changed.  GREEN_DNS_SERVERS replaces
+ *    the nameservers (any port);
+ *  - one c-ares channel per hub, made on the first lookup.  Its sockets
+ *    are watched by ev_io watchers and its timeouts by an ev_timer in the
+ *    hub's loop; c-ares reads and writes them from those callbacks (on the
+ *    hub) or from inside ares_send() (on the asking green thread).  Its
+ *    socket calls are ours (ares_set_socket_functions) and go to the real
+ *    libc functions: c-ares never enters the shim's wrappers;
+ *  - gr_res_send(): one or two queries (A and AAAA go out together, as
+ *    glibc sends them) with glibc's retry rule: `attempts` rounds, each
+ *    trying every server once with `timeout` seconds (c-ares's own tries
+ *    are 1, since it doubles the timeout between tries and glibc does not
+ *    with a single server).  The caller parks (GR_WAIT_DNS) until every
+ *    query has an outcome.
+ *
+ * Invariants and races:
+ *  - a request lives on the heap: a thread cancelled while parked leaves
+ *    it behind, and the c-ares callbacks still to come free it;
+ *  - callbacks run on the hub's OS thread only (the channel belongs to
+ *    one hub), either synchronously inside ares_send() or inside the hub's
+ *    loop: the waiter publishes itself (gr_park_begin) before sending, so
+ *    a callback that fires at once is not lost;
+ *  - a channel whose configuration became stale is retired, not
+ *    destroyed, until its last query completed (c-ares may not be
+ *    destroyed from its own callback); retired channels are reaped at the
+ *    next lookup on that hub;
+ *  - after fork() the child drops every channel of its hub (their queries
+ *    belong to threads that do not exist there) and closes their sockets;
+ *    the next lookup makes a new channel.  The parent keeps its own.
+ */
+#include <ares.h>
+#include <arpa/inet.h>
+#include <ev.h>
+#include <netinet/in.h>
+#include <resolv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include "dns.h"
+
+/* ---- configuration ---------------------------------------------------- */
+
+static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gr_resconf *conf_cur;
+static struct stat conf_st;
+static int conf_st_ok;
+static unsigned conf_gen;
+
+static void conf_free(struct gr_resconf *c)
+{
+	for (int i = 0; i < c->nsearch; i++)
+		free(c->search[i]);
+	free(c);
+}
+
+void gr_res_conf_put(struct gr_resconf *c)
+{
+	if (c != NULL && atomic_fetch_sub(&c->ref, 1) == 1)
+		conf_free(c);
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static struct gr_resconf *conf_load(void)
+{
+	struct __res_state st;
+	struct gr_resconf *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	memset(&st, 0, sizeof(st));
+	/* glibc's own parser: resolv.conf, LOCALDOMAIN, RES_OPTIONS. */
+	gr_nopark_enter();
+	res_ninit(&st);
+	gr_nopark_leave();
+	c->retrans = st.retrans > 0 ? st.retrans : RES_TIMEOUT;
+	c->retry = st.retry > 0 ? st.retry : 1;
+	c->ndots = st.ndots;
+	c->options = st.options;
+	for (int i = 0; i < st.nscount && i < MAXNS; i++) {
+		struct sockaddr_in6 *s6 = st._u._ext.nsaddrs[i];
+
+		if (st.nsaddr_list[i].sin_family == AF_INET) {
+			memcpy(&c->ns[c->nns++], &st.nsaddr_list[i],
+			       sizeof(struct sockaddr_in));
+		} else if (s6 != NULL && s6->sin6_family == AF_INET6) {
+			memcpy(&c->ns[c->nns++], s6, sizeof(*s6));
+		}
+	}
+	for (int i = 0; i < MAXDNSRCH && st.dnsrch[i] != NULL; i++) {
+		c->search[i] = strdup(st.dnsrch[i]);
+		if (c->search[i] == NULL)
+			break;
+		c->nsearch = i + 1;
+	}
+	c->nsort = st.nsort;
+	for (int i = 0; i < st.nsort && i < MAXRESOLVSORT; i++) {
+		c->sort[i].addr = st.sort_list[i].addr;
+		c->sort[i].mask = st.sort_list[i].mask;
+	}
+	res_nclose(&st);
+	c->ref = 1;
+	return c;
+}
+
+/* The current configuration, read again if resolv.conf changed.  The
+ * caller holds a reference: gr_res_conf_put() when done. */
+struct gr_resconf *gr_res_conf_get(void)
+{
+	struct gr_resconf *c;
+	struct stat st;
+	int ok = stat(_PATH_RESCONF, &st) == 0;
+
+	REAL(pthread_mutex_lock)(&conf_lock);
+	if (conf_cur == NULL || ok != conf_st_ok ||
+	    (ok && !same_file(&st, &conf_st))) {
+		c = conf_load();
+		if (c != NULL) {
+			c->gen = ++conf_gen;
+			gr_res_conf_put(conf_cur);
+			conf_cur = c;
+			conf_st = st;
+			conf_st_ok = ok;
+		}
+	}
+	c = conf_cur;
+	if (c != NULL)
+		atomic_fetch_add(&c->ref, 1);
+	REAL(pthread_mutex_unlock)(&conf_lock);
+	return c;
+}
+
+/* ---- c-ares's sockets: straight to libc ---------------------------------- */
+
+/* Non-blocking from birth, and every transfer MSG_DONTWAIT: c-ares's own
+ * fcntl(O_NONBLOCK) goes through the shim's fcntl, which need not set the
+ * flag in the kernel; a blocking recv here would stop the hub. */
+static ares_socket_t sock_open(int af, int type, int proto, void *u)
+{
+	return REAL(socket)(af, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+}
+
+static int sock_close(ares_socket_t fd, void *u)
+{
+	/* c-ares's fcntl(O_NONBLOCK) went through the shim's fcntl, which
+	 * noted the fd: forget it before the number can be reused. */
+	gr_fd_close(fd);
+	return REAL(close)(fd);
+}
+
+static int sock_connect(ares_socket_t fd, const struct sockaddr *sa,
+			ares_socklen_t len, void *u)
+{
+	return REAL(connect)(fd, sa, len);
+}
+
+static ares_ssize_t sock_recvfrom(ares_socket_t fd, void *buf, size_t len,
+				  int flags, struct sockaddr *from,
+				  ares_socklen_t *flen, void *u)
+{
+	return REAL(recvfrom)(fd, buf, len, flags | MSG_DONTWAIT, from, flen);
+}
+
+static ares_ssize_t sock_sendv(ares_socket_t fd, const struct iovec *iov,
+			       int cnt, void *u)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = cnt };
+
+	return REAL(sendmsg)(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static const struct ares_socket_functions sock_funcs = {
+	sock_open, sock_close, sock_connect, sock_recvfrom, sock_sendv,
+};
+
+/* ---- channels on the hub's loop ------------------------------------------ */
+
+struct res_io {
+	ev_io w;
+	struct res_io *next;
+};
+
+struct res_chan {
+	ares_channel ch;
+	unsigned gen;			/* configuration it was made with */
+	int inflight;			/* queries not yet called back */
+	struct ev_loop *loop;
+	ev_timer tm;
+	struct res_io *ios;
+	struct res_chan *next;		/* retired list */
+};
+
+struct res_hub {
+	struct res_chan *cur;
+	struct res_chan *retired;
+};
+
+static __thread struct res_hub *tls_rh;
+static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
+static int lib_ok;
+
+static void timer_arm(struct res_chan *c)
+{
+	struct timeval tv, *p;
+
+	ev_timer_stop(c->loop, &c->tm);
+	if (c->inflight == 0)
+		return;
+	p = ares_timeout(c->ch, NULL, &tv);
+	if (p == NULL)
+		return;
+	/* libev's "now" may be stale here; an early expiry only makes
+	 * c-ares look at the clock and find nothing due. */
+	ev_timer_set(&c->tm, p->tv_sec + p->tv_usec * 1e-6, 0.);
+	ev_timer_start(c->loop, &c->tm);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct res_chan *c = w->data;
+
+	ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	timer_arm(c);
+}
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct res_chan *c = w->data;
+	int fd = w->fd;
+
+	ares_process_fd(c->ch, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
+			(revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	timer_arm(c);
+}
+
+/* c-ares opened, changed or is about to close one of its sockets. */
+static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct res_chan *c = data;
+	struct res_io **pp, *io;
+
+	for (pp = &c->ios; (io = *pp) != NULL; pp = &io->next)
+		if (io->w.fd == fd)
+			break;
+	if (io != NULL)
+		ev_io_stop(c->loop, &io->w);
+	if (!readable && !writable) {
+		if (io != NULL) {
+			*pp = io->next;
+			free(io);
+		}
+		return;
+	}
+	if (io == NULL) {
+		io = calloc(1, sizeof(*io));
+		if (io == NULL)
+			gr_die("resolver: out of memory for a socket watcher");
+		io->next = c->ios;
+		c->ios = io;
+	}
+	ev_io_init(&io->w, io_cb, fd,
+		   (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
+	io->w.data = c;
+	ev_io_start(c->loop, &io->w);
+}
+
+static void lib_init(void)
+{
+	lib_ok = ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS;
+	/* The child of a fork must not use its parent's channel. */
+	pthread_atfork(NULL, NULL, gr_res_after_fork);
+}
+
+static int set_servers(struct res_chan *c, const struct gr_resconf *conf)
+{
+	struct ares_addr_port_node nodes[MAXNS], *prev = NULL;
+	const char *env = gr_conf()->dns_servers;
+	static _Atomic int warned;
+
+	if (env != NULL && *env != '\0') {
+		if (ares_set_servers_ports_csv(c->ch, env) == ARES_SUCCESS)
+			return 0;
+		if (!atomic_exchange(&warned, 1))
+			gr_warn("GREEN_DNS_SERVERS=%s is not valid (accepted: "
+				"ip[:port],... e.g. 127.0.0.1:5353,[::1]:53); "
+				"using resolv.conf's nameservers", env);
+	}
+	memset(nodes, 0, sizeof(nodes));
+	for (int i = conf->nns - 1; i >= 0; i--) {
+		struct ares_addr_port_node *n = &nodes[i];
+		const struct sockaddr *sa = (const void *)&conf->ns[i];
+
+		if (sa->sa_family == AF_INET) {
+			const struct sockaddr_in *s = (const void *)sa;
+			n->family = AF_INET;
+			n->addr.addr4 = s->sin_addr;
+			n->udp_port = n->tcp_port = ntohs(s->sin_port);
+		} else {
+			const struct sockaddr_in6 *s = (const void *)sa;
+			n->family = AF_INET6;
+			memcpy(&n->addr.addr6, &s->sin6_addr, 16);
+			n->udp_port = n->tcp_port = ntohs(s->sin6_port);
+		}
+		n->next = prev;
+		prev = n;
+	}
+	/* No nameserver line: glibc asks the local host. */
+	if (prev == NULL) {
+		nodes[0].family = AF_INET;
+		nodes[0].addr.addr4.s_addr = htonl(INADDR_LOOPBACK);
+		nodes[0].udp_port = nodes[0].tcp_port = NAMESERVER_PORT;
+		prev = &nodes[0];
+	}
+	return ares_set_servers_ports(c->ch, prev) == ARES_SUCCESS ? 0 : -1;
+}
+
+static struct res_chan *chan_new(const struct gr_resconf *conf)
+{
+	struct res_chan *c = calloc(1, sizeof(*c));
+	struct ares_options o;
+	int mask;
+
+	if (c == NULL)
+		return NULL;
+	memset(&o, 0, sizeof(o));
+	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	if (conf->options & RES_USEVC)
+		o.flags |= ARES_FLAG_USEVC;
+	if (conf->options & RES_IGNTC)
+		o.flags |= ARES_FLAG_IGNTC;
+	o.timeout = conf->retrans * 1000;
+	o.tries = 1;
+	o.lookups = (char *)"b";
+	o.sock_state_cb = sock_state;
+	o.sock_state_cb_data = c;
+	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+	       ARES_OPT_LOOKUPS | ARES_OPT_SOCK_STATE_CB;
+	mask |= (conf->options & RES_ROTATE) ? ARES_OPT_ROTATE : ARES_OPT_NOROTATE;
+	gr_nopark_enter();
+	if (ares_init_options(&c->ch, &o, mask) != ARES_SUCCESS) {
+		gr_nopark_leave();
+		free(c);
+		return NULL;
+	}
+	gr_nopark_leave();
+	ares_set_socket_functions(c->ch, &sock_funcs, c);
+	if (set_servers(c, conf) != 0) {
+		ares_destroy(c->ch);
+		free(c);
+		return NULL;
+	}
+	c->gen = conf->gen;
+	c->loop = gr_tls_hub->loop;
+	ev_timer_init(&c->tm, timer_cb, 0., 0.);
+	c->tm.data = c;
+	return c;
+}
+
+static void chan_destroy(struct res_chan *c)
+{
+	ev_timer_stop(c->loop, &c->tm);
+	ares_destroy(c->ch);	/* closes its sockets: sock_state stops watchers */
+	while (c->ios != NULL) {
+		struct res_io *io = c->ios;
+
+		c->ios = io->next;
+		ev_io_stop(c->loop, &io->w);
+		free(io);
+	}
+	free(c);
+}
+
+static struct res_chan *chan_get(const struct gr_resconf *conf)
+{
+	struct res_hub *rh = tls_rh;
+	struct res_chan **pp, *c;
+
+	REAL(pthread_once)(&lib_once, lib_init);
+	if (!lib_ok)
+		return NULL;
+	if (rh == NULL) {
+		rh = tls_rh = calloc(1, sizeof(*rh));
+		if (rh == NULL)
+			return NULL;
+	}
+	/* Reap retired channels that have gone quiet. */
+	for (pp = &rh->retired; (c = *pp) != NULL;) {
+		if (c->inflight == 0) {
+			*pp = c->next;
+			chan_destroy(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+	if (rh->cur != NULL && rh->cur->gen != conf->gen) {
+		c = rh->cur;
+		rh->cur = NULL;
+		if (c->inflight == 0) {
+			chan_destroy(c);
+		} else {
+			c->next = rh->retired;
+			rh->retired = c;
+		}
+	}
+	if (rh->cur == NULL)
+		rh->cur = chan_new(conf);
+	return rh->cur;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+struct res_req;
+struct res_slot {
+	struct res_req *req;
+	int status;			/* ARES_* */
+	int rcode;			/* of a refusing server's answer */
+	unsigned char *buf;
+	int len;
+};
+struct res_req {
+	struct gr_thread *waiter;	/* NULL: abandoned (cancelled) */
+	struct res_chan *chan;
+	int pending;
+	struct res_slot slot[GR_DNS_MAXQ];
+};
+
+static void req_free(struct res_req *r)
+{
+	for (int i = 0; i < GR_DNS_MAXQ; i++)
+		free(r->slot[i].buf);
+	free(r);
+}
+
+static void on_answer(void *arg, int status, int timeouts,
+		      unsigned char *abuf, int alen)
+{
+	struct res_slot *s = arg;
+	struct res_req *r = s->req;
+
+	r->chan->inflight--;
+	s->status = status;
+	if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
+		s->buf = malloc(alen);
+		if (s->buf != NULL) {
+			memcpy(s->buf, abuf, alen);
+			s->len = alen;
+		} else {
+			s->status = ARES_ENOMEM;
+		}
+	}
+	if (--r->pending > 0)
+		return;
+	if (r->waiter != NULL)
+		gr_ready(r->waiter, 0);
+	else
+		req_free(r);
+}
+
+static int rcode_of(int status)
+{
+	switch (status) {
+	case ARES_ESERVFAIL: return ns_r_servfail;
+	case ARES_ENOTIMP: return ns_r_notimpl;
+	case ARES_EREFUSED: return ns_r_refused;
+	case ARES_EFORMERR: return ns_r_formerr;
+	}
+	return -1;
+}
+
+/*
+ * Send n queries (n <= GR_DNS_MAXQ) together and wait for all of them:
+ * up to `attempts` rounds, each round re-sending the queries that got no
+ * usable answer yet.  out[i] gets the answer (malloc'd, the caller frees
+ * buf) or buf NULL with rcode set when every server refused it
+ * (SERVFAIL/NOTIMP/REFUSED), or -1.
+ * Returns 0 when at least one query got an answer or a refusal,
+ * -ETIMEDOUT when none got anything, -ECONNREFUSED when no server could
+ * be reached, -ECANCELED if the thread was cancelled meanwhile,
+ * -ENOMEM/-EAGAIN when the channel could not be made.
+ */
+long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
+		 const int *qlen, int n, struct gr_dns_msg *out)
+{
+	struct res_chan *c;
+	struct res_req *r;
+	bool done[GR_DNS_MAXQ] = { false };
+	int refused = 0, got = 0;
+	long wake = 0;
+
+	GR_ASSERT(n > 0 && n <= GR_DNS_MAXQ);
+	for (int i = 0; i < n; i++) {
+		out[i].buf = NULL;
+		out[i].len = 0;
+		out[i].rcode = -1;
+	}
+	c = chan_get(conf);
+	if (c == NULL)
+		return -EAGAIN;
+	GR_STAT_ADD(GR_ST_DNS, n);
+	for (int round = 0; round < conf->retry; round++) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return -ENOMEM;
+		r->chan = c;
+		r->waiter = gr_self();
+		gr_park_begin(GR_WAIT_DNS);
+		for (int i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			r->slot[i].req = r;
+			r->pending++;
+			c->inflight++;
+			ares_send(c->ch, q[i], qlen[i], on_answer, &r->slot[i]);
+		}
+		timer_arm(c);
+		if (r->pending == 0)
+			gr_park_abort();
+		else
+			wake = gr_park_end(0);
+		if (r->pending > 0) {
+			/* Woken before the answers: cancelled.  The
+			 * callbacks still due free the request. */
+			GR_ASSERT(wake == -ECANCELED);
+			r->waiter = NULL;
+			return -ECANCELED;
+		}
+		refused = 0;
+		for (int i = 0; i < n; i++) {
+			struct res_slot *s = &r->slot[i];
+
+			if (done[i])
+				continue;
+			if (s->status == ARES_SUCCESS && s->buf != NULL) {
+				out[i].buf = s->buf;
+				out[i].len = s->len;
+				out[i].rcode = -1;
+				s->buf = NULL;
+				done[i] = true;
+			} else if (rcode_of(s->status) >= 0) {
+				out[i].rcode = rcode_of(s->status);
+			} else if (s->status == ARES_ECONNREFUSED) {
+				refused++;
+			}
+		}
+		req_free(r);
+		got = 0;
+		for (int i = 0; i < n; i++)
+			got += done[i];
+		if (got == n)
+			break;
+	}
+	for (int i = 0; i < n; i++)
+		if (done[i] || out[i].rcode >= 0)
+			return 0;
+	return refused ? -ECONNREFUSED : -ETIMEDOUT;
+}
+
+/* ---- fork ------------------------------------------------------------------ */
+
+static void drop_chan(struct res_chan *c)
+{
+	/* The loop may be gone or remade in the child: do not touch it or
+	 * the channel (its queries belong to threads that are not here).
+	 * Close the sockets so that the parent's answers are not ours. */
+	for (struct res_io *io = c->ios; io != NULL; io = io->next)
+		REAL(close)(io->w.fd);
+}
+
+void gr_res_after_fork(void)
+{
+	struct res_hub *rh = tls_rh;
+
+	if (rh == NULL)
+		return;
+	if (rh->cur != NULL)
+		drop_chan(rh->cur);
+	for (struct res_chan *c = rh->retired; c != NULL; c = c->next)
+		drop_chan(c);
+	tls_rh = NULL;	/* leaked on purpose: see drop_chan */
+}
