@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -721,8 +722,29 @@ static void ghba_table(void)
     ghba(1, AF_INET6, "fd00::1:2:3", 16, 30);
 }
 
+/* A second thread that only waits: under the shim a lookup from a thread
+ * that is alone on its hub goes straight to glibc (blocking is then
+ * exactly right), so without company the table would compare glibc with
+ * itself.  Natively it changes nothing. */
+static pthread_mutex_t idle_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle_cond = PTHREAD_COND_INITIALIZER;
+
+static void *idle(void *arg)
+{
+    pthread_mutex_lock(&idle_lock);
+    for (;;)
+        pthread_cond_wait(&idle_cond, &idle_lock);
+    return arg;
+}
+
 int main(int argc, char **argv)
 {
+    pthread_t idle_thread;
+    if (pthread_create(&idle_thread, NULL, idle, NULL) != 0) {
+        fprintf(stderr, "FAIL: pthread_create\n");
+        return 1;
+    }
+    pthread_detach(idle_thread);
     patterns = argv + 1;
     npatterns = argc - 1;
     if (npatterns > 0 && strcmp(argv[1], "--list") == 0) {
