@@ -239,14 +239,14 @@ static void default_action(int sig)
 	REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 }
 
+/* SA_RESETHAND, as the kernel does it: the handler becomes SIG_DFL, the
+ * flags and mask stay as they were. */
 static void reset_hand(int sig)
 {
-	struct sigaction dfl;
+	struct sigaction dfl = user_act[sig];
 
-	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	user_act[sig].sa_handler = SIG_DFL;
-	user_act[sig].sa_flags &= ~(SA_SIGINFO | SA_RESETHAND);
 	REAL(sigaction)(sig, &dfl, NULL);
 }
 
@@ -258,12 +258,10 @@ static void call_user(int sig, siginfo_t *si, void *uc, bool kernel_reset)
 	if (!is_handler(&a))
 		return;
 	if (a.sa_flags & SA_RESETHAND) {
-		if (kernel_reset) { /* the kernel reset its copy already */
+		if (kernel_reset) /* the kernel reset its copy already */
 			user_act[sig].sa_handler = SIG_DFL;
-			user_act[sig].sa_flags &= ~(SA_SIGINFO | SA_RESETHAND);
-		} else {
+		else
 			reset_hand(sig);
-		}
 	}
 	gr_tls_insignal++;
 	if (a.sa_flags & SA_SIGINFO)
