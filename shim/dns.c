@@ -4,17 +4,19 @@
  * gethostbyaddr_r.
  *
  * Each call takes one of three paths:
- *  - libc: where parking is impossible or pointless (no other green
- *    thread on this hub, the hub itself, a signal handler, a no-park
- *    region, the shim's own threads) and with GREEN_RESOLVER=block.  A
- *    lone thread blocking in glibc's resolver is exactly what it would do
- *    without the shim;
+ *  - libc: where parking is impossible (the hub itself, a signal handler,
+ *    a no-park region, the shim's own threads) and with
+ *    GREEN_RESOLVER=block;
  *  - ares (runtime/gai.c over c-ares): GREEN_RESOLVER=ares, or the default
- *    when nsswitch.conf's hosts line names only files and dns;
+ *    when nsswitch.conf's hosts line names only files and dns or
+ *    GREEN_DNS_SERVERS is set.  Taken even by a thread alone on its hub
+ *    (the hub is made if need be), so that answers and servers never
+ *    depend on the number of threads;
  *  - pool: glibc's own function on a worker thread while the caller
  *    parks: GREEN_RESOLVER=thread, the default when nsswitch.conf names
  *    other sources (mdns, resolve, myhostname...), and calls with IDN
- *    flags, which the ares path does not implement.
+ *    flags, which the ares path does not implement.  A thread alone on
+ *    its hub calls glibc directly instead: blocking is then the same.
  * The answers are glibc's in all three (tests/scripts/dns_differential.sh
  * compares them).
  *
@@ -32,18 +34,27 @@ enum { PATH_LIBC, PATH_ARES, PATH_POOL };
 
 static int dns_path(void)
 {
+	const struct gr_config *c;
 	int mode;
 
-	if (gr_tls_passthrough || !gr_park_useful())
+	if (gr_tls_passthrough || gr_tls_insignal)
 		return PATH_LIBC;
-	mode = gr_conf()->resolver;
+	c = gr_conf();
+	mode = c->resolver;
 	if (mode == GR_RES_BLOCK)
 		return PATH_LIBC;
+	/* Servers of its own mean c-ares: glibc cannot be pointed there. */
+	if (mode == GR_RES_AUTO)
+		mode = (c->dns_servers && *c->dns_servers) || gr_gai_ares_capable()
+			       ? GR_RES_ARES : GR_RES_THREAD;
 	if (mode == GR_RES_THREAD)
-		return PATH_POOL;
-	if (mode == GR_RES_ARES || gr_gai_ares_capable())
-		return PATH_ARES;
-	return PATH_POOL;
+		return gr_park_useful() ? PATH_POOL : PATH_LIBC;
+	/* c-ares even for a thread alone on its hub: waiting in the hub's
+	 * loop is as good as blocking, and the answers (and the servers
+	 * asked) do not depend on how many threads the program has. */
+	if (gr_tls_hub == NULL)
+		gr_hub_get();
+	return gr_may_park() ? PATH_ARES : PATH_LIBC;
 }
 
 /* A pthread_cancel() that ended a DNS wait takes effect now. */
