@@ -154,7 +154,8 @@ struct gr_resconf *gr_res_conf_get(void)
  * flag in the kernel; a blocking recv here would stop the hub. */
 static ares_socket_t sock_open(int af, int type, int proto, void *u)
 {
-	return REAL(socket)(af, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+	/* out of the program's way: a daemon's close-all spares it */
+	return gr_shimfd_hide(REAL(socket)(af, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto));
 }
 
 static int sock_close(ares_socket_t fd, void *u)
@@ -162,7 +163,7 @@ static int sock_close(ares_socket_t fd, void *u)
 	/* c-ares's fcntl(O_NONBLOCK) went through the shim's fcntl, which
 	 * noted the fd: forget it before the number can be reused. */
 	gr_fd_close(fd);
-	return REAL(close)(fd);
+	return gr_shimfd_close(fd);
 }
 
 static int sock_connect(ares_socket_t fd, const struct sockaddr *sa,
@@ -580,7 +581,7 @@ static void drop_chan(struct res_chan *c)
 	 * the channel (its queries belong to threads that are not here).
 	 * Close the sockets so that the parent's answers are not ours. */
 	for (struct res_io *io = c->ios; io != NULL; io = io->next)
-		REAL(close)(io->w.fd);
+		gr_shimfd_close(io->w.fd);
 }
 
 void gr_res_after_fork(void)
