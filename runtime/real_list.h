@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <semaphore.h>
 #include <spawn.h>
+#include <setjmp.h>
 
 #define GR_REAL_LIST                                                          \
 	/* threads */                                                         \
@@ -105,6 +106,10 @@
 	X(pwritev, ssize_t, (int, const struct iovec *, int, off_t))          \
 	X(preadv2, ssize_t, (int, const struct iovec *, int, off_t, int))     \
 	X(pwritev2, ssize_t, (int, const struct iovec *, int, off_t, int))    \
+	X(pread64, ssize_t, (int, void *, size_t, off_t))                     \
+	X(pwrite64, ssize_t, (int, const void *, size_t, off_t))              \
+	X(preadv64, ssize_t, (int, const struct iovec *, int, off_t))         \
+	X(pwritev64, ssize_t, (int, const struct iovec *, int, off_t))        \
 	X(recv, ssize_t, (int, void *, size_t, int))                          \
 	X(send, ssize_t, (int, const void *, size_t, int))                    \
 	X(recvfrom, ssize_t, (int, void *, size_t, int, struct sockaddr *, socklen_t *)) \
@@ -173,6 +178,10 @@
 	X(execve, int, (const char *, char *const[], char *const[]))         \
 	X(sigpending, int, (sigset_t *))                                      \
 	X(raise, int, (int))                                                  \
+	X(longjmp, void, (struct __jmp_buf_tag *, int))                       \
+	X(siglongjmp, void, (struct __jmp_buf_tag *, int))                    \
+	X(_longjmp, void, (struct __jmp_buf_tag *, int))                      \
+	X(__longjmp_chk, void, (struct __jmp_buf_tag *, int))                 \
 	X(siginterrupt, int, (int, int))                                      \
 	X(epoll_create, int, (int))                                           \
 	X(epoll_create1, int, (int))                                          \
