@@ -167,6 +167,8 @@ static int action_of(const char *w, size_t n)
 /* One "hosts:" specification, as nss_parse_service_list reads it. */
 static void parse_services(struct hosts_conf *hc, const char *p)
 {
+	struct hosts_svc *last = NULL;	/* the service an action list follows */
+
 	hc->n = 0;
 	hc->other = false;
 	for (;;) {
@@ -178,8 +180,9 @@ static void parse_services(struct hosts_conf *hc, const char *p)
 		if (*p == '\0' || *p == '#')
 			break;
 		if (*p == '[') {
-			/* Actions for the service just named. */
-			struct hosts_svc *s = hc->n ? &hc->svc[hc->n - 1] : NULL;
+			/* Actions for the service just named (dropped with
+			 * it when it is one we do not serve). */
+			struct hosts_svc *s = last;
 
 			p++;
 			for (;;) {
@@ -227,6 +230,7 @@ static void parse_services(struct hosts_conf *hc, const char *p)
 		while (*p && !isspace((unsigned char)*p) && *p != '[')
 			p++;
 		n = p - w;
+		last = NULL;
 		if (hc->n == (int)(sizeof(hc->svc) / sizeof(hc->svc[0])))
 			continue;
 		if (n == 5 && strncmp(w, "files", 5) == 0 && files_ok) {
@@ -237,7 +241,8 @@ static void parse_services(struct hosts_conf *hc, const char *p)
 			hc->other = true;
 			continue;
 		}
-		svc_defaults(&hc->svc[hc->n]);
+		last = &hc->svc[hc->n];
+		svc_defaults(last);
 		hc->n++;
 	}
 }
