@@ -81,7 +81,18 @@ bench: all
 demo: all
 	scripts/demo
 
+# Fuzzing the DNS answer parser (runtime/dnsmod.c) with libFuzzer; not part
+# of `make test` (tests/scripts/fuzz_dns_answers.sh runs a short standalone
+# pass there).  FUZZ_SECONDS=600 make fuzz for a longer run.
+FUZZ_SECONDS ?= 60
+fuzz: $(B)/fuzz/dns_answers_libfuzzer
+	@mkdir -p $(B)/fuzz/corpus
+	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(B)/fuzz/corpus
+$(B)/fuzz/dns_answers_libfuzzer: tests/fuzz/dns_answers.c runtime/dnsmod.c runtime/dns.h runtime/green.h
+	@mkdir -p $(dir $@)
+	clang -O1 -g -D_GNU_SOURCE -DGR_LIBFUZZER -fsanitize=fuzzer,address,undefined -Iruntime $< -o $@
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests test bench demo clean install uninstall
+.PHONY: all tests test bench demo clean install uninstall fuzz
