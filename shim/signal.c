@@ -134,3 +134,38 @@ GR_EXPORT int pause(void)
 	GR_CALL("pause");
 	return (int)gr_ret(gr_sig_suspend(NULL));
 }
+
+/* Jumping out of a handler (the alarm() + siglongjmp timeout idiom): the
+ * handler never returns to the dispatcher, so leave "in a handler" here,
+ * and restore a saved mask through the green mask (glibc would set the OS
+ * thread's mask directly, behind the per-thread masks).  Outside handlers
+ * these are plain pass-throughs. */
+static void leave_handler(struct __jmp_buf_tag *env, struct __jmp_buf_tag *copy)
+{
+	gr_tls_insignal = 0;
+	if (env->__mask_was_saved && gr_tls_hub != NULL &&
+	    gr_tls_hub->cur != gr_tls_hub->hub) {
+		*copy = *env;
+		copy->__mask_was_saved = 0;
+		gr_sig_mask(SIG_SETMASK, &env->__saved_mask, NULL);
+	}
+}
+
+#define LONGJMP_WRAPPER(name)                                                 \
+	GR_EXPORT void name(struct __jmp_buf_tag env[1], int val)             \
+	{                                                                     \
+		struct __jmp_buf_tag copy;                                    \
+                                                                              \
+		if (unlikely(gr_tls_insignal)) {                              \
+			copy.__mask_was_saved = -1;                           \
+			leave_handler(env, &copy);                            \
+			if (copy.__mask_was_saved == 0)                       \
+				REAL(name)(&copy, val);                       \
+		}                                                             \
+		REAL(name)(env, val);                                         \
+		__builtin_unreachable();                                      \
+	}
+LONGJMP_WRAPPER(longjmp)
+LONGJMP_WRAPPER(_longjmp)
+LONGJMP_WRAPPER(siglongjmp)
+LONGJMP_WRAPPER(__longjmp_chk)
