@@ -18,10 +18,11 @@
  *    libc functions: c-ares never enters the shim's wrappers;
  *  - gr_res_send(): one or two queries (A and AAAA go out together, as
  *    glibc sends them) with glibc's retry rule: `attempts` rounds, each
- *    trying every server once with `timeout` seconds (c-ares's own tries
- *    are 1, since it doubles the timeout between tries and glibc does not
- *    with a single server).  The caller parks (GR_WAIT_DNS) until every
- *    query has an outcome.
+ *    trying every server once with `timeout` seconds.  c-ares is given the
+ *    server list `attempts` times over and one try (its own tries double
+ *    the timeout each round, glibc's do not); the query keeps its id
+ *    throughout, so a late answer to an earlier send counts, as in glibc.
+ *    The caller parks (GR_WAIT_DNS) until every query has an outcome.
  *
  * Invariants and races:
  *  - a request lives on the heap: a thread cancelled while parked leaves
@@ -289,47 +290,72 @@ static void lib_init(void)
 	pthread_atfork(NULL, NULL, gr_res_after_fork);
 }
 
+/*
+ * The servers, each listed `attempts` times over: c-ares then sends a query
+ * to server 1, 2, ..., 1, 2, ... with the same timeout each time, as glibc
+ * does (with its own tries, c-ares would double the timeout for each round
+ * over the list).  The query stays the same one throughout, so that a late
+ * answer to an earlier send is still taken, as glibc takes it.
+ */
 static int set_servers(struct res_chan *c, const struct gr_resconf *conf)
 {
-	struct ares_addr_port_node nodes[MAXNS], *prev = NULL;
+	struct ares_addr_port_node base[MAXNS], *list = NULL, *v;
 	const char *env = gr_conf()->dns_servers;
 	static _Atomic int warned;
+	int n = 0, total, r;
 
 	if (env != NULL && *env != '\0') {
-		if (ares_set_servers_ports_csv(c->ch, env) == ARES_SUCCESS)
-			return 0;
-		if (!atomic_exchange(&warned, 1))
+		if (ares_set_servers_ports_csv(c->ch, env) == ARES_SUCCESS &&
+		    ares_get_servers_ports(c->ch, &list) == ARES_SUCCESS && list) {
+			for (struct ares_addr_port_node *p = list; p && n < MAXNS; p = p->next)
+				base[n++] = *p;
+			ares_free_data(list);
+		} else if (!atomic_exchange(&warned, 1)) {
 			gr_warn("GREEN_DNS_SERVERS=%s is not valid (accepted: "
 				"ip[:port],... e.g. 127.0.0.1:5353,[::1]:53); "
 				"using resolv.conf's nameservers", env);
-	}
-	memset(nodes, 0, sizeof(nodes));
-	for (int i = conf->nns - 1; i >= 0; i--) {
-		struct ares_addr_port_node *n = &nodes[i];
-		const struct sockaddr *sa = (const void *)&conf->ns[i];
-
-		if (sa->sa_family == AF_INET) {
-			const struct sockaddr_in *s = (const void *)sa;
-			n->family = AF_INET;
-			n->addr.addr4 = s->sin_addr;
-			n->udp_port = n->tcp_port = ntohs(s->sin_port);
-		} else {
-			const struct sockaddr_in6 *s = (const void *)sa;
-			n->family = AF_INET6;
-			memcpy(&n->addr.addr6, &s->sin6_addr, 16);
-			n->udp_port = n->tcp_port = ntohs(s->sin6_port);
 		}
-		n->next = prev;
-		prev = n;
+	}
+	if (n == 0) {
+		memset(base, 0, sizeof(base));
+		for (int i = 0; i < conf->nns; i++) {
+			const struct sockaddr *sa = (const void *)&conf->ns[i];
+
+			if (sa->sa_family == AF_INET) {
+				const struct sockaddr_in *s = (const void *)sa;
+
+				base[n].family = AF_INET;
+				base[n].addr.addr4 = s->sin_addr;
+				base[n].udp_port = base[n].tcp_port = ntohs(s->sin_port);
+			} else {
+				const struct sockaddr_in6 *s = (const void *)sa;
+
+				base[n].family = AF_INET6;
+				memcpy(&base[n].addr.addr6, &s->sin6_addr, 16);
+				base[n].udp_port = base[n].tcp_port = ntohs(s->sin6_port);
+			}
+			n++;
+		}
 	}
 	/* No nameserver line: glibc asks the local host. */
-	if (prev == NULL) {
-		nodes[0].family = AF_INET;
-		nodes[0].addr.addr4.s_addr = htonl(INADDR_LOOPBACK);
-		nodes[0].udp_port = nodes[0].tcp_port = NAMESERVER_PORT;
-		prev = &nodes[0];
+	if (n == 0) {
+		memset(base, 0, sizeof(base[0]));
+		base[0].family = AF_INET;
+		base[0].addr.addr4.s_addr = htonl(INADDR_LOOPBACK);
+		base[0].udp_port = base[0].tcp_port = NAMESERVER_PORT;
+		n = 1;
 	}
-	return ares_set_servers_ports(c->ch, prev) == ARES_SUCCESS ? 0 : -1;
+	total = n * (conf->retry > 0 ? conf->retry : 1);
+	v = calloc(total, sizeof(*v));
+	if (v == NULL)
+		return -1;
+	for (int i = 0; i < total; i++) {
+		v[i] = base[i % n];
+		v[i].next = i + 1 < total ? &v[i + 1] : NULL;
+	}
+	r = ares_set_servers_ports(c->ch, v);
+	free(v);
+	return r == ARES_SUCCESS ? 0 : -1;
 }
 
 static struct res_chan *chan_new(const struct gr_resconf *conf)
@@ -501,7 +527,6 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 {
 	struct res_chan *c;
 	struct res_req *r;
-	bool done[GR_DNS_MAXQ] = { false };
 	int refused = 0, got = 0;
 	long wake = 0;
 
@@ -514,62 +539,49 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 	c = chan_get(conf);
 	if (c == NULL)
 		return -EAGAIN;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
 	GR_STAT_ADD(GR_ST_DNS, n);
-	for (int round = 0; round < conf->retry; round++) {
-		r = calloc(1, sizeof(*r));
-		if (r == NULL)
-			return -ENOMEM;
-		r->chan = c;
-		r->waiter = gr_self();
-		gr_park_begin(GR_WAIT_DNS);
-		for (int i = 0; i < n; i++) {
-			if (done[i])
-				continue;
-			r->slot[i].req = r;
-			r->pending++;
-			c->inflight++;
-			ares_send(c->ch, q[i], qlen[i], on_answer, &r->slot[i]);
-		}
-		timer_arm(c);
-		if (r->pending == 0)
-			gr_park_abort();
-		else
-			wake = gr_park_end(0);
-		if (r->pending > 0) {
-			/* Woken before the answers: cancelled.  The
-			 * callbacks still due free the request. */
-			GR_ASSERT(wake == -ECANCELED);
-			r->waiter = NULL;
-			return -ECANCELED;
-		}
-		refused = 0;
-		for (int i = 0; i < n; i++) {
-			struct res_slot *s = &r->slot[i];
-
-			if (done[i])
-				continue;
-			if (s->status == ARES_SUCCESS && s->buf != NULL) {
-				out[i].buf = s->buf;
-				out[i].len = s->len;
-				out[i].rcode = -1;
-				s->buf = NULL;
-				done[i] = true;
-			} else if (rcode_of(s->status) >= 0) {
-				out[i].rcode = rcode_of(s->status);
-			} else if (s->status == ARES_ECONNREFUSED) {
-				refused++;
-			}
-		}
-		req_free(r);
-		got = 0;
-		for (int i = 0; i < n; i++)
-			got += done[i];
-		if (got == n)
-			break;
+	r->chan = c;
+	r->waiter = gr_self();
+	gr_park_begin(GR_WAIT_DNS);
+	for (int i = 0; i < n; i++) {
+		r->slot[i].req = r;
+		r->pending++;
+		c->inflight++;
+		ares_send(c->ch, q[i], qlen[i], on_answer, &r->slot[i]);
 	}
-	for (int i = 0; i < n; i++)
-		if (done[i] || out[i].rcode >= 0)
-			return 0;
+	timer_arm(c);
+	if (r->pending == 0)
+		gr_park_abort();
+	else
+		wake = gr_park_end(0);
+	if (r->pending > 0) {
+		/* Woken before the answers: cancelled.  The callbacks still
+		 * due free the request. */
+		GR_ASSERT(wake == -ECANCELED);
+		r->waiter = NULL;
+		return -ECANCELED;
+	}
+	for (int i = 0; i < n; i++) {
+		struct res_slot *s = &r->slot[i];
+
+		if (s->status == ARES_SUCCESS && s->buf != NULL) {
+			out[i].buf = s->buf;
+			out[i].len = s->len;
+			s->buf = NULL;
+			got++;
+		} else if (rcode_of(s->status) >= 0) {
+			out[i].rcode = rcode_of(s->status);
+			got++;
+		} else if (s->status == ARES_ECONNREFUSED) {
+			refused++;
+		}
+	}
+	req_free(r);
+	if (got > 0)
+		return 0;
 	return refused ? -ECONNREFUSED : -ETIMEDOUT;
 }
 

@@ -287,13 +287,19 @@ GR_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
  * which then replaces the static one: the returned hostent stays valid
  * until the next call, as glibc's does.
  */
-static struct {
+struct hent_static {
 	pthread_mutex_t lock;
 	struct hostent he;
 	char *buf;
-} hent_static = { .lock = PTHREAD_MUTEX_INITIALIZER };
+};
+/* One per function, as glibc has: a gethostbyaddr() does not spoil what
+ * gethostbyname() returned. */
+static struct hent_static st_byname = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct hent_static st_byname2 = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct hent_static st_byaddr = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
-static struct hostent *hent_nonreentrant(int path, struct hent_job *j)
+static struct hostent *hent_nonreentrant(int path, struct hent_job *j,
+					 struct hent_static *hs)
 {
 	size_t size = 1024;
 	char *buf = malloc(size);
@@ -326,12 +332,12 @@ static struct hostent *hent_nonreentrant(int path, struct hent_job *j)
 		int e = errno;
 
 		/* The hostent's pointers are into buf: it moves as a whole. */
-		REAL(pthread_mutex_lock)(&hent_static.lock);
-		free(hent_static.buf);
-		hent_static.buf = buf;
-		hent_static.he = he;
-		result = &hent_static.he;
-		REAL(pthread_mutex_unlock)(&hent_static.lock);
+		REAL(pthread_mutex_lock)(&hs->lock);
+		free(hs->buf);
+		hs->buf = buf;
+		hs->he = he;
+		result = &hs->he;
+		REAL(pthread_mutex_unlock)(&hs->lock);
 		errno = e;
 	}
 	if (herr != 0)
@@ -348,7 +354,7 @@ GR_EXPORT struct hostent *gethostbyname(const char *name)
 	if (path == PATH_LIBC)
 		return REAL(gethostbyname)(name);
 	GR_CALL("gethostbyname");
-	return hent_nonreentrant(path, &j);
+	return hent_nonreentrant(path, &j, &st_byname);
 }
 
 GR_EXPORT struct hostent *gethostbyname2(const char *name, int af)
@@ -360,7 +366,7 @@ GR_EXPORT struct hostent *gethostbyname2(const char *name, int af)
 	if (path == PATH_LIBC)
 		return REAL(gethostbyname2)(name, af);
 	GR_CALL("gethostbyname2");
-	return hent_nonreentrant(path, &j);
+	return hent_nonreentrant(path, &j, &st_byname2);
 }
 
 GR_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
@@ -372,5 +378,5 @@ GR_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len, int typ
 	if (path == PATH_LIBC)
 		return REAL(gethostbyaddr)(addr, len, type);
 	GR_CALL("gethostbyaddr");
-	return hent_nonreentrant(path, &j);
+	return hent_nonreentrant(path, &j, &st_byaddr);
 }

@@ -17,7 +17,14 @@
 #     same as glibc's either way;
 #  4. a bad GREEN_RESOLVER and a bad GREEN_DNS_SERVERS each give one line
 #     naming the variable, and lookups still work with the default;
-#  5. resolv.conf with two nameservers (two servers, 127.0.0.1 and
+#  5. dns_mixed: 210 threads, each one lookup of one of seven kinds
+#     (getaddrinfo, gethostbyname_r, gethostbyname2_r, gethostbyname,
+#     gethostbyname2, gethostbyaddr_r, getnameinfo), all answers checked,
+#     natively and under the shim (ares: all overlap, < 1.5 s; thread: 14);
+#     then, with the server answering after 1.5 s, a cancelled getaddrinfo
+#     ends within 0.8 s and the next lookup works (natively and ares; the
+#     thread resolver's lookups are not cancellation points);
+#  6. resolv.conf with two nameservers (two servers, 127.0.0.1 and
 #     127.0.0.3): without "options rotate" every query goes to the first,
 #     with it both get some, natively and under the shim.
 # Exit 77 if a private namespace cannot be made.
@@ -30,6 +37,7 @@ LIBGREEN=${LIBGREEN:-$BUILD/libgreen.so}
 FORK=$BUILD/tests/dns_fork
 CONC=$BUILD/tests/dns_concurrent_1000
 TABLE=$BUILD/tests/dns_table
+MIXED=$BUILD/tests/dns_mixed
 
 if [ "${1:-}" = "--enter" ]; then
     dns_ns_enter --inside
@@ -40,7 +48,7 @@ if [ "${1:-}" != "--inside" ]; then
         echo "skip: cannot make a private network namespace (unshare -mn: $(dns_ns_why))"
         exit 77
     fi
-    for p in "$FORK" "$CONC" "$TABLE"; do
+    for p in "$FORK" "$CONC" "$TABLE" "$MIXED"; do
         [ -x "$p" ] || { echo "FAIL: $p is not built (make tests)" >&2; exit 1; }
     done
     [ -f "$LIBGREEN" ] || { echo "FAIL: $LIBGREEN is not built" >&2; exit 1; }
@@ -142,7 +150,35 @@ bad() {
 bad GREEN_RESOLVER carrier-pigeon
 bad GREEN_DNS_SERVERS 'not-an-address:x'
 
-# 5. rotate: two servers; count the queries each one saw.
+# 5. every kind of lookup at once; a cancelled lookup.
+# mixed LABEL MAX_MS ARGS -- [VAR=VALUE...]
+mixed() {
+    local label=$1 max=$2 args=() out ms want="dns mixed: all lookups correct"
+    shift 2
+    while [ $# -gt 0 ] && [ "$1" != "--" ]; do args+=("$1"); shift; done
+    shift
+    [ "${#args[@]}" -ge 3 ] && want="$want
+cancel: ok"
+    out=$(timeout -k 5 30 env "$@" "$MIXED" "${args[@]}" 2>"$DIR/mixed.err")
+    ms=$(sed -n 's/.* lookups in \([0-9]*\) ms/\1/p' "$DIR/mixed.err")
+    if [ "$out" != "$want" ]; then
+        fail "$label: dns_mixed ${args[*]}:"
+        head -n 12 "$DIR/mixed.err" >&2
+    elif [ -n "$max" ] && ! between "$ms" 0 "$max"; then
+        fail "$label: dns_mixed ${args[*]}: $ms ms, want < $max ms"
+    else
+        echo "$label: dns_mixed ${args[*]}: $(tr '\n' ' ' <"$DIR/mixed.err")" >&2
+    fi
+}
+mixed "native" "" 210 3000 --
+mixed "shim ares" 1500 210 3000 -- LD_PRELOAD="$LIBGREEN" GREEN_RESOLVER=ares
+mixed "shim thread" "" 14 3300 -- LD_PRELOAD="$LIBGREEN" GREEN_RESOLVER=thread
+dns_server_stop "$DIR"
+dns_server_start "$DIR" --delay-ms 1500 --quiet || exit 1
+mixed "native" "" 8 4000 1600 --
+mixed "shim ares" "" 8 4100 1600 -- LD_PRELOAD="$LIBGREEN" GREEN_RESOLVER=ares
+
+# 6. rotate: two servers; count the queries each one saw.
 dns_server_stop "$DIR"
 dns_server_start "$DIR" || exit 1
 dns_server_start "$DIR2" --addr 127.0.0.3 || exit 1
