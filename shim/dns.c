@@ -57,7 +57,16 @@ static int dns_path(void)
 	return gr_may_park() ? PATH_ARES : PATH_LIBC;
 }
 
-/* A pthread_cancel() that ended a DNS wait takes effect now. */
+/* glibc's lookups are cancellation points (its poll() is): a cancel
+ * already pending acts before the lookup starts... */
+static void dns_start(void)
+{
+	gr_testcancel();
+	gr_dns_canceled = 0;
+}
+
+/* ...and one that ended a DNS wait, once the lookup has let go of what
+ * it held. */
 static void dns_done(void)
 {
 	if (gr_dns_canceled) {
@@ -148,12 +157,12 @@ static int hent_r(int path, struct hent_job *j)
 {
 	int r;
 
+	dns_start();
 	if (path == PATH_POOL) {
 		r = (int)gr_pool_run(hent_job_run, j);
 		errno = j->err;
 		return r;
 	}
-	gr_dns_canceled = 0;
 	switch (j->kind) {
 	case HJ_NAME:
 		r = gr_gai_gethostbyname_r(j->name, j->ret, j->buf, j->buflen,
@@ -184,6 +193,7 @@ GR_EXPORT int getaddrinfo(const char *name, const char *service,
 	GR_CALL("getaddrinfo");
 	if (hints != NULL && (hints->ai_flags & (AI_IDN | AI_CANONIDN)))
 		path = PATH_POOL;
+	dns_start();
 	if (path == PATH_POOL) {
 		struct gai_job j = { name, service, hints, res, 0 };
 
@@ -191,7 +201,6 @@ GR_EXPORT int getaddrinfo(const char *name, const char *service,
 		errno = j.err;
 		return r;
 	}
-	gr_dns_canceled = 0;
 	r = gr_gai_getaddrinfo(name, service, hints, res);
 	dns_done();
 	return r;
@@ -216,6 +225,7 @@ GR_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
 	GR_CALL("getnameinfo");
 	if (flags & NI_IDN)
 		path = PATH_POOL;
+	dns_start();
 	if (path == PATH_POOL) {
 		struct gni_job j = { sa, salen, host, hostlen, serv, servlen,
 				     flags, 0 };
@@ -224,7 +234,6 @@ GR_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
 		errno = j.err;
 		return r;
 	}
-	gr_dns_canceled = 0;
 	r = gr_gai_getnameinfo(sa, salen, host, hostlen, serv, servlen, flags);
 	dns_done();
 	return r;
