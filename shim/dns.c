@@ -26,6 +26,7 @@
  * freed what it held.
  */
 #include <netdb.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dns.h"
@@ -61,7 +62,9 @@ static int dns_path(void)
  * already pending acts before the lookup starts... */
 static void dns_start(void)
 {
-	gr_testcancel();
+	/* The exported one: a real thread's cancel is glibc's to act on
+	 * (GREEN_THREADS=native, the main thread), a green one's ours. */
+	pthread_testcancel();
 	gr_dns_canceled = 0;
 }
 
@@ -73,6 +76,7 @@ static void dns_done(void)
 		gr_dns_canceled = 0;
 		gr_testcancel();
 	}
+	pthread_testcancel();
 }
 
 /* ---- jobs for the pool: glibc's functions on a worker thread ---------- */

@@ -20,10 +20,13 @@
 #  5. dns_mixed: 210 threads, each one lookup of one of seven kinds
 #     (getaddrinfo, gethostbyname_r, gethostbyname2_r, gethostbyname,
 #     gethostbyname2, gethostbyaddr_r, getnameinfo), all answers checked,
-#     natively and under the shim (ares: all overlap, < 1.5 s; thread: 14);
+#     natively and under the shim (ares: all overlap, < 1.5 s; thread: 14;
+#     GREEN_THREADS=native: 60 real threads, each with its own hub and
+#     c-ares channel);
 #     then, with the server answering after 1.5 s, a cancelled getaddrinfo
-#     ends within 0.8 s and the next lookup works (natively and ares; the
-#     thread resolver's lookups are not cancellation points);
+#     ends within 0.8 s and the next lookup works (natively, ares, and
+#     ares on real threads; the thread resolver's lookups are not
+#     cancellation points);
 #  6. resolv.conf with two nameservers (two servers, 127.0.0.1 and
 #     127.0.0.3): without "options rotate" every query goes to the first,
 #     with it both get some, natively and under the shim.
@@ -173,10 +176,12 @@ cancel: ok"
 mixed "native" "" 210 3000 --
 mixed "shim ares" 1500 210 3000 -- LD_PRELOAD="$LIBGREEN" GREEN_RESOLVER=ares
 mixed "shim thread" "" 14 3300 -- LD_PRELOAD="$LIBGREEN" GREEN_RESOLVER=thread
+mixed "shim native threads" 1500 60 3400 -- LD_PRELOAD="$LIBGREEN" GREEN_THREADS=native
 dns_server_stop "$DIR"
 dns_server_start "$DIR" --delay-ms 1500 --quiet || exit 1
 mixed "native" "" 8 4000 1600 --
 mixed "shim ares" "" 8 4100 1600 -- LD_PRELOAD="$LIBGREEN" GREEN_RESOLVER=ares
+mixed "shim native threads" "" 8 4200 1600 -- LD_PRELOAD="$LIBGREEN" GREEN_THREADS=native
 
 # 6. rotate: two servers; count the queries each one saw.
 dns_server_stop "$DIR"
