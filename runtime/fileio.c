@@ -87,6 +87,16 @@ static size_t iov_total(const struct iovec *iov, int cnt)
 	return t;
 }
 
+bool gr_file_offload(int fd)
+{
+	struct gr_fd *f;
+
+	if (gr_conf()->fileio == GR_FILEIO_INLINE || !gr_park_useful())
+		return false;
+	f = gr_fd_get(fd);
+	return f != NULL && f->kind == GR_FD_FILE;
+}
+
 long gr_file_io(enum gr_file_op op, int fd, const struct iovec *iov,
 		int iovcnt, off_t off)
 {

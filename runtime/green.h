@@ -461,6 +461,11 @@ enum gr_file_op { GR_FILE_READ, GR_FILE_WRITE, GR_FILE_FSYNC, GR_FILE_FDATASYNC 
 struct iovec;
 long gr_file_io(enum gr_file_op op, int fd, const struct iovec *iov,
 		int iovcnt, off_t off) GR_HIDDEN;
+/* Should a read/write/sync on fd go to gr_file_io?  A regular file,
+ * GREEN_FILEIO not inline, another green thread to run.  The wrappers:
+ *	if (gr_file_offload(fd))
+ *		return gr_ret(gr_file_io(GR_FILE_READ, fd, &v, 1, -1)); */
+bool gr_file_offload(int fd) GR_HIDDEN;
 
 /* ===== diag.c: stats, watchdog, deadlock report ======================= */
 

@@ -13,14 +13,9 @@
 #include "green.h"
 
 /* Should this call on fd go to runtime/fileio.c? */
-static bool offload(int fd)
+static inline bool offload(int fd)
 {
-	struct gr_fd *f;
-
-	if (gr_conf()->fileio == GR_FILEIO_INLINE || !gr_park_useful())
-		return false;
-	f = gr_fd_get(fd);
-	return f != NULL && f->kind == GR_FD_FILE;
+	return gr_file_offload(fd);
 }
 
 static ssize_t rw(enum gr_file_op op, int fd, const struct iovec *iov,
