@@ -124,6 +124,7 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct gr_fd_watch *fw = (struct gr_fd_watch *)io;
 	struct gr_fd *f = fw->f;
+	struct gr_hub *h = ev_userdata(loop);
 	struct gr_waiter *w, *next;
 	int todo = revents & (EV_READ | EV_WRITE), want = 0;
 	long val = 0;
@@ -132,21 +133,44 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
 		todo = EV_READ | EV_WRITE;
 		val = -EBADF;
 	}
+	int fired = todo, waited = 0;
+
 	for (w = f->wq_head; w; w = next) {
 		next = w->next;
+		waited |= w->kind;
 		if (w->kind & todo) {
 			int k = w->kind;
 
 			gr_wq_list_del(&f->wq_head, &f->wq_tail, w);
 			/* A poller already readied by another fd loses the
 			 * CAS: it does not consume, so wake the next one. */
-			if (gr_ready(w->t, val) && !val)
+			if (gr_ready(w->t, val) && !val) {
 				todo &= ~k;
+				f->woken |= k;
+				f->woken_drain = h->drains;
+			}
 			continue;
 		}
 		want |= w->kind;
 	}
-	watch_update(f, ev_userdata(loop), want);
+	/* Keep watching a direction whose waiter we just woke: it usually
+	 * parks again at once, and a watcher that stays started costs no
+	 * epoll_ctl.  A direction that fires with nobody waiting is kept while
+	 * the waiter we readied may not have run yet: the hub polls between
+	 * runs of a long run queue, and the queue is FIFO, so once it ran dry
+	 * (h->drains moved on) that waiter had its turn and went elsewhere;
+	 * then the direction is dropped, or level-triggered readiness would
+	 * spin the loop. */
+	if (val == 0) {
+		int idle = fired & ~waited;
+
+		want |= fired & waited;
+		if (f->woken_drain == h->drains)
+			want |= idle & f->woken;
+		else
+			f->woken &= ~idle;
+	}
+	watch_update(f, h, want);
 }
 
 /* Make the watcher watch `want` (0: stop it). */
@@ -205,6 +229,7 @@ static int fd_enqueue(int fd, struct gr_fd *f, struct gr_waiter *w, int ev)
 	w->addr = f;
 	w->t = h->cur;
 	w->kind = ev;
+	f->woken &= ~ev; /* its reader or writer is back */
 	gr_wq_list_add(&f->wq_head, &f->wq_tail, w);
 	want = ev;
 	if (f->watch && ev_is_active(&f->watch->io))
@@ -306,6 +331,7 @@ static void fd_forget(struct gr_fd *f, long why)
 	if (f->watch)
 		f->fresh = 1; /* the number may come back as another file */
 	f->hub = NULL;
+	f->woken = 0;
 	f->kind = GR_FD_UNKNOWN;
 	f->nonblock = 0;
 	f->ours = 0;

@@ -27,8 +27,13 @@ long gr_io(int fd, struct gr_fd *f, int ev, long (*try)(int, void *, bool),
 	for (;;) {
 		if (!(ev == GR_EV_READ && f->drained && !waited)) {
 			r = try(fd, arg, waited);
-			if (r != -EAGAIN)
+			if (r != -EAGAIN) {
+				/* A read that had to wait marks a ping-pong: the
+				 * next one parks first (see the file comment). */
+				if (ev == GR_EV_READ && r >= 0)
+					f->drained = waited;
 				return r;
+			}
 		}
 		if (timeo && !deadline)
 			deadline = gr_now() + timeo;

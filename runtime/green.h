@@ -214,6 +214,7 @@ struct gr_hub {
 	int npark_remote;	/* parks another OS thread may end */
 	unsigned nopark;	/* depth of regions that must not park */
 	unsigned tick;		/* switches since the hub last polled */
+	unsigned drains;	/* times the run queue ran dry (fd.c) */
 	/* readies from other OS threads, drained by the hub */
 	atomic_flag rlock;
 	struct gr_thread *r_head, *r_tail;
@@ -399,6 +400,8 @@ struct gr_fd {
 	unsigned char ours;	/* made here, never shared: O_NONBLOCK may flip */
 	unsigned char drained;	/* last read came up short: wait before trying */
 	unsigned char fresh;	/* watcher must be re-set to this fd number */
+	unsigned char woken;	/* directions whose readied waiter is not back */
+	unsigned woken_drain;	/* hub->drains when that waiter was readied */
 	int fdnum;
 	int64_t rcvtimeo, sndtimeo; /* ns, 0: none */
 	struct gr_hub *hub;	/* whose loop watches it */

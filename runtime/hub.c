@@ -192,6 +192,8 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 	gr_sched_drain_remote(h);
 	if (h->rq_head != NULL)
 		block = false;
+	else
+		h->drains++; /* every thread readied so far has run */
 	alive = ev_run(h->loop, block ? EVRUN_ONCE : EVRUN_NOWAIT);
 	gr_sched_drain_remote(h);
 	if (!block || h->rq_head != NULL || alive)

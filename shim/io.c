@@ -129,8 +129,8 @@ GR_HIDDEN long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov, int cn
 		r = REAL(readv)(fd, iov, cnt);
 		return r < 0 ? -errno : r;
 	}
-	if (r >= 0)
-		f->drained = (size_t)r < iov_len(iov, cnt) && f->kind != GR_FD_POLLED;
+	if (r >= 0 && (size_t)r < iov_len(iov, cnt) && f->kind != GR_FD_POLLED)
+		f->drained = 1; /* came up short: nothing left to read */
 	return r;
 }
 

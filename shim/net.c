@@ -210,7 +210,8 @@ GR_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 		done += r;
 		if (!(flags & MSG_WAITALL) || r == 0 || done == len ||
 		    (flags & MSG_PEEK)) {
-			f->drained = done < len;
+			if (done < len)
+				f->drained = 1;
 			return done;
 		}
 	}
