@@ -153,10 +153,30 @@ struct gr_resconf *gr_res_conf_get(void)
 /* Non-blocking from birth, and every transfer MSG_DONTWAIT: c-ares's own
  * fcntl(O_NONBLOCK) goes through the shim's fcntl, which need not set the
  * flag in the kernel; a blocking recv here would stop the hub. */
+/*
+ * One UDP socket per server carries every query of the hub, where glibc
+ * has one per lookup: a thousand lookups at once means two thousand
+ * answers arriving in a burst on one socket, more than the default
+ * receive buffer (~200 KiB, about 200 small datagrams) holds while the
+ * hub is busy sending.  Ask for 4 MiB, past rmem_max when allowed to.
+ */
+#define RES_RCVBUF (4 << 20)
+
 static ares_socket_t sock_open(int af, int type, int proto, void *u)
 {
+	int fd = REAL(socket)(af, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+	int want = RES_RCVBUF, got = 0;
+	socklen_t len = sizeof(got);
+
+	if (fd >= 0 && type == SOCK_DGRAM) {
+		REAL(setsockopt)(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 &&
+		    got < want)
+			REAL(setsockopt)(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want,
+					 sizeof(want));
+	}
 	/* out of the program's way: a daemon's close-all spares it */
-	return gr_shimfd_hide(REAL(socket)(af, type | SOCK_CLOEXEC | SOCK_NONBLOCK, proto));
+	return gr_shimfd_hide(fd);
 }
 
 static int sock_close(ares_socket_t fd, void *u)
@@ -250,6 +270,20 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ares_process_fd(c->ch, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
 			(revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
 	timer_arm(c);
+}
+
+/* Read whatever has arrived on the channel's sockets (from a green
+ * thread; the callbacks ready their waiters as the hub's would). */
+static void chan_drain(struct res_chan *c)
+{
+	int fds[16], n = 0;
+
+	for (struct res_io *io = c->ios; io != NULL && n < 16; io = io->next)
+		if (io->w.events & EV_READ)
+			fds[n++] = io->w.fd;
+	/* ares_process_fd may close sockets: the list was copied first. */
+	for (int i = 0; i < n; i++)
+		ares_process_fd(c->ch, fds[i], ARES_SOCKET_BAD);
 }
 
 /* c-ares opened, changed or is about to close one of its sockets. */
@@ -545,6 +579,11 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 	GR_STAT_ADD(GR_ST_DNS, n);
 	r->chan = c;
 	r->waiter = gr_self();
+	/* Many queries out and the hub busy running the threads that send
+	 * them: take in the answers that are already here first, before the
+	 * socket's buffer overflows (see RES_RCVBUF). */
+	if (c->inflight >= 32)
+		chan_drain(c);
 	gr_park_begin(GR_WAIT_DNS);
 	for (int i = 0; i < n; i++) {
 		r->slot[i].req = r;

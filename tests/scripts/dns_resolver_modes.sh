@@ -29,7 +29,8 @@
 #     cancellation points);
 #  6. resolv.conf with two nameservers (two servers, 127.0.0.1 and
 #     127.0.0.3): without "options rotate" every query goes to the first,
-#     with it both get some, natively and under the shim.
+#     with it both get some, natively and under the shim;
+#  7. a burst of 3,000 lookups answered at once: none lost (< 0.9 s).
 # Exit 77 if a private namespace cannot be made.
 
 set -u
@@ -223,6 +224,18 @@ rot "native" "timeout:2"
 rot "native" "rotate"
 rot "shim" "timeout:2" LD_PRELOAD="$LIBGREEN"
 rot "shim" "rotate" LD_PRELOAD="$LIBGREEN"
+
+# 7. a burst: 3,000 lookups answered at once (no delay) all arrive on the
+# hub's one socket per server; none may be lost and wait for a retry
+# (resolv.conf's timeout here is 1 s).
+dns_server_start "$DIR" --quiet || exit 1
+out=$(LD_PRELOAD="$LIBGREEN" timeout -k 5 30 "$CONC" 3000 900 10000 2>"$DIR/burst.err")
+if [ "$out" != "dns concurrent: all lookups correct" ]; then
+    fail "burst of 3000 lookups:"
+    head -n 5 "$DIR/burst.err" >&2
+else
+    echo "burst: $(grep 'lookups in' "$DIR/burst.err")" >&2
+fi
 
 [ $rc -eq 0 ] && echo "dns_resolver_modes: ok"
 exit $rc
