@@ -562,7 +562,7 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 	struct res_chan *c;
 	struct res_req *r;
 	int refused = 0, got = 0;
-	long wake = 0;
+	long wake;
 
 	GR_ASSERT(n > 0 && n <= GR_DNS_MAXQ);
 	for (int i = 0; i < n; i++) {
@@ -592,16 +592,22 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 		ares_send(c->ch, q[i], qlen[i], on_answer, &r->slot[i]);
 	}
 	timer_arm(c);
-	if (r->pending == 0)
-		gr_park_abort();
-	else
+	for (;;) {
+		if (r->pending == 0) {	/* answered inside ares_send */
+			gr_park_abort();
+			break;
+		}
 		wake = gr_park_end(0);
-	if (r->pending > 0) {
-		/* Woken before the answers: cancelled.  The callbacks still
-		 * due free the request. */
-		GR_ASSERT(wake == -ECANCELED);
-		r->waiter = NULL;
-		return -ECANCELED;
+		if (r->pending == 0)
+			break;
+		if (wake == -ECANCELED) {
+			/* The callbacks still due free the request. */
+			r->waiter = NULL;
+			return -ECANCELED;
+		}
+		/* Any other early wake-up: wait on, as glibc's poll loop
+		 * does after EINTR. */
+		gr_park_begin(GR_WAIT_DNS);
 	}
 	for (int i = 0; i < n; i++) {
 		struct res_slot *s = &r->slot[i];
