@@ -190,8 +190,13 @@ static int hent_r(int path, struct hent_job *j)
 GR_EXPORT int getaddrinfo(const char *name, const char *service,
 			  const struct addrinfo *hints, struct addrinfo **res)
 {
-	int path = dns_path(), r;
+	int path, r;
 
+	/* No host name to look up: glibc answers without waiting, and a
+	 * program that only converts numbers needs no hub for it. */
+	if (name == NULL || (hints != NULL && (hints->ai_flags & AI_NUMERICHOST)))
+		return REAL(getaddrinfo)(name, service, hints, res);
+	path = dns_path();
 	if (path == PATH_LIBC)
 		return REAL(getaddrinfo)(name, service, hints, res);
 	GR_CALL("getaddrinfo");
@@ -221,8 +226,13 @@ GR_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
 			  char *host, socklen_t hostlen, char *serv,
 			  socklen_t servlen, int flags)
 {
-	int path = dns_path(), r;
+	int path, r;
 
+	/* No host name asked for: nothing to wait for. */
+	if ((flags & NI_NUMERICHOST) || host == NULL || hostlen == 0)
+		return REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen,
+					 flags);
+	path = dns_path();
 	if (path == PATH_LIBC)
 		return REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen,
 					 flags);
