@@ -111,6 +111,7 @@ void gr_fd_created(int fd, int kind, bool nonblock)
 		return;
 	f->kind = kind;
 	f->nonblock = nonblock;
+	f->group = 0;
 	f->ours = 1;
 	f->drained = 0;
 	f->rcvtimeo = f->sndtimeo = 0;
@@ -332,6 +333,7 @@ static void fd_forget(struct gr_fd *f, long why)
 		f->fresh = 1; /* the number may come back as another file */
 	f->hub = NULL;
 	f->woken = 0;
+	f->group = 0;
 	f->kind = GR_FD_UNKNOWN;
 	f->nonblock = 0;
 	f->ours = 0;
@@ -354,7 +356,12 @@ void gr_fd_dup(int old, int nfd)
 
 	if (n == NULL || o == NULL || n == o)
 		return;
+	static _Atomic unsigned groups;
+
 	fd_forget(n, -EBADF);
+	if (o->group == 0)
+		o->group = atomic_fetch_add(&groups, 1) + 1;
+	n->group = o->group;
 	n->kind = o->kind;
 	n->nonblock = o->nonblock;
 	n->rcvtimeo = o->rcvtimeo; /* socket options belong to the socket */
@@ -363,12 +370,28 @@ void gr_fd_dup(int old, int nfd)
 		      * connect's O_NONBLOCK trick to the simple case */
 }
 
+/* O_NONBLOCK belongs to the description: numbers made by dup() share it.
+ * Dups are rare, so a change through one of them scans the table. */
 void gr_fd_set_nonblock(int fd, bool on)
 {
 	struct gr_fd *f = gr_fd_at(fd);
+	unsigned g;
 
-	if (f != NULL)
-		f->nonblock = on;
+	if (f == NULL)
+		return;
+	f->nonblock = on;
+	g = f->group;
+	if (g == 0)
+		return;
+	for (unsigned c = 0; c < MAX_FD / CHUNK; c++) {
+		struct gr_fd *e = chunks[c];
+
+		if (e == NULL)
+			continue;
+		for (unsigned i = 0; i < CHUNK; i++)
+			if (e[i].group == g)
+				e[i].nonblock = on;
+	}
 }
 
 void gr_fd_set_timeo(int fd, bool snd, int64_t ns)

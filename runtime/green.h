@@ -402,6 +402,7 @@ struct gr_fd {
 	unsigned char fresh;	/* watcher must be re-set to this fd number */
 	unsigned char woken;	/* directions whose readied waiter is not back */
 	unsigned woken_drain;	/* hub->drains when that waiter was readied */
+	unsigned group;		/* numbers dup()ed from one description, or 0 */
 	int fdnum;
 	int64_t rcvtimeo, sndtimeo; /* ns, 0: none */
 	struct gr_hub *hub;	/* whose loop watches it */

@@ -430,73 +430,127 @@ GR_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 
 /* ---- sendfile and splice -------------------------------------------- */
 
+/* A socket side of sendfile/splice honours only the description's
+ * O_NONBLOCK.  On a socket this process made and never shared, set it for
+ * the one call (no other green thread runs meanwhile, no other process can
+ * see it); park on `wfd` for `wev` when the call says EAGAIN.  Returns -2
+ * if the trick is not allowed here (then the caller blocks, counted). */
+struct xfer {
+	int in, out;
+	loff_t *offin, *offout;
+	off_t *off;
+	size_t len;
+	unsigned flags;
+	bool is_splice;
+};
+
+static bool may_flip(int fd, struct gr_fd **f)
+{
+	return gr_green_fd(fd, f) && (*f)->kind == GR_FD_SOCK && (*f)->ours;
+}
+
+static ssize_t xfer_once(struct xfer *x, int flip[2], int fl[2])
+{
+	ssize_t r;
+	int err;
+
+	for (int i = 0; i < 2; i++)
+		if (flip[i] >= 0)
+			REAL(fcntl)(flip[i], F_SETFL, fl[i] | O_NONBLOCK);
+	if (x->is_splice)
+		r = REAL(splice)(x->in, x->offin, x->out, x->offout, x->len,
+				 x->flags | SPLICE_F_NONBLOCK);
+	else
+		r = REAL(sendfile)(x->out, x->in, x->off, x->len);
+	err = errno;
+	for (int i = 0; i < 2; i++)
+		if (flip[i] >= 0)
+			REAL(fcntl)(flip[i], F_SETFL, fl[i]);
+	errno = err;
+	return r;
+}
+
+static ssize_t xfer(struct xfer *x)
+{
+	struct gr_fd *fi = NULL, *fo = NULL;
+	int flip[2] = { -1, -1 }, fl[2] = { 0, 0 };
+	bool gi = gr_green_fd(x->in, &fi), go = gr_green_fd(x->out, &fo);
+
+	if (!gi && !go)
+		return -2;
+	/* Every socket side must be ours to flip; pipes take the flag. */
+	if (gi && fi->kind == GR_FD_SOCK) {
+		if (!may_flip(x->in, &fi))
+			return -2;
+		flip[0] = x->in;
+	}
+	if (go && fo->kind == GR_FD_SOCK) {
+		if (!may_flip(x->out, &fo))
+			return -2;
+		flip[1] = x->out;
+	}
+	if (!x->is_splice && flip[1] < 0)
+		return -2; /* sendfile to a pipe: leave it to libc */
+	for (int i = 0; i < 2; i++)
+		if (flip[i] >= 0 && (fl[i] = REAL(fcntl)(flip[i], F_GETFL)) < 0)
+			return -2;
+	gr_testcancel();
+	for (;;) {
+		struct pollfd p[2] = { { x->in, POLLIN, 0 }, { x->out, POLLOUT, 0 } };
+		ssize_t r = xfer_once(x, flip, fl);
+		long w;
+
+		if (r >= 0 || errno != EAGAIN)
+			return r < 0 ? -errno : r;
+		/* wait for the side that is not ready */
+		if (REAL(poll)(p, 2, 0) < 0)
+			return -errno;
+		if (x->is_splice && !p[0].revents && gi)
+			w = gr_fd_wait(x->in, GR_EV_READ, 0, GR_WAIT_READ);
+		else if (!p[1].revents && go)
+			w = gr_fd_wait(x->out, GR_EV_WRITE, 0, GR_WAIT_WRITE);
+		else
+			w = gr_fd_wait(gi ? x->in : x->out, gi ? GR_EV_READ : GR_EV_WRITE,
+				       gr_now() + 1000000, GR_WAIT_READ);
+		if (w == -ECANCELED)
+			gr_testcancel();
+		if (w == -EXDEV)
+			return -2;
+		w = gr_intr(w, true);
+		if (w < 0 && w != -ECANCELED && w != -ETIMEDOUT)
+			return w;
+	}
+}
+
 GR_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 {
-	struct gr_fd *f;
+	struct xfer x = { .in = in, .out = out, .off = off, .len = count };
 	ssize_t r;
-	int fl;
-	long w;
 
-	if (!gr_green_fd(out, &f) || f->kind != GR_FD_SOCK)
+	if (!gr_park_useful())
 		return REAL(sendfile)(out, in, off, count);
-	if (!f->ours) {
+	r = xfer(&x);
+	if (r == -2) {
 		gr_diag_fallback("sendfile");
 		return REAL(sendfile)(out, in, off, count);
 	}
-	/* An unshared socket: O_NONBLOCK for the call, park when full. */
-	fl = REAL(fcntl)(out, F_GETFL);
-	for (;;) {
-		int err;
-
-		REAL(fcntl)(out, F_SETFL, fl | O_NONBLOCK);
-		r = REAL(sendfile)(out, in, off, count);
-		err = errno;
-		REAL(fcntl)(out, F_SETFL, fl);
-		if (r >= 0 || err != EAGAIN) {
-			errno = err;
-			return r;
-		}
-		w = gr_fd_wait(out, GR_EV_WRITE, 0, GR_WAIT_WRITE);
-		if (w == -ECANCELED)
-			gr_testcancel();
-		w = gr_intr(w, true);
-		if (w < 0 && w != -ECANCELED)
-			return gr_ret(w);
-	}
+	return gr_ret(r);
 }
 
 GR_EXPORT ssize_t splice(int in, loff_t *offin, int out, loff_t *offout,
 			 size_t len, unsigned flags)
 {
-	struct gr_fd *fi = NULL, *fo = NULL;
-	bool gi, go;
+	struct xfer x = { .in = in, .out = out, .offin = offin,
+			  .offout = offout, .len = len, .flags = flags,
+			  .is_splice = true };
 	ssize_t r;
-	long w;
 
-	if (flags & SPLICE_F_NONBLOCK || !gr_park_useful())
+	if ((flags & SPLICE_F_NONBLOCK) || !gr_park_useful())
 		return REAL(splice)(in, offin, out, offout, len, flags);
-	gi = gr_green_fd(in, &fi);
-	go = gr_green_fd(out, &fo);
-	if (!gi && !go)
+	r = xfer(&x);
+	if (r == -2) {
+		gr_diag_fallback("splice");
 		return REAL(splice)(in, offin, out, offout, len, flags);
-	for (;;) {
-		struct pollfd p[2] = { { in, POLLIN, 0 }, { out, POLLOUT, 0 } };
-
-		r = REAL(splice)(in, offin, out, offout, len,
-				 flags | SPLICE_F_NONBLOCK);
-		if (r >= 0 || errno != EAGAIN)
-			return r;
-		/* wait for whichever side was not ready */
-		if (REAL(poll)(p, 2, 0) < 0)
-			return -1;
-		if ((p[0].revents && !p[1].revents && go) || !gi)
-			w = gr_fd_wait(out, GR_EV_WRITE, 0, GR_WAIT_WRITE);
-		else
-			w = gr_fd_wait(in, GR_EV_READ, 0, GR_WAIT_READ);
-		if (w == -ECANCELED)
-			gr_testcancel();
-		w = gr_intr(w, true);
-		if (w < 0 && w != -ECANCELED)
-			return gr_ret(w);
 	}
+	return gr_ret(r);
 }
