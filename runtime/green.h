@@ -133,7 +133,7 @@ enum gr_state {
 	W(SEM, "semaphore") W(BARRIER, "barrier") W(ONCE, "once")             \
 	W(JOIN, "join") W(CHILD, "child") W(SIGNAL, "signal")                 \
 	W(DNS, "name lookup") W(POOL, "worker pool") W(EXITED, "exited")     \
-	W(SPIN, "spin lock") W(FUTEX, "futex")
+	W(SPIN, "spin lock") W(FUTEX, "futex") W(STDIO, "stdio stream")
 enum gr_wait {
 #define W(n, s) GR_WAIT_##n,
 	GR_WAIT_LIST

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <sys/resource.h>
 #include <netdb.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <semaphore.h>
 #include <spawn.h>
@@ -197,6 +198,15 @@
 	X(gethostbyaddr, struct hostent *, (const void *, socklen_t, int))    \
 	X(gethostbyaddr_r, int, (const void *, socklen_t, int, struct hostent *, char *, size_t, struct hostent **, int *)) \
 	X(syscall, long, (long, ...))                                         \
+	/* stdio input */                                                     \
+	X(fgetc, int, (FILE *))                                               \
+	X(fclose, int, (FILE *))                                              \
+	X(freopen, FILE *, (const char *, const char *, FILE *))              \
+	X(fgets, char *, (char *, int, FILE *))                               \
+	X(getdelim, ssize_t, (char **, size_t *, int, FILE *))                \
+	X(fread, size_t, (void *, size_t, size_t, FILE *))                    \
+	X(vfscanf, int, (FILE *, const char *, va_list))                      \
+	X(__isoc99_vfscanf, int, (FILE *, const char *, va_list))             \
 	/* loader */                                                          \
 	X(dlopen, void *, (const char *, int))                                \
 	X(dlclose, int, (void *))

@@ -181,8 +181,11 @@ GR_EXPORT ssize_t read(int fd, void *buf, size_t n)
 	struct gr_fd *f;
 	struct iovec v = { buf, n };
 
-	if (!gr_green_fd(fd, &f))
+	if (!gr_green_fd(fd, &f)) {
+		if (gr_file_offload(fd))
+			return gr_ret(gr_file_io(GR_FILE_READ, fd, &v, 1, -1));
 		return REAL(read)(fd, buf, n);
+	}
 	return gr_ret(gr_readv(fd, f, &v, 1));
 }
 
@@ -190,8 +193,11 @@ GR_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 {
 	struct gr_fd *f;
 
-	if (!gr_green_fd(fd, &f))
+	if (!gr_green_fd(fd, &f)) {
+		if (gr_file_offload(fd))
+			return gr_ret(gr_file_io(GR_FILE_READ, fd, iov, cnt, -1));
 		return REAL(readv)(fd, iov, cnt);
+	}
 	return gr_ret(gr_readv(fd, f, iov, cnt));
 }
 
@@ -200,8 +206,11 @@ GR_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 	struct gr_fd *f;
 	struct iovec v = { (void *)buf, n };
 
-	if (!gr_green_fd(fd, &f))
+	if (!gr_green_fd(fd, &f)) {
+		if (gr_file_offload(fd))
+			return gr_ret(gr_file_io(GR_FILE_WRITE, fd, &v, 1, -1));
 		return REAL(write)(fd, buf, n);
+	}
 	return gr_ret(gr_writev(fd, f, &v, 1));
 }
 
@@ -209,8 +218,11 @@ GR_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
 	struct gr_fd *f;
 
-	if (!gr_green_fd(fd, &f))
+	if (!gr_green_fd(fd, &f)) {
+		if (gr_file_offload(fd))
+			return gr_ret(gr_file_io(GR_FILE_WRITE, fd, iov, cnt, -1));
 		return REAL(writev)(fd, iov, cnt);
+	}
 	return gr_ret(gr_writev(fd, f, iov, cnt));
 }
 

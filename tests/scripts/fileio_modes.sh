@@ -77,8 +77,11 @@ fi
 echo "shim, GREEN_FILEIO=nowait:" >&2
 if run nowait 1 LD_PRELOAD="$LIBGREEN" GREEN_FILEIO=nowait GREEN_STATS="$DIR/stats"; then
     j=$(jobs)
-    want_j=$((ROUNDS + 2))
-    [ "$j" = $want_j ] || { echo "FAIL: nowait: $j pool jobs, want $want_j" >&2; rc=1; }
+    # RWF_NOWAIT succeeds for what readahead already brought in, so the
+    # exact count depends on the page cache: fewer jobs than pool mode, and
+    # at least one per cold round.
+    [ "$j" -ge "$ROUNDS" ] && [ "$j" -lt $((2 * ROUNDS + 4)) ] ||
+        { echo "FAIL: nowait: $j pool jobs, want $ROUNDS to $((2 * ROUNDS + 3))" >&2; rc=1; }
 fi
 
 # A bad value: one line naming the variable and the accepted values.
