@@ -4,7 +4,7 @@
  * many connections it holds and the server is what gets measured.
  *
  *   echo_client -p port [-b addr] [-c conns] [-r rounds | -d secs] [-H secs]
- *               [-s size] [-i inflight] [-T limit]
+ *               [-s size] [-i inflight] [-T limit] [-S sources]
  *     -p port    server port (required)
  *     -b addr    server IPv4 address (default 127.0.0.1)
  *     -c conns   connections, all held open at once (default 100)
@@ -16,6 +16,13 @@
  *     -s size    message size in bytes (default 64)
  *     -i N       connects in flight at once (default 512)
  *     -T secs    give up after this long (default 300)
+ *     -S K       spread the connections over K loopback source addresses,
+ *                127.0.0.2 .. 127.0.0.(K+1) (default 0: the kernel picks
+ *                127.0.0.1).  Past ~14,000 connections to one address and
+ *                port the kernel's ephemeral-port search (connect's
+ *                __inet_hash_connect) goes quadratic and the connect phase
+ *                takes tens of seconds; with several source addresses
+ *                every 4-tuple is new and connect stays fast.
  *
  * Phases: connect (each connection makes its first round trip as soon as it
  * is connected), hold, then the measured round trips with every connection
@@ -52,7 +59,7 @@ struct conn {
 };
 
 static struct conn *conns;
-static int nconns = 100, msgsize = 64, inflight_max = 512;
+static int nconns = 100, msgsize = 64, inflight_max = 512, nsources;
 static long rounds = 100;
 static double duration, hold, limit_secs = 300;
 static struct sockaddr_in server;
@@ -117,6 +124,18 @@ static int start_connect(struct conn *c)
 		return -1;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (nsources > 0) {
+		/* The port is still the kernel's choice, made at connect for
+		 * the whole 4-tuple (IP_BIND_ADDRESS_NO_PORT). */
+		struct sockaddr_in src = { .sin_family = AF_INET };
+
+		src.sin_addr.s_addr = htonl(0x7f000002 + c->id % nsources);
+		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+		if (bind(c->fd, (struct sockaddr *)&src, sizeof src) < 0) {
+			perror("bind source address");
+			return -1;
+		}
+	}
 	if (connect(c->fd, (struct sockaddr *)&server, sizeof server) < 0 &&
 	    errno != EINPROGRESS) {
 		connect_failures++;
@@ -192,7 +211,7 @@ int main(int argc, char **argv)
 	const char *addr = "127.0.0.1";
 	int port = 0;
 
-	while ((opt = getopt(argc, argv, "p:b:c:r:d:H:s:i:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:b:c:r:d:H:s:i:T:S:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'b': addr = optarg; break;
@@ -203,15 +222,16 @@ int main(int argc, char **argv)
 		case 's': msgsize = atoi(optarg); break;
 		case 'i': inflight_max = atoi(optarg); break;
 		case 'T': limit_secs = atof(optarg); break;
+		case 'S': nsources = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: %s -p port [-b addr] [-c conns] "
 				"[-r rounds | -d secs] [-H secs] [-s size] [-i N] "
-				"[-T secs]\n", argv[0]);
+				"[-T secs] [-S sources]\n", argv[0]);
 			return 2;
 		}
 	}
 	if (port <= 0 || nconns < 1 || rounds < 1 || msgsize < 16 || msgsize > 65536 ||
-	    inflight_max < 1) {
+	    inflight_max < 1 || nsources < 0 || nsources > 250) {
 		fprintf(stderr, "echo_client: bad arguments (need -p port)\n");
 		return 2;
 	}
