@@ -212,7 +212,6 @@ struct gr_hub {
 	pid_t tid;
 	int nlive;		/* live green threads incl. the os context */
 	int npark_remote;	/* parks another OS thread may end */
-	unsigned nopark;	/* depth of regions that must not park */
 	unsigned tick;		/* switches since the hub last polled */
 	unsigned drains;	/* times the run queue ran dry (fd.c) */
 	/* readies from other OS threads, drained by the hub */
@@ -236,6 +235,7 @@ extern __thread struct gr_hub *gr_tls_hub GR_HIDDEN;
 extern __thread struct gr_thread *gr_tls_os GR_HIDDEN;
 extern __thread int gr_tls_passthrough GR_HIDDEN; /* shim's own OS threads */
 extern __thread int gr_tls_insignal GR_HIDDEN;
+extern __thread unsigned gr_tls_nopark GR_HIDDEN; /* NSS, dlopen: no parking */
 
 struct gr_thread *gr_os_self(void) GR_HIDDEN;	/* creates the os context */
 struct gr_hub *gr_hub_get(void) GR_HIDDEN;	/* creates the hub lazily */
@@ -261,7 +261,7 @@ static inline struct gr_thread *gr_cur(void)
 static inline bool gr_may_park(void)
 {
 	struct gr_hub *h = gr_tls_hub;
-	return h != NULL && h->cur != h->hub && h->nopark == 0 &&
+	return h != NULL && h->cur != h->hub && gr_tls_nopark == 0 &&
 	       !gr_tls_insignal;
 }
 /* Worth parking for an fd or a timer: someone else could run meanwhile. */

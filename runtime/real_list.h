@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 #include <sys/resource.h>
 #include <netdb.h>
+#include <pwd.h>
+#include <grp.h>
+#include <shadow.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <semaphore.h>
@@ -209,6 +212,25 @@
 	X(__isoc99_vfscanf, int, (FILE *, const char *, va_list))             \
 	/* loader */                                                          \
 	X(dlopen, void *, (const char *, int))                                \
+	X(getpwnam, struct passwd *, (const char *))                          \
+	X(getpwuid, struct passwd *, (uid_t))                                 \
+	X(getpwnam_r, int, (const char *, struct passwd *, char *, size_t, struct passwd **)) \
+	X(getpwuid_r, int, (uid_t, struct passwd *, char *, size_t, struct passwd **)) \
+	X(getpwent, struct passwd *, (void))                                  \
+	X(getgrnam, struct group *, (const char *))                           \
+	X(getgrgid, struct group *, (gid_t))                                  \
+	X(getgrnam_r, int, (const char *, struct group *, char *, size_t, struct group **)) \
+	X(getgrgid_r, int, (gid_t, struct group *, char *, size_t, struct group **)) \
+	X(getgrent, struct group *, (void))                                   \
+	X(initgroups, int, (const char *, gid_t))                             \
+	X(getgrouplist, int, (const char *, gid_t, gid_t *, int *))           \
+	X(getspnam, struct spwd *, (const char *))                            \
+	X(getservbyname, struct servent *, (const char *, const char *))      \
+	X(getservbyport, struct servent *, (int, const char *))               \
+	X(getservbyname_r, int, (const char *, const char *, struct servent *, char *, size_t, struct servent **)) \
+	X(getservbyport_r, int, (int, const char *, struct servent *, char *, size_t, struct servent **)) \
+	X(getprotobyname, struct protoent *, (const char *))                  \
+	X(getprotobynumber, struct protoent *, (int))                         \
 	X(dlclose, int, (void *))
 
 #endif

@@ -239,16 +239,18 @@ void gr_yield(void)
 	gr_sig_check(t);
 }
 
+/* A TLS count, not a hub field: a hub may be made inside the region (a
+ * library constructor creating a thread), and the count must balance. */
+__thread unsigned gr_tls_nopark;
+
 void gr_nopark_enter(void)
 {
-	if (gr_tls_hub)
-		gr_tls_hub->nopark++;
+	gr_tls_nopark++;
 }
 
 void gr_nopark_leave(void)
 {
-	if (gr_tls_hub)
-		gr_tls_hub->nopark--;
+	gr_tls_nopark--;
 }
 
 /* ---- the hub -------------------------------------------------------- */
