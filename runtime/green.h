@@ -213,6 +213,8 @@ struct gr_hub {
 	int nlive;		/* live green threads incl. the os context */
 	int npark_remote;	/* parks another OS thread may end */
 	unsigned tick;		/* switches since the hub last polled */
+	unsigned budget;	/* switches allowed before it polls again */
+	unsigned rq_len;	/* threads in the local run queue */
 	unsigned drains;	/* times the run queue ran dry (fd.c) */
 	/* readies from other OS threads, drained by the hub */
 	atomic_flag rlock;

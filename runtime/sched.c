@@ -53,6 +53,7 @@ static inline void rq_push(struct gr_hub *h, struct gr_thread *t)
 	else
 		h->rq_head = t;
 	h->rq_tail = t;
+	h->rq_len++;
 }
 
 static inline struct gr_thread *rq_pop(struct gr_hub *h)
@@ -63,6 +64,7 @@ static inline struct gr_thread *rq_pop(struct gr_hub *h)
 		h->rq_head = t->rq_next;
 		if (h->rq_head == NULL)
 			h->rq_tail = NULL;
+		h->rq_len--;
 	}
 	return t;
 }
@@ -128,7 +130,7 @@ static inline struct gr_thread *pick_next(struct gr_hub *h)
 {
 	struct gr_thread *n;
 
-	if (h->tick < GR_POLL_EVERY && (n = rq_pop(h)) != NULL) {
+	if (h->tick < h->budget && (n = rq_pop(h)) != NULL) {
 		h->tick++;
 		return n;
 	}
@@ -262,6 +264,11 @@ void gr_sched_hub_main(struct gr_hub *h)
 	for (;;) {
 		h->tick = 0;
 		gr_hub_poll(h, h->rq_head == NULL);
+		/* Poll again after the whole batch has run once (at least
+		 * GR_POLL_EVERY switches): every epoll_wait re-polls each
+		 * level-triggered fd it reported last time, so polling in the
+		 * middle of a long batch costs more than it brings. */
+		h->budget = h->rq_len > GR_POLL_EVERY ? h->rq_len : GR_POLL_EVERY;
 		n = rq_pop(h);
 		if (n != NULL)
 			switch_to(h, h->hub, n);
@@ -764,6 +771,7 @@ void gr_hub_after_fork(void)
 		h->tid = (pid_t)syscall(SYS_gettid);
 		h->npark_remote = 0;
 		h->tick = 0;
+		h->rq_len = 0;
 		h->deadlock_reported = 0;
 		self->joiner = NULL;
 		gr_hub_loop_after_fork(h);
