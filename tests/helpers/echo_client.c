@@ -4,7 +4,7 @@
  * many connections it holds and the server is what gets measured.
  *
  *   echo_client -p port [-b addr] [-c conns] [-r rounds | -d secs] [-H secs]
- *               [-s size] [-i inflight] [-T limit] [-S sources]
+ *               [-s size] [-i inflight] [-T limit] [-S sources] [-E secs]
  *     -p port    server port (required)
  *     -b addr    server IPv4 address (default 127.0.0.1)
  *     -c conns   connections, all held open at once (default 100)
@@ -13,6 +13,10 @@
  *     -H secs    once every connection is open and has made one round trip,
  *                print "all N connections open" and hold them idle this long
  *                (default 0), so an observer can look at the server
+ *     -E secs    after the measured round trips, print the summary and
+ *                hold every connection open and idle this long before
+ *                closing them (default 0), so an observer can stop
+ *                counting before the teardown
  *     -s size    message size in bytes (default 64)
  *     -i N       connects in flight at once (default 512)
  *     -T secs    give up after this long (default 300)
@@ -61,7 +65,7 @@ struct conn {
 static struct conn *conns;
 static int nconns = 100, msgsize = 64, inflight_max = 512, nsources;
 static long rounds = 100;
-static double duration, hold, limit_secs = 300;
+static double duration, hold, end_hold, limit_secs = 300;
 static struct sockaddr_in server;
 static int ep;
 static long connect_failures, errors, opened, finished;
@@ -211,7 +215,7 @@ int main(int argc, char **argv)
 	const char *addr = "127.0.0.1";
 	int port = 0;
 
-	while ((opt = getopt(argc, argv, "p:b:c:r:d:H:s:i:T:S:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:b:c:r:d:H:s:i:T:S:E:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'b': addr = optarg; break;
@@ -223,10 +227,11 @@ int main(int argc, char **argv)
 		case 'i': inflight_max = atoi(optarg); break;
 		case 'T': limit_secs = atof(optarg); break;
 		case 'S': nsources = atoi(optarg); break;
+		case 'E': end_hold = atof(optarg); break;
 		default:
 			fprintf(stderr, "usage: %s -p port [-b addr] [-c conns] "
 				"[-r rounds | -d secs] [-H secs] [-s size] [-i N] "
-				"[-T secs] [-S sources]\n", argv[0]);
+				"[-T secs] [-S sources] [-E secs]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -317,10 +322,10 @@ int main(int argc, char **argv)
 		}
 	}
 	t_end = now();
-	for (i = 0; i < nconns; i++)
-		if (conns[i].fd >= 0)
-			close(conns[i].fd);
 
+	/* The summary first, then (-E) the idle hold, then the closes: an
+	 * observer counting the server's system calls can stop between the
+	 * last round trip and the teardown. */
 	printf("connections: %d open: %ld connect failures: %ld errors: %ld\n",
 	       nconns, opened, connect_failures, errors);
 	printf("connect phase: %.3f s\n", t_open - t_start);
@@ -328,5 +333,11 @@ int main(int argc, char **argv)
 	       t_end - t_measure, rt_measured / (t_end - t_measure));
 	printf("elapsed: %.3f s (hold excluded)\n",
 	       (t_open - t_start) + (t_end - t_measure));
+	fflush(stdout);
+	if (end_hold > 0)
+		usleep(end_hold * 1e6);
+	for (i = 0; i < nconns; i++)
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
 	return opened == nconns && connect_failures == 0 && errors == 0 ? 0 : 1;
 }
