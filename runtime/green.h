@@ -350,6 +350,7 @@ void gr_wq_del(struct gr_wq_bucket *b, struct gr_waiter *w) GR_HIDDEN;
 int gr_wq_wake_locked(struct gr_wq_bucket *b, const void *addr, int n,
 		      int kind) GR_HIDDEN;
 int gr_wq_wake(const void *addr, int n) GR_HIDDEN;
+int gr_wq_wake_locked_count(struct gr_wq_bucket *b, const void *addr, int n) GR_HIDDEN;
 void gr_wq_after_fork(void) GR_HIDDEN;	/* child: every queue empty */
 bool gr_wq_has(struct gr_wq_bucket *b, const void *addr) GR_HIDDEN;
 struct gr_waiter *gr_wq_first(struct gr_wq_bucket *b) GR_HIDDEN;

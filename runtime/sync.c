@@ -54,6 +54,15 @@ static long futex(void *addr, int op, int val, const struct timespec *ts)
 			     op == FUTEX_WAKE_BITSET ? FUTEX_BITSET_MATCH_ANY : 0);
 }
 
+/* An add that is not a read-modify-write instruction: for counters that are
+ * changed under a lock (or whose lost updates do not matter) but read
+ * without it. */
+static inline void relaxed_add(_Atomic unsigned *p, int d)
+{
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + d,
+			      memory_order_relaxed);
+}
+
 static inline int my_id(void)
 {
 	return gr_self()->owner_id;
@@ -194,7 +203,8 @@ static void mtx_lock(pthread_mutex_t *m)
 
 struct gcond {
 	_Atomic unsigned seq;	/* bumped by every signal/broadcast */
-	_Atomic unsigned nwait;	/* green waiters, to skip the bucket */
+	_Atomic unsigned nwait;	/* queued green waiters: changed only under the
+				 * bucket lock, read without it to skip it */
 	unsigned flags;		/* COND_* below */
 };
 _Static_assert(sizeof(struct gcond) <= sizeof(pthread_cond_t), "cond");
@@ -264,16 +274,18 @@ int gr_cond_wait(pthread_cond_t *cc, pthread_mutex_t *m, clockid_t clk,
 	seq0 = atomic_load(&c->seq);
 	gr_park_begin(GR_WAIT_COND);
 	gr_wq_add(b, &w);
-	atomic_fetch_add(&c->nwait, 1);
+	relaxed_add(&c->nwait, 1);
 	/* Release the bucket before the mutex: they may share a bucket.  We
 	 * are queued and PARKED already, so a signal from now on finds us. */
 	gr_wq_unlock(b);
 	err = mtx_unlock(m);
 	if (err) {
 		b = gr_wq_lock(c);
-		gr_wq_del(b, &w);
+		if (w.linked) {
+			gr_wq_del(b, &w);
+			relaxed_add(&c->nwait, -1);
+		}
 		gr_wq_unlock(b);
-		atomic_fetch_sub(&c->nwait, 1);
 		gr_park_abort();
 		return err;
 	}
@@ -292,10 +304,12 @@ int gr_cond_wait(pthread_cond_t *cc, pthread_mutex_t *m, clockid_t clk,
 	}
 	if (w.linked) {
 		b = gr_wq_lock(c);
-		gr_wq_del(b, &w);
+		if (w.linked) {
+			gr_wq_del(b, &w);
+			relaxed_add(&c->nwait, -1);
+		}
 		gr_wq_unlock(b);
 	}
-	atomic_fetch_sub(&c->nwait, 1);
 	mtx_lock(m);
 	if (r == -ECANCELED)
 		gr_testcancel(); /* runs cleanups with the mutex held, as POSIX says */
@@ -309,9 +323,19 @@ int gr_cond_wake(pthread_cond_t *cc, bool all)
 {
 	struct gcond *c = (struct gcond *)cc;
 
-	atomic_fetch_add(&c->seq, 1);
-	if (atomic_load(&c->nwait) != 0)
-		gr_wq_wake(c, all ? -1 : 1);
+	struct gr_wq_bucket *b;
+
+	/* seq is the futex word of waits that cannot park (and what shared
+	 * waiters re-check): a process-shared cond needs the atomic add. */
+	if (c->flags & COND_SHARED)
+		atomic_fetch_add(&c->seq, 1);
+	else
+		relaxed_add(&c->seq, 1);
+	if (atomic_load_explicit(&c->nwait, memory_order_relaxed) == 0)
+		return 0;
+	b = gr_wq_lock(c);
+	relaxed_add(&c->nwait, -gr_wq_wake_locked_count(b, c, all ? -1 : 1));
+	gr_wq_unlock(b);
 	return 0;
 }
 

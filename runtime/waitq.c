@@ -110,6 +110,25 @@ int gr_wq_wake_locked(struct gr_wq_bucket *b, const void *addr, int n, int kind)
 	return woken;
 }
 
+/* As gr_wq_wake_locked for any kind, but returns how many nodes left the
+ * queue (readied or not), for callers that count their queued waiters. */
+int gr_wq_wake_locked_count(struct gr_wq_bucket *b, const void *addr, int n)
+{
+	struct gr_waiter *w, *next;
+	int removed = 0;
+
+	for (w = b->head; w && n != 0; w = next) {
+		next = w->next;
+		if (w->addr != addr)
+			continue;
+		gr_wq_del(b, w);
+		removed++;
+		if (gr_ready(w->t, 0))
+			n--;
+	}
+	return removed;
+}
+
 int gr_wq_wake(const void *addr, int n)
 {
 	struct gr_wq_bucket *b = gr_wq_lock(addr);
