@@ -5,6 +5,7 @@
  *
  *   echo_client -p port [-b addr] [-c conns] [-r rounds | -d secs] [-H secs]
  *               [-s size] [-i inflight] [-T limit] [-S sources] [-E secs]
+ *               [-W file]
  *     -p port    server port (required)
  *     -b addr    server IPv4 address (default 127.0.0.1)
  *     -c conns   connections, all held open at once (default 100)
@@ -13,6 +14,9 @@
  *     -H secs    once every connection is open and has made one round trip,
  *                print "all N connections open" and hold them idle this long
  *                (default 0), so an observer can look at the server
+ *     -W file    after the hold, wait until FILE exists before the measured
+ *                round trips (bounded by -T): an observer that needs time
+ *                to set up says when it is ready
  *     -E secs    after the measured round trips, print the summary and
  *                hold every connection open and idle this long before
  *                closing them (default 0), so an observer can stop
@@ -67,6 +71,7 @@ static int nconns = 100, msgsize = 64, inflight_max = 512, nsources;
 static long rounds = 100;
 static double duration, hold, end_hold, limit_secs = 300;
 static struct sockaddr_in server;
+static const char *go_file;
 static int ep;
 static long connect_failures, errors, opened, finished;
 static long rt_measured;
@@ -215,7 +220,7 @@ int main(int argc, char **argv)
 	const char *addr = "127.0.0.1";
 	int port = 0;
 
-	while ((opt = getopt(argc, argv, "p:b:c:r:d:H:s:i:T:S:E:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:b:c:r:d:H:s:i:T:S:E:W:")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
 		case 'b': addr = optarg; break;
@@ -228,10 +233,11 @@ int main(int argc, char **argv)
 		case 'T': limit_secs = atof(optarg); break;
 		case 'S': nsources = atoi(optarg); break;
 		case 'E': end_hold = atof(optarg); break;
+		case 'W': go_file = optarg; break;
 		default:
 			fprintf(stderr, "usage: %s -p port [-b addr] [-c conns] "
 				"[-r rounds | -d secs] [-H secs] [-s size] [-i N] "
-				"[-T secs] [-S sources] [-E secs]\n", argv[0]);
+				"[-T secs] [-S sources] [-E secs] [-W file]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -293,6 +299,13 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (hold > 0)
 		usleep(hold * 1e6);
+	while (go_file && access(go_file, F_OK) != 0) {
+		if (now() > give_up) {
+			fprintf(stderr, "echo_client: %s did not appear\n", go_file);
+			return 1;
+		}
+		usleep(10000);
+	}
 
 	/* Measured phase: every open connection ping-pongs at once. */
 	measuring = 1;
