@@ -186,6 +186,7 @@ GR_EXPORT ssize_t read(int fd, void *buf, size_t n)
 			return gr_ret(gr_file_io(GR_FILE_READ, fd, &v, 1, -1));
 		return REAL(read)(fd, buf, n);
 	}
+	GR_CALL("read");
 	return gr_ret(gr_readv(fd, f, &v, 1));
 }
 
@@ -198,6 +199,7 @@ GR_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 			return gr_ret(gr_file_io(GR_FILE_READ, fd, iov, cnt, -1));
 		return REAL(readv)(fd, iov, cnt);
 	}
+	GR_CALL("readv");
 	return gr_ret(gr_readv(fd, f, iov, cnt));
 }
 
@@ -211,6 +213,7 @@ GR_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 			return gr_ret(gr_file_io(GR_FILE_WRITE, fd, &v, 1, -1));
 		return REAL(write)(fd, buf, n);
 	}
+	GR_CALL("write");
 	return gr_ret(gr_writev(fd, f, &v, 1));
 }
 
@@ -223,6 +226,7 @@ GR_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 			return gr_ret(gr_file_io(GR_FILE_WRITE, fd, iov, cnt, -1));
 		return REAL(writev)(fd, iov, cnt);
 	}
+	GR_CALL("writev");
 	return gr_ret(gr_writev(fd, f, iov, cnt));
 }
 

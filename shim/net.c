@@ -84,6 +84,8 @@ GR_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	if (!gr_green_fd(fd, &f))
 		r = neg_errno(REAL(accept4)(fd, addr, len, flags));
 	else {
+		GR_CALL("accept");
+
 		r = gr_io(fd, f, GR_EV_READ, try_accept, &a, GR_WAIT_READ);
 		if (r == -EXDEV)
 			r = neg_errno(REAL(accept4)(fd, addr, len, flags));
@@ -115,6 +117,7 @@ GR_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		return REAL(connect)(fd, addr, len);
 	}
 	gr_testcancel();
+	GR_CALL("connect");
 	fl = REAL(fcntl)(fd, F_GETFL);
 	if (fl < 0 || REAL(fcntl)(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		return REAL(connect)(fd, addr, len);
@@ -198,6 +201,7 @@ GR_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 
 	if (!green_sock(fd, flags, &f))
 		return REAL(recvfrom)(fd, buf, len, flags, from, fromlen);
+	GR_CALL("recv");
 	/* MSG_WAITALL: keep reading until len, EOF, an error or a signal. */
 	for (;;) {
 		a.buf = (char *)buf + done;
@@ -230,6 +234,7 @@ GR_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 	if (!green_sock(fd, flags, &f) || (flags & MSG_WAITALL))
 		return REAL(recvmsg)(fd, msg, flags);
+	GR_CALL("recvmsg");
 	r = gr_io(fd, f, GR_EV_READ, try_recvmsg, &a, GR_WAIT_READ);
 	if (r == -EXDEV)
 		return REAL(recvmsg)(fd, msg, flags);
@@ -312,6 +317,7 @@ GR_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 
 	if (!green_sock(fd, flags, &f))
 		return REAL(sendto)(fd, buf, len, flags, to, tolen);
+	GR_CALL("send");
 	for (;;) {
 		a.buf = (char *)buf + done;
 		a.len = len - done;

@@ -91,6 +91,7 @@ GR_EXPORT int poll(struct pollfd *p, nfds_t n, int ms)
 {
 	if (ms == 0 || !gr_park_useful())
 		return REAL(poll)(p, n, ms);
+	GR_CALL("poll");
 	return do_poll(p, n, ms < 0 ? -1 : (int64_t)ms * 1000000, NULL);
 }
 
@@ -208,6 +209,7 @@ GR_EXPORT int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 	if (tv && (tv->tv_sec < 0 || tv->tv_usec < 0 || tv->tv_usec >= 1000000))
 		return (int)gr_ret(-EINVAL);
 	ns = tv ? (int64_t)tv->tv_sec * 1000000000 + tv->tv_usec * 1000 : -1;
+	GR_CALL("select");
 	rc = do_select(n, r, w, e, ns, NULL, &left);
 	if (tv) { /* Linux reports the time not slept */
 		tv->tv_sec = left / 1000000000;
@@ -268,6 +270,7 @@ GR_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
 {
 	if (ms == 0 || !gr_park_useful() || max <= 0)
 		return REAL(epoll_wait)(epfd, ev, max, ms);
+	GR_CALL("epoll_wait");
 	return do_epoll(epfd, ev, max, ms < 0 ? -1 : (int64_t)ms * 1000000, NULL);
 }
 
