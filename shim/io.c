@@ -250,3 +250,11 @@ GR_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off,
 		return REAL(pwritev2)(fd, iov, cnt, off, flags);
 	return gr_ret(gr_writev(fd, f, iov, cnt));
 }
+
+/* _FILE_OFFSET_BITS=64 programs (Debian builds CPython, lighttpd... so)
+ * call the large-file names; on x86-64 and aarch64 off_t is 64 bits, so
+ * they are the same functions. */
+GR_EXPORT ssize_t preadv64v2(int, const struct iovec *, int, off_t, int)
+	__attribute__((alias("preadv2")));
+GR_EXPORT ssize_t pwritev64v2(int, const struct iovec *, int, off_t, int)
+	__attribute__((alias("pwritev2")));

@@ -560,3 +560,6 @@ GR_EXPORT ssize_t splice(int in, loff_t *offin, int out, loff_t *offout,
 	}
 	return gr_ret(r);
 }
+
+/* The large-file name of sendfile (off_t is 64 bits here). */
+GR_EXPORT ssize_t sendfile64(int, int, off_t *, size_t) __attribute__((alias("sendfile")));
