@@ -145,7 +145,8 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
 			gr_wq_list_del(&f->wq_head, &f->wq_tail, w);
 			/* A poller already readied by another fd loses the
 			 * CAS: it does not consume, so wake the next one. */
-			if (gr_ready(w->t, val) && !val) {
+			if ((f->listener ? gr_ready_first(w->t, val)
+					 : gr_ready(w->t, val)) && !val) {
 				todo &= ~k;
 				f->woken |= k;
 				f->woken_drain = h->drains;
@@ -333,6 +334,7 @@ static void fd_forget(struct gr_fd *f, long why)
 		f->fresh = 1; /* the number may come back as another file */
 	f->hub = NULL;
 	f->woken = 0;
+	f->listener = 0;
 	f->group = 0;
 	f->kind = GR_FD_UNKNOWN;
 	f->nonblock = 0;

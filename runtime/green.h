@@ -295,6 +295,7 @@ void gr_park_abort(void) GR_HIDDEN;
 long gr_park_end(int64_t deadline) GR_HIDDEN;
 long gr_park(enum gr_wait why, int64_t deadline) GR_HIDDEN;
 bool gr_ready(struct gr_thread *t, long wake) GR_HIDDEN;
+bool gr_ready_first(struct gr_thread *t, long wake) GR_HIDDEN;
 void gr_yield(void) GR_HIDDEN;
 void gr_sched_hub_main(struct gr_hub *h) GR_HIDDEN;
 void gr_nopark_enter(void) GR_HIDDEN;
@@ -404,6 +405,7 @@ struct gr_fd {
 	unsigned char drained;	/* last read came up short: wait before trying */
 	unsigned char fresh;	/* watcher must be re-set to this fd number */
 	unsigned char woken;	/* directions whose readied waiter is not back */
+	unsigned char listener;	/* accept() waits here: ready its waiter first */
 	unsigned woken_drain;	/* hub->drains when that waiter was readied */
 	unsigned group;		/* numbers dup()ed from one description, or 0 */
 	int fdnum;

@@ -25,6 +25,7 @@
 #include "green.h"
 
 #define GR_POLL_EVERY 61
+#define GR_POLL_MAX 1024	/* but poll at least this often: I/O latency */
 
 __thread struct gr_hub *gr_tls_hub;
 __thread struct gr_thread *gr_tls_os;
@@ -229,6 +230,28 @@ bool gr_ready(struct gr_thread *t, long wake)
 	return true;
 }
 
+/* As gr_ready, but at the head of the run queue: for a thread waiting in
+ * accept(), so a listener's backlog is drained before the kernel drops
+ * SYNs (real threads get the CPU at once; here the acceptor would wait
+ * behind a whole batch). */
+bool gr_ready_first(struct gr_thread *t, long wake)
+{
+	int exp = GR_PARKED;
+	struct gr_hub *h = t->hub;
+
+	if (h != gr_tls_hub)
+		return gr_ready(t, wake);
+	if (!atomic_compare_exchange_strong(&t->state, &exp, GR_RUNNABLE))
+		return false;
+	t->wake = wake;
+	t->rq_next = h->rq_head;
+	h->rq_head = t;
+	if (h->rq_tail == NULL)
+		h->rq_tail = t;
+	h->rq_len++;
+	return true;
+}
+
 void gr_yield(void)
 {
 	struct gr_hub *h = gr_tls_hub;
@@ -273,7 +296,8 @@ void gr_sched_hub_main(struct gr_hub *h)
 		 * GR_POLL_EVERY switches): every epoll_wait re-polls each
 		 * level-triggered fd it reported last time, so polling in the
 		 * middle of a long batch costs more than it brings. */
-		h->budget = h->rq_len > GR_POLL_EVERY ? h->rq_len : GR_POLL_EVERY;
+		h->budget = h->rq_len < GR_POLL_EVERY ? GR_POLL_EVERY
+			  : h->rq_len > GR_POLL_MAX ? GR_POLL_MAX : h->rq_len;
 		n = rq_pop(h);
 		if (n != NULL)
 			switch_to(h, h->hub, n);

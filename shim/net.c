@@ -85,8 +85,12 @@ GR_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 		r = neg_errno(REAL(accept4)(fd, addr, len, flags));
 	else {
 		GR_CALL("accept");
+		f->listener = 1;
 
 		r = gr_io(fd, f, GR_EV_READ, try_accept, &a, GR_WAIT_READ);
+		/* A listener is not a ping-pong: a backlog of connections
+		 * must be taken one accept after another, not a poll each. */
+		f->drained = 0;
 		if (r == -EXDEV)
 			r = neg_errno(REAL(accept4)(fd, addr, len, flags));
 	}
