@@ -1,0 +1,145 @@
+# real_lib.sh - shared by tests/scripts/real_*.sh (sourced, not run).
+#
+# The real-program tests start Debian's servers and clients on loopback,
+# natively and with LD_PRELOAD=$LIBGREEN, and compare what they do.  This
+# file gives them a scratch directory, free ports, servers started in the
+# background and always stopped by their PID (on any exit, also when the
+# runner's timeout sends SIGTERM), and a few checks.
+#
+# Functions:
+#   rl_init NAME            $DIR (scratch, removed at exit), traps, $PY
+#   rl_need PROG...         exit 77 when a program is missing
+#   rl_port                 print a free TCP port on 127.0.0.1
+#   rl_start LABEL CMD...   start CMD in the background, output in
+#                           $DIR/LABEL.log; its PID in $RL_PID (remembered
+#                           and stopped at exit)
+#   rl_stop PID             stop one server (TERM, then KILL after 3 s)
+#   rl_wait_port PORT [S]   wait until 127.0.0.1:PORT accepts (at most S s)
+#   rl_threads PID          OS threads of process PID (/proc/PID/status)
+#   rl_lighttpd PORT        start lighttpd on 127.0.0.1:PORT serving
+#                           $DIR/www (index.html, small.txt, big.bin);
+#                           $RL_PID is its PID
+#   fail MSG                print "FAIL: MSG" and remember the failure
+#   rl_done                 exit 0 or 1 from the failures seen
+# Needs LIBGREEN (or SRC/BUILD to find it).
+
+SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-$SRC/build}
+LIBGREEN=${LIBGREEN:-$BUILD/libgreen.so}
+# Debian's interpreter: another python3 may come first on PATH.
+PY=/usr/bin/python3
+RL_PIDS=()
+RL_FAILS=0
+
+fail() {
+	echo "FAIL: $*"
+	RL_FAILS=$((RL_FAILS + 1))
+}
+
+rl_done() {
+	if [ "$RL_FAILS" -ne 0 ]; then
+		echo "$RL_NAME: $RL_FAILS check(s) failed"
+		exit 1
+	fi
+	echo "$RL_NAME: ok"
+	exit 0
+}
+
+rl_cleanup() {
+	local p
+	for p in "${RL_PIDS[@]}"; do
+		kill -0 "$p" 2>/dev/null && rl_stop "$p"
+	done
+	[ -n "${DIR:-}" ] && rm -rf "$DIR"
+}
+
+rl_init() {
+	RL_NAME=$1
+	if [ ! -f "$LIBGREEN" ]; then
+		echo "FAIL: $LIBGREEN is not built (make)"
+		exit 1
+	fi
+	DIR=$(mktemp -d "/tmp/libgreen-$1.XXXXXX") || exit 1
+	trap rl_cleanup EXIT
+	# The runner stops a script that overruns with SIGTERM: the EXIT
+	# trap still stops every server.
+	trap 'exit 143' TERM INT HUP
+}
+
+rl_need() {
+	local p
+	for p in "$@"; do
+		if ! command -v "$p" > /dev/null 2>&1; then
+			echo "SKIP: $p is not installed (apt-get install it)"
+			exit 77
+		fi
+	done
+}
+
+rl_port() {
+	$PY -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+rl_start() {
+	local label=$1
+	shift
+	"$@" > "$DIR/$label.log" 2>&1 < /dev/null &
+	RL_PID=$!
+	RL_PIDS+=("$RL_PID")
+}
+
+rl_stop() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 60; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+rl_wait_port() {
+	local port=$1 secs=${2:-10} i
+	for ((i = 0; i < secs * 20; i++)); do
+		if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+rl_threads() {
+	awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+rl_lighttpd() {
+	local port=$1
+	mkdir -p "$DIR/www"
+	echo "hello from lighttpd" > "$DIR/www/index.html"
+	seq 1 200 > "$DIR/www/small.txt"
+	[ -f "$DIR/www/big.bin" ] ||
+		head -c 1048576 /dev/urandom > "$DIR/www/big.bin"
+	cat > "$DIR/lighttpd.$port.conf" <<-EOF
+	server.document-root = "$DIR/www"
+	server.bind = "127.0.0.1"
+	server.port = $port
+	server.errorlog = "$DIR/lighttpd.$port.err"
+	server.max-connections = 4096
+	server.max-fds = 8192
+	index-file.names = ( "index.html" )
+	mimetype.assign = ( ".html" => "text/html", ".txt" => "text/plain",
+	                    "" => "application/octet-stream" )
+	EOF
+	rl_start "lighttpd.$port" lighttpd -D -f "$DIR/lighttpd.$port.conf"
+	if ! rl_wait_port "$port"; then
+		echo "FAIL: lighttpd did not start on port $port:"
+		cat "$DIR/lighttpd.$port.log" "$DIR/lighttpd.$port.err" 2>/dev/null
+		exit 1
+	fi
+}
