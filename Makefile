@@ -81,6 +81,12 @@ bench: all
 demo: all
 	scripts/demo
 
+# CPython's own test suite (Debian libpython3.11-testsuite), natively and
+# under the shim, module by module; takes minutes, so not in `make test`.
+# Prints the counts and rewrites the table in docs/cpython-tests.md.
+cpython-tests: $(B)/libgreen.so
+	scripts/cpython-tests
+
 # Fuzzing the DNS answer parser (runtime/dnsmod.c) with libFuzzer; not part
 # of `make test` (tests/scripts/fuzz_dns_answers.sh runs a short standalone
 # pass there).  FUZZ_SECONDS=600 make fuzz for a longer run.
@@ -95,4 +101,4 @@ $(B)/fuzz/dns_answers_libfuzzer: tests/fuzz/dns_answers.c runtime/dnsmod.c runti
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests test bench demo clean install uninstall fuzz
+.PHONY: all tests test bench demo cpython-tests clean install uninstall fuzz
