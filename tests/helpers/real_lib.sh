@@ -16,9 +16,9 @@
 #   rl_stop PID             stop one server (TERM, then KILL after 3 s)
 #   rl_wait_port PORT [S]   wait until 127.0.0.1:PORT accepts (at most S s)
 #   rl_threads PID          OS threads of process PID (/proc/PID/status)
-#   rl_lighttpd PORT        start lighttpd on 127.0.0.1:PORT serving
-#                           $DIR/www (index.html, small.txt, big.bin);
-#                           $RL_PID is its PID
+#   rl_lighttpd PORT [shim] start lighttpd on 127.0.0.1:PORT serving
+#                           $DIR/www (index.html, small.txt, big.bin),
+#                           under the shim if asked; $RL_PID is its PID
 #   fail MSG                print "FAIL: MSG" and remember the failure
 #   rl_done                 exit 0 or 1 from the failures seen
 # Needs LIBGREEN (or SRC/BUILD to find it).
@@ -119,7 +119,8 @@ rl_threads() {
 }
 
 rl_lighttpd() {
-	local port=$1
+	local port=$1 pre=()
+	[ "${2:-}" = shim ] && pre=(env "LD_PRELOAD=$LIBGREEN")
 	mkdir -p "$DIR/www"
 	echo "hello from lighttpd" > "$DIR/www/index.html"
 	seq 1 200 > "$DIR/www/small.txt"
@@ -136,7 +137,7 @@ rl_lighttpd() {
 	mimetype.assign = ( ".html" => "text/html", ".txt" => "text/plain",
 	                    "" => "application/octet-stream" )
 	EOF
-	rl_start "lighttpd.$port" lighttpd -D -f "$DIR/lighttpd.$port.conf"
+	rl_start "lighttpd.$port" "${pre[@]}" lighttpd -D -f "$DIR/lighttpd.$port.conf"
 	if ! rl_wait_port "$port"; then
 		echo "FAIL: lighttpd did not start on port $port:"
 		cat "$DIR/lighttpd.$port.log" "$DIR/lighttpd.$port.err" 2>/dev/null

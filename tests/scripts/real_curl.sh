@@ -1,8 +1,8 @@
 #!/bin/bash
 # TEST: timeout=120
 # real_curl: Debian's curl, natively and under the shim, against local
-# servers: lighttpd, and CPython's `python3 -m http.server` (a
-# ThreadingHTTPServer) run natively and under the shim.
+# servers: lighttpd and CPython's `python3 -m http.server` (a
+# ThreadingHTTPServer), each run natively and under the shim.
 # For each server and each curl: a 1 MiB file (checksum), a page by the name
 # localhost (curl resolves names on a thread of its own), a 404, 40 URLs on
 # up to 10 parallel connections; the transcripts of native and shim curl
@@ -18,6 +18,8 @@ rl_need curl lighttpd ab
 
 LPORT=$(rl_port)
 rl_lighttpd "$LPORT"
+LSPORT=$(rl_port)
+rl_lighttpd "$LSPORT" shim	# event loop, sendfile64: nothing to park
 WANT_SUM=$(sha256sum < "$DIR/www/big.bin")
 
 PNPORT=$(rl_port)
@@ -44,9 +46,10 @@ CPORT=$(rl_port)	# nothing listens there
 # transcript CURL... : what curl fetched from each server, on stdout.
 transcript() {
 	local port sum code urls i name
-	for name in lighttpd http.server http.server-shim; do
+	for name in lighttpd lighttpd-shim http.server http.server-shim; do
 		case $name in
 		lighttpd) port=$LPORT ;;
+		lighttpd-shim) port=$LSPORT ;;
 		http.server) port=$PNPORT ;;
 		*) port=$PSPORT ;;
 		esac
@@ -81,9 +84,9 @@ fi
 # The parallel fetches of small.txt must be 40 copies of it.
 want_par=$(for ((i = 0; i < 40; i++)); do cat "$DIR/www/small.txt"; done | sha256sum)
 n=$(grep -c "parallel: $want_par" "$DIR/curl.shim.txt")
-[ "$n" -eq 3 ] || fail "parallel fetches wrong on $((3 - n)) server(s)"
-[ "$(grep -c ' 200$' "$DIR/curl.shim.txt")" -eq 3 ] || fail "a page was not 200"
-[ "$(grep -c 'missing: 404' "$DIR/curl.shim.txt")" -eq 3 ] || fail "a 404 was not 404"
+[ "$n" -eq 4 ] || fail "parallel fetches wrong on $((4 - n)) server(s)"
+[ "$(grep -c ' 200$' "$DIR/curl.shim.txt")" -eq 4 ] || fail "a page was not 200"
+[ "$(grep -c 'missing: 404' "$DIR/curl.shim.txt")" -eq 4 ] || fail "a 404 was not 404"
 
 for mode in native shim; do
 	pre=()
