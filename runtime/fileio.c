@@ -133,3 +133,68 @@ long gr_file_io(enum gr_file_op op, int fd, const struct iovec *iov,
 	more = gr_pool_run(file_job_run, &j);
 	return more > 0 ? r + more : r;
 }
+
+/* ---- paths: open and stat under GREEN_FILEIO=pool -------------------- */
+
+enum path_op { PATH_OPEN, PATH_STAT, PATH_STATX };
+
+struct path_job {
+	enum path_op op;
+	int dirfd;
+	const char *path;
+	int flags;
+	mode_t mode;		/* open */
+	unsigned mask;		/* statx */
+	void *buf;		/* struct stat or struct statx */
+};
+
+static long path_job_run(void *arg)
+{
+	struct path_job *j = arg;
+	long r;
+
+	switch (j->op) {
+	case PATH_OPEN:
+		r = REAL(openat)(j->dirfd, j->path, j->flags, j->mode);
+		break;
+	case PATH_STAT:
+		r = REAL(fstatat)(j->dirfd, j->path, j->buf, j->flags);
+		break;
+	case PATH_STATX:
+		r = REAL(statx)(j->dirfd, j->path, j->flags, j->mask, j->buf);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return r < 0 ? -errno : r;
+}
+
+bool gr_path_offload(void)
+{
+	return gr_conf()->fileio == GR_FILEIO_POOL && gr_park_useful();
+}
+
+long gr_path_open(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct path_job j = { .op = PATH_OPEN, .dirfd = dirfd, .path = path,
+			      .flags = flags, .mode = mode };
+
+	return gr_pool_run(path_job_run, &j);
+}
+
+long gr_path_stat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	struct path_job j = { .op = PATH_STAT, .dirfd = dirfd, .path = path,
+			      .flags = flags, .buf = st };
+
+	return gr_pool_run(path_job_run, &j);
+}
+
+long gr_path_statx(int dirfd, const char *path, int flags, unsigned mask,
+		   struct statx *stx)
+{
+	struct path_job j = { .op = PATH_STATX, .dirfd = dirfd, .path = path,
+			      .flags = flags, .mask = mask, .buf = stx };
+
+	return gr_pool_run(path_job_run, &j);
+}

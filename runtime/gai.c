@@ -265,7 +265,7 @@ static void hosts_conf(struct hosts_conf *out)
 	int ok;
 
 	REAL(pthread_once)(&nss_once, hosts_init);
-	ok = stat("/etc/nsswitch.conf", &st) == 0;
+	ok = REAL(stat)("/etc/nsswitch.conf", &st) == 0;
 	REAL(pthread_mutex_lock)(&nss_lock);
 	if (ok != nss_st_ok ||
 	    (ok && (st.st_ino != nss_st.st_ino || st.st_dev != nss_st.st_dev ||
@@ -909,7 +909,7 @@ static void gaiconf_reload(void)
 {
 	struct stat st;
 
-	if (stat("/etc/gai.conf", &st) != 0 ||
+	if (REAL(stat)("/etc/gai.conf", &st) != 0 ||
 	    st.st_mtim.tv_sec != gaiconf_mtime.tv_sec ||
 	    st.st_mtim.tv_nsec != gaiconf_mtime.tv_nsec)
 		gaiconf_init();

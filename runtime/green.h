@@ -41,6 +41,8 @@
 /* X(name, return type, parameter list) for every function we interpose and
  * must still call.  Each pointer is resolved on first use (dlsym RTLD_NEXT),
  * so a process pays only for the calls it makes. */
+struct stat;
+struct statx;
 #include "real_list.h"
 
 struct gr_real {
@@ -475,6 +477,19 @@ long gr_file_io(enum gr_file_op op, int fd, const struct iovec *iov,
  *	if (gr_file_offload(fd))
  *		return gr_ret(gr_file_io(GR_FILE_READ, fd, &v, 1, -1)); */
 bool gr_file_offload(int fd) GR_HIDDEN;
+/* Path calls under GREEN_FILEIO=pool: an open or a stat walks a path and
+ * may wait on the disk or a network filesystem, so with another green
+ * thread to run it goes to the pool.  gr_path_offload() says whether to;
+ * the calls return what openat / fstatat / statx would, as fd or 0, or
+ * -errno.  nowait keeps them inline: no open or stat has a cache-only
+ * form that is safe for every path (a FIFO open blocks). */
+struct stat;
+struct statx;
+bool gr_path_offload(void) GR_HIDDEN;
+long gr_path_open(int dirfd, const char *path, int flags, mode_t mode) GR_HIDDEN;
+long gr_path_stat(int dirfd, const char *path, struct stat *st, int flags) GR_HIDDEN;
+long gr_path_statx(int dirfd, const char *path, int flags, unsigned mask,
+		   struct statx *stx) GR_HIDDEN;
 
 /* ===== diag.c: stats, watchdog, deadlock report ======================= */
 

@@ -525,7 +525,7 @@ static bool same_file(const char *a, const struct stat *b)
 {
 	struct stat s;
 
-	return stat(a, &s) == 0 && s.st_dev == b->st_dev && s.st_ino == b->st_ino;
+	return REAL(stat)(a, &s) == 0 && s.st_dev == b->st_dev && s.st_ino == b->st_ino;
 }
 
 /* Children inherit the preload unless GREEN_INHERIT=0: then our entry is
@@ -543,7 +543,7 @@ __attribute__((constructor)) static void inherit_init(void)
 		return;
 	pre = getenv("LD_PRELOAD");
 	if (pre == NULL || dladdr((void *)inherit_init, &di) == 0 ||
-	    di.dli_fname == NULL || stat(di.dli_fname, &self) != 0)
+	    di.dli_fname == NULL || REAL(stat)(di.dli_fname, &self) != 0)
 		return;
 	for (r = w = pre; *r;) {
 		char *start, save;

@@ -142,6 +142,16 @@
 	X(open64, int, (const char *, int, ...))                              \
 	X(openat, int, (int, const char *, int, ...))                         \
 	X(openat64, int, (int, const char *, int, ...))                       \
+	X(creat, int, (const char *, mode_t))                                 \
+	X(__open_2, int, (const char *, int))                                 \
+	X(__openat_2, int, (int, const char *, int))                          \
+	X(stat, int, (const char *, struct stat *))                           \
+	X(lstat, int, (const char *, struct stat *))                          \
+	X(fstatat, int, (int, const char *, struct stat *, int))              \
+	X(statx, int, (int, const char *, int, unsigned, struct statx *))     \
+	X(__xstat, int, (int, const char *, struct stat *))                   \
+	X(__lxstat, int, (int, const char *, struct stat *))                  \
+	X(__fxstatat, int, (int, int, const char *, struct stat *, int))      \
 	X(dup, int, (int))                                                    \
 	X(dup2, int, (int, int))                                              \
 	X(dup3, int, (int, int, int))                                         \

@@ -127,7 +127,7 @@ struct gr_resconf *gr_res_conf_get(void)
 {
 	struct gr_resconf *c;
 	struct stat st;
-	int ok = stat(_PATH_RESCONF, &st) == 0;
+	int ok = REAL(stat)(_PATH_RESCONF, &st) == 0;
 
 	REAL(pthread_mutex_lock)(&conf_lock);
 	if (conf_cur == NULL || ok != conf_st_ok ||
