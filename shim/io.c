@@ -59,7 +59,13 @@ static long try_readv(int fd, void *arg, bool waited)
 	case GR_FD_SOCK: {
 		struct msghdr m = { .msg_iov = (struct iovec *)a->iov,
 				    .msg_iovlen = a->cnt };
-		r = REAL(recvmsg)(fd, &m, MSG_DONTWAIT);
+		/* One buffer (read(), the common case): recvfrom spares the
+		 * kernel copying in a msghdr and importing an iovec. */
+		if (a->cnt == 1)
+			r = REAL(recvfrom)(fd, a->iov[0].iov_base, a->iov[0].iov_len,
+					   MSG_DONTWAIT, NULL, NULL);
+		else
+			r = REAL(recvmsg)(fd, &m, MSG_DONTWAIT);
 		break;
 	}
 	case GR_FD_PIPE:
@@ -90,7 +96,11 @@ static long try_writev(int fd, void *arg, bool waited)
 	case GR_FD_SOCK: {
 		struct msghdr m = { .msg_iov = (struct iovec *)a->iov,
 				    .msg_iovlen = a->cnt };
-		r = REAL(sendmsg)(fd, &m, MSG_DONTWAIT);
+		if (a->cnt == 1)
+			r = REAL(sendto)(fd, a->iov[0].iov_base, a->iov[0].iov_len,
+					 MSG_DONTWAIT, NULL, 0);
+		else
+			r = REAL(sendmsg)(fd, &m, MSG_DONTWAIT);
 		break;
 	}
 	case GR_FD_PIPE:
