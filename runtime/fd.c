@@ -419,12 +419,20 @@ void gr_fd_after_fork(void)
 		if (f == NULL)
 			continue;
 		for (unsigned i = 0; i < CHUNK; i++) {
+			/* Read first, write only what changes: the table is
+			 * shared with the parent copy-on-write, and a write to
+			 * each of its pages would cost the child a page copy. */
+			if (!f[i].ours && !f[i].wq_head && !f[i].hub &&
+			    !f[i].watch && !f[i].woken)
+				continue;
 			f[i].ours = 0;
 			f[i].wq_head = f[i].wq_tail = NULL;
 			f[i].hub = NULL;
-			if (f[i].watch)
+			f[i].woken = 0;
+			if (f[i].watch) {
 				memset(&f[i].watch->io, 0, sizeof(ev_io));
-			f[i].fresh = 1;
+				f[i].fresh = 1;
+			}
 		}
 	}
 }

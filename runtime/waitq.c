@@ -158,5 +158,11 @@ long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,
  * which are not here; a bucket may even be held by one of them. */
 void gr_wq_after_fork(void)
 {
-	memset(buckets, 0, sizeof(buckets));
+	/* Only the buckets in use: writing all 128 KiB would copy every page
+	 * of them from the parent. */
+	static const struct gr_wq_bucket zero;
+
+	for (unsigned i = 0; i < GR_WQ_BUCKETS; i++)
+		if (memcmp(&buckets[i], &zero, sizeof(zero)) != 0)
+			memset(&buckets[i], 0, sizeof(zero));
 }
