@@ -8,12 +8,13 @@
 # up to 10 parallel connections; the transcripts of native and shim curl
 # must be identical.  Then, with curl natively and under the shim: a server
 # that never answers gives exit 28 after --max-time 1 (1 to 3 s), a closed
-# port exit 7.  Finally ab -c 50 -n 1000 against the http.server under the
-# shim: every request complete, none failed.
+# port exit 7.  wget gets the same file, page, 404 and time-out natively and
+# under the shim.  Finally ab -c 50 -n 1000 against the http.server under
+# the shim: every request complete, none failed.
 set -u
 . "${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/helpers/real_lib.sh"
 rl_init real_curl
-rl_need curl lighttpd ab
+rl_need curl wget lighttpd ab
 [ -x "$PY" ] || { echo "SKIP: $PY is not installed"; exit 77; }
 
 LPORT=$(rl_port)
@@ -105,6 +106,36 @@ for mode in native shim; do
 	echo "$mode curl, closed port: exit $rc"
 	[ $rc -eq 7 ] || fail "$mode curl to a closed port: exit $rc, want 7"
 done
+
+# wget (single-threaded, so under the shim it mostly passes through; it
+# must still get the same things): the 1 MiB file and a page by name from
+# lighttpd and from the http.server under the shim, a 404 (exit 8), and a
+# server that never answers with --timeout=1 --tries=1 (exit 4).
+wget_transcript() {
+	local port name
+	for name in lighttpd http.server-shim; do
+		[ $name = lighttpd ] && port=$LPORT || port=$PSPORT
+		if [ "$(timeout 30 "$@" -q -O - "http://127.0.0.1:$port/big.bin" | sha256sum)" = "$WANT_SUM" ]; then
+			echo "wget $name big.bin: checksum ok"
+		else
+			echo "wget $name big.bin: checksum WRONG"
+		fi
+		echo "wget $name index.html by name: $(timeout 30 "$@" -q -O - \
+			"http://localhost:$port/index.html" | sha256sum | cut -c1-16)"
+		timeout 30 "$@" -q -O /dev/null "http://127.0.0.1:$port/missing"
+		echo "wget $name missing: exit $?"
+	done
+	timeout 20 "$@" -q -O /dev/null --timeout=1 --tries=1 "http://127.0.0.1:$HPORT/"
+	echo "wget server that never answers: exit $?"
+}
+wget_transcript wget > "$DIR/wget.native.txt" 2>&1
+wget_transcript env "LD_PRELOAD=$LIBGREEN" wget > "$DIR/wget.shim.txt" 2>&1
+cat "$DIR/wget.shim.txt"
+diff -u "$DIR/wget.native.txt" "$DIR/wget.shim.txt" ||
+	fail "native and shim wget differ"
+grep -q WRONG "$DIR/wget.shim.txt" && fail "wget under the shim: a checksum is wrong"
+[ "$(grep -c 'missing: exit 8$' "$DIR/wget.shim.txt")" -eq 2 ] || fail "wget: a 404 was not exit 8"
+grep -q 'never answers: exit 4$' "$DIR/wget.shim.txt" || fail "wget --timeout=1: not exit 4"
 
 # Load on CPython's server under the shim.
 timeout 60 ab -q -c 50 -n 1000 "http://127.0.0.1:$PSPORT/small.txt" > "$DIR/ab.txt" 2>&1
