@@ -9,15 +9,20 @@ CC      ?= gcc
 CXX     ?= g++
 B       := build
 CFLAGS  ?= -O2 -g
+# runtime/ is one folder per area (core, fd, names, proc, diag); each is on
+# the include path, so a file names a header without its room.
+RTDIRS  := $(sort $(dir $(wildcard runtime/*/*.c)))
+RTINC   := $(patsubst %,-I%,$(RTDIRS))
 WARN    := -Wall -Wextra -Wno-unused-parameter
 LIBCFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE \
-             -fno-omit-frame-pointer -ftls-model=initial-exec -Iruntime
+             -fno-omit-frame-pointer -ftls-model=initial-exec $(RTINC)
 LIBLDFLAGS := -shared -Wl,-z,now -Wl,--no-undefined -Wl,--exclude-libs,ALL \
              
 LIBS    := -lev -l:libcares.a -ldl -lpthread
 
-LIBSRC  := $(wildcard runtime/*.c) $(wildcard shim/*.c)
-LIBASM  := $(wildcard runtime/*.S)
+ARCH    ?= $(shell uname -m)
+LIBSRC  := $(wildcard runtime/*/*.c) $(wildcard shim/*.c)
+LIBASM  := $(wildcard runtime/core/arch/$(ARCH)/*.S)
 LIBOBJ  := $(patsubst %.c,$(B)/%.o,$(LIBSRC)) $(patsubst %.S,$(B)/%.o,$(LIBASM))
 
 TPROGS_C  := $(wildcard tests/progs/*.c)
@@ -28,7 +33,7 @@ HBINS := $(patsubst tests/helpers/%.c,$(B)/helpers/%,$(wildcard tests/helpers/*.
 
 all: $(B)/libgreen.so $(B)/green tests
 
-$(B)/%.o: %.c $(wildcard runtime/*.h shim/*.h)
+$(B)/%.o: %.c $(wildcard runtime/*/*.h shim/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBCFLAGS) -c $< -o $@
 
@@ -87,16 +92,16 @@ demo: all
 cpython-tests: $(B)/libgreen.so
 	scripts/cpython-tests
 
-# Fuzzing the DNS answer parser (runtime/dnsmod.c) with libFuzzer; not part
+# Fuzzing the DNS answer parser (runtime/names/dnsmod.c) with libFuzzer; not part
 # of `make test` (tests/scripts/fuzz_dns_answers.sh runs a short standalone
 # pass there).  FUZZ_SECONDS=600 make fuzz for a longer run.
 FUZZ_SECONDS ?= 60
 fuzz: $(B)/fuzz/dns_answers_libfuzzer
 	@mkdir -p $(B)/fuzz/corpus
 	$< -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(B)/fuzz/corpus
-$(B)/fuzz/dns_answers_libfuzzer: tests/fuzz/dns_answers.c runtime/dnsmod.c runtime/dns.h runtime/green.h
+$(B)/fuzz/dns_answers_libfuzzer: tests/fuzz/dns_answers.c runtime/names/dnsmod.c runtime/names/dns.h runtime/core/green.h
 	@mkdir -p $(dir $@)
-	clang -O1 -g -D_GNU_SOURCE -DGR_LIBFUZZER -fsanitize=fuzzer,address,undefined -Iruntime $< -o $@
+	clang -O1 -g -D_GNU_SOURCE -DGR_LIBFUZZER -fsanitize=fuzzer,address,undefined $(RTINC) $< -o $@
 
 clean:
 	rm -rf $(B)

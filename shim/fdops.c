@@ -1,7 +1,7 @@
 /*
  * fdops.c — the calls that change what a descriptor number is: pipe,
  * pipe2, dup, dup2, dup3, fcntl, ioctl(FIONBIO), close.  They keep
- * runtime/fd.c's table true: the kind of each fd, the program's own
+ * runtime/fd/fd.c's table true: the kind of each fd, the program's own
  * O_NONBLOCK, and no waiter or watcher left on a number that was closed
  * or replaced (those waiters get EBADF).
  */
@@ -30,7 +30,7 @@ GR_EXPORT int pipe(int fds[2])
 GR_EXPORT int close(int fd)
 {
 	if (unlikely(gr_shimfd_is(fd))) {
-		/* The shim's own fd (runtime/shimfd.c): not the program's to
+		/* The shim's own fd (runtime/core/shimfd.c): not the program's to
 		 * close, so EBADF as for an fd it never had. */
 		if (gr_tls_shimfd == 0)
 			return (int)gr_ret(-EBADF);

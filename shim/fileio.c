@@ -3,7 +3,7 @@
  * reads and writes (pread, pwrite, preadv, pwritev and their 64 names)
  * and the syncs (fsync, fdatasync).  With GREEN_FILEIO=pool or nowait, on
  * a regular file and with another green thread to run, they go through
- * runtime/fileio.c (worker pool, RWF_NOWAIT first for nowait); everything
+ * runtime/fd/fileio.c (worker pool, RWF_NOWAIT first for nowait); everything
  * else is libc's: the default (inline), sockets and pipes (ESPIPE from the
  * kernel as before), devices.  The syncs and pread/pwrite are
  * cancellation points in glibc; they are here too, before the call.
@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 #include "green.h"
 
-/* Should this call on fd go to runtime/fileio.c? */
+/* Should this call on fd go to runtime/fd/fileio.c? */
 static inline bool offload(int fd)
 {
 	return gr_file_offload(fd);

@@ -5,7 +5,7 @@
  * socket/connect/poll/read calls an NSS module (libnss_*, sssd, ldap...)
  * or a library constructor makes through the PLT block the OS thread
  * instead of parking inside the lock: correct, just slower, and counted as
- * fallbacks in GREEN_STATS.  Names are resolved by runtime/resolver.c,
+ * fallbacks in GREEN_STATS.  Names are resolved by runtime/names/resolver.c,
  * which never runs a module while it can park.
  */
 #include <dlfcn.h>

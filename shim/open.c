@@ -8,7 +8,7 @@
  * block in open here: no modem lines.)
  *
  * Under GREEN_FILEIO=pool every open and stat of a path goes to the
- * worker pool instead (runtime/fileio.c): the walk of a path may wait on
+ * worker pool instead (runtime/fd/fileio.c): the walk of a path may wait on
  * the disk or a network filesystem.  That covers the FIFO case as well.
  * The fortified names (__open_2...) and the pre-2.33 stat names
  * (__xstat...) that Debian's binaries call are here too: glibc's own

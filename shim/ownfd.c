@@ -4,7 +4,7 @@
  * loop's fds with them inside ev_loop_new: with gr_tls_shimfd set they are
  * moved out of the program's way) and close_range/closefrom (a daemon's
  * "close everything": they step around the shim's fds).  The policy lives
- * in runtime/shimfd.c.
+ * in runtime/core/shimfd.c.
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

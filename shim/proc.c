@@ -2,7 +2,7 @@
  * proc.c — the process calls: the waitpid family, system, popen/pclose,
  * vfork (a fork under the shim), _Fork, the atfork registry, posix_spawn
  * and execve (the child gets the calling green thread's signal mask).
- * Thin: runtime/proc.c decides.
+ * Thin: runtime/proc/proc.c decides.
  */
 #include <spawn.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * signal.c — the signal calls: sigaction and the signal() family, masks
  * (pthread_sigmask, sigprocmask), pthread_kill and raise, sigpending, and
  * the waits (sigwait, sigwaitinfo, sigtimedwait, sigsuspend, pause).  Thin:
- * runtime/signal.c decides; docs/signals.md explains.
+ * runtime/proc/signal.c decides; docs/signals.md explains.
  */
 #include <signal.h>
 #include "green.h"

@@ -1,7 +1,7 @@
 /*
  * stdio.c — stdio input on pipes, sockets and ttys (stdin, fdopen, popen
  * streams): fgetc/getc/getchar, fgets, getline/getdelim, fread, and the
- * scanf family.  runtime/stdio.c says how: wait for readability before
+ * scanf family.  runtime/fd/stdio.c says how: wait for readability before
  * glibc may read, one green owner per FILE while parked.  Streams on
  * regular files, streams whose fd the program made non-blocking, and any
  * stream when no other green thread could run go straight to glibc.

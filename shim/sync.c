@@ -1,7 +1,7 @@
 /*
  * sync.c — pthread mutex, cond, rwlock, barrier, spin and POSIX semaphore
  * wrappers.  In GREEN_THREADS=native every call is libc's: real threads
- * need nothing from us.  Otherwise runtime/sync.c does the work; robust,
+ * need nothing from us.  Otherwise runtime/core/sync.c does the work; robust,
  * priority-inheritance and priority-protect mutexes stay glibc's (they need
  * the kernel's help; a wait on one blocks the OS thread).
  */

@@ -1,6 +1,6 @@
 /*
  * thread.c — the pthread surface: creation, joining, identity, attributes,
- * names, keys, cancellation.  Thin: every decision is runtime/sched.c's.
+ * names, keys, cancellation.  Thin: every decision is runtime/core/sched.c's.
  *
  * A green pthread_t is the address of its gr_thread (it starts with
  * GR_MAGIC); an OS thread's own context answers with its real pthread_t,

@@ -1,6 +1,6 @@
 /*
  * dns_answers.c — fuzz the code that turns DNS answers into hostents and
- * address tuples (runtime/dnsmod.c: getanswer_r, gaih_getanswer, the
+ * address tuples (runtime/names/dnsmod.c: getanswer_r, gaih_getanswer, the
  * search and query logic around them).  Any answer, however truncated or
  * malformed, must give an NSS status and never a crash, an out-of-bounds
  * access or a result that points outside the caller's buffer.
@@ -17,7 +17,7 @@
  * bytes 1-2 the caller's buffer size, byte 3 where the first answer ends
  * and the second (AAAA) begins; the rest are the answers.
  */
-#include "../../runtime/dnsmod.c"
+#include "../../runtime/names/dnsmod.c"
 
 #include <assert.h>
 #include <time.h>

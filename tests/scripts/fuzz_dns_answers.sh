@@ -1,7 +1,7 @@
 #!/bin/bash
 # TEST: timeout=120
 # fuzz_dns_answers.sh - a short fuzzing pass over the code that turns DNS
-# answers into hostents and address tuples (runtime/dnsmod.c): valid
+# answers into hostents and address tuples (runtime/names/dnsmod.c): valid
 # answers (CNAME chains, A, AAAA, PTR, compressed names) with flipped
 # bytes, truncations and bad compression pointers, for each entry point,
 # transport outcome and buffer size from 0 to 4 KiB.  Built here with
@@ -16,7 +16,7 @@ SECONDS_RUN=${FUZZ_SECONDS:-8}
 
 mkdir -p "$BUILD/fuzz" || exit 1
 if ! ${CC:-cc} -O1 -g -std=gnu11 -D_GNU_SOURCE -fsanitize=address,undefined \
-    -fno-sanitize-recover=all -I"$SRC/runtime" "$SRC/tests/fuzz/dns_answers.c" \
+    -fno-sanitize-recover=all -I"$SRC/runtime/core" -I"$SRC/runtime/names" "$SRC/tests/fuzz/dns_answers.c" \
     -o "$BIN" 2>"$BUILD/fuzz/build.log"; then
     if grep -q "sanitize" "$BUILD/fuzz/build.log"; then
         echo "skip: the compiler cannot build with -fsanitize=address,undefined"

@@ -4,7 +4,7 @@
 #  1. `green -- prog` and `LD_PRELOAD=libgreen.so prog` give the same
 #     stdout and exit status.
 #  2. `green --help` documents every GREEN_ variable the library reads
-#     (taken from runtime/config.c), and so does green(1); --version works.
+#     (taken from runtime/core/config.c), and so does green(1); --version works.
 #  3. each option sets its variable; LD_PRELOAD is prepended to, not
 #     replaced; a variable set in the environment stays unless an option
 #     sets it.
@@ -40,8 +40,8 @@ done
 	fail "green without -- failed"
 
 # 2
-vars=$(grep -o 'GREEN_[A-Z_]*' "$SRC/runtime/config.c" | sort -u)
-[ -n "$vars" ] || fail "no GREEN_ variables found in runtime/config.c"
+vars=$(grep -o 'GREEN_[A-Z_]*' "$SRC/runtime/core/config.c" | sort -u)
+[ -n "$vars" ] || fail "no GREEN_ variables found in runtime/core/config.c"
 "$GREEN" --help > "$tmp/help" 2>&1 || fail "green --help exit status"
 man=$(MANWIDTH=200 man -l "$SRC/docs/green.1" 2>/dev/null || cat "$SRC/docs/green.1")
 for v in $vars GREEN_THREADS GREEN_STACK_SIZE GREEN_RESOLVER GREEN_DNS_SERVERS \

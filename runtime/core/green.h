@@ -5,7 +5,7 @@
  * *ready* when something hands it back to its hub's run queue.  The hub is a
  * coroutine per OS thread that owns a libev loop and runs when no green
  * thread can.  runtime/ never calls an interposed libc name directly: it goes
- * through gr_real (shim/real.c), or it would re-enter the shim.
+ * through gr_real (runtime/core/real.c), or it would re-enter the shim.
  *
  * Errors: runtime functions return 0 or -errno; only shim wrappers set errno,
  * as their last act (gr_ret()).
