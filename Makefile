@@ -13,7 +13,11 @@ CFLAGS  ?= -O2 -g
 # the include path, so a file names a header without its room.
 RTDIRS  := $(sort $(dir $(wildcard runtime/*/*.c)))
 RTINC   := $(patsubst %,-I%,$(RTDIRS))
-WARN    := -Wall -Wextra -Wno-unused-parameter
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes
+# CI builds (CI=true, as .ci/run runs) turn every warning into an error.
+ifneq ($(CI),)
+WARN    += -Werror
+endif
 LIBCFLAGS := -std=gnu11 $(WARN) -fPIC -fvisibility=hidden -D_GNU_SOURCE \
              -fno-omit-frame-pointer -ftls-model=initial-exec $(RTINC)
 LIBLDFLAGS := -shared -Wl,-z,now -Wl,--no-undefined -Wl,--exclude-libs,ALL \
@@ -77,7 +81,15 @@ $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -std=gnu11 -Wall -D_GNU_SOURCE -pthread $< -o $@ -lm
 
-test: all
+# make check: the rules the code keeps, checked on the build: the layering
+# (runtime/ calls no interposed name), the export list both ways.  Warnings
+# (-Wmissing-prototypes among them) are errors in CI builds.
+check: $(B)/libgreen.so
+	scripts/check-layering $(B)
+	LIBGREEN=$(abspath $(B))/libgreen.so BUILD=$(abspath $(B)) SRC=$(CURDIR) \
+		bash tests/scripts/exports.sh
+
+test: all check
 	scripts/run-tests
 
 bench: all
@@ -106,4 +118,4 @@ $(B)/fuzz/dns_answers_libfuzzer: tests/fuzz/dns_answers.c runtime/names/dnsmod.c
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests test bench demo cpython-tests clean install uninstall fuzz
+.PHONY: all check tests test bench demo cpython-tests clean install uninstall fuzz

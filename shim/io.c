@@ -13,9 +13,6 @@
 #include <sys/uio.h>
 #include "green.h"
 
-long gr_io(int fd, struct gr_fd *f, int ev, long (*try)(int, void *, bool),
-	   void *arg, enum gr_wait why) GR_HIDDEN;
-
 /* Should this call on fd go through the shim?  Not without another green
  * thread to run, not on the program's own non-blocking fds, not on files. */
 GR_HIDDEN bool gr_green_fd(int fd, struct gr_fd **out)

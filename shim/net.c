@@ -18,9 +18,6 @@
 #include <sys/socket.h>
 #include "green.h"
 
-long gr_io(int fd, struct gr_fd *f, int ev, long (*try)(int, void *, bool),
-	   void *arg, enum gr_wait why) GR_HIDDEN;
-bool gr_green_fd(int fd, struct gr_fd **out) GR_HIDDEN;
 
 static inline long neg_errno(long r)
 {
@@ -380,7 +377,6 @@ GR_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		return REAL(sendmsg)(fd, msg, flags);
 	/* A partial stream sendmsg is finished like writev. */
 	if (msg->msg_control == NULL && msg->msg_name == NULL) {
-		long gr_writev(int, struct gr_fd *, const struct iovec *, int) GR_HIDDEN;
 		if (flags == 0)
 			return gr_ret(gr_writev(fd, f, msg->msg_iov, (int)msg->msg_iovlen));
 	}

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include "green.h"
+#include "libc_abi.h"
 
 struct open_job {
 	int dirfd;

@@ -15,7 +15,6 @@
 #include <sys/select.h>
 #include "green.h"
 
-long gr_sleep_ns(int64_t ns, int64_t *left) GR_HIDDEN;
 
 /* Park until fds say something or the deadline; then `check` answers. */
 static int wait_then(struct pollfd *p, nfds_t n, int64_t deadline,

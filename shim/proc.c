@@ -8,17 +8,10 @@
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include "green.h"
+#include "libc_abi.h"
 
-long gr_proc_wait4(pid_t pid, int *status, int options, struct rusage *ru) GR_HIDDEN;
-long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info, int options) GR_HIDDEN;
-int gr_proc_system(const char *cmd) GR_HIDDEN;
-FILE *gr_proc_popen(const char *cmd, const char *mode) GR_HIDDEN;
-int gr_proc_pclose(FILE *fp, int *status) GR_HIDDEN;
-void gr_proc_fork_child(void) GR_HIDDEN;
-const posix_spawnattr_t *gr_proc_spawn_attr(const posix_spawnattr_t *in,
-					    posix_spawnattr_t *tmp) GR_HIDDEN;
-bool gr_sig_mask_differs(sigset_t *green) GR_HIDDEN;
 
 static inline bool green_ctx(void)
 {

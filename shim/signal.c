@@ -6,16 +6,8 @@
  */
 #include <signal.h>
 #include "green.h"
+#include "libc_abi.h"
 
-int gr_sig_action(int sig, const struct sigaction *act, struct sigaction *old) GR_HIDDEN;
-__sighandler_t gr_sig_signal(int sig, __sighandler_t fn, bool sysv) GR_HIDDEN;
-int gr_sig_interrupt(int sig, int flag) GR_HIDDEN;
-int gr_sig_mask(int how, const sigset_t *set, sigset_t *old) GR_HIDDEN;
-int gr_sig_pending(sigset_t *set) GR_HIDDEN;
-int gr_sig_kill(struct gr_thread *t, int sig) GR_HIDDEN;
-long gr_sig_wait(const sigset_t *set, siginfo_t *info,
-		 const struct timespec *ts, bool again) GR_HIDDEN;
-long gr_sig_suspend(const sigset_t *mask) GR_HIDDEN;
 
 GR_EXPORT int sigaction(int sig, const struct sigaction *act,
 			struct sigaction *old)

@@ -11,11 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "green.h"
+#include "libc_abi.h"
 
-bool gr_stdio_lock(FILE *fp) GR_HIDDEN;
-void gr_stdio_unlock(FILE *fp) GR_HIDDEN;
-long gr_stdio_wait(FILE *fp) GR_HIDDEN;
-bool gr_green_fd(int fd, struct gr_fd **out) GR_HIDDEN;
 
 static bool green_stream(FILE *fp)
 {

@@ -429,6 +429,23 @@ void gr_fd_after_fork(void) GR_HIDDEN;
 long gr_fd_wait(int fd, int ev, int64_t deadline, enum gr_wait why) GR_HIDDEN;
 long gr_fd_wait_many(const struct pollfd *p, unsigned long n, int64_t deadline) GR_HIDDEN;
 
+/* fdio.c: the retry loop.  try(fd, arg, may_wait) makes one non-blocking
+ * attempt (bytes or -errno); gr_io parks on `ev` between attempts. */
+long gr_io(int fd, struct gr_fd *f, int ev, long (*try)(int, void *, bool),
+	   void *arg, enum gr_wait why) GR_HIDDEN;
+/* shim/io.c: should a call on fd park (entry in *out), or go to libc? */
+bool gr_green_fd(int fd, struct gr_fd **out) GR_HIDDEN;
+struct iovec;
+long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov, int cnt) GR_HIDDEN;
+long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov, int cnt) GR_HIDDEN;
+long gr_sleep_ns(int64_t ns, int64_t *left) GR_HIDDEN; /* shim/time.c */
+
+/* stdio.c: one green owner per FILE while it parks (docs/stdio.md). */
+#include <stdio.h>
+bool gr_stdio_lock(FILE *fp) GR_HIDDEN;
+void gr_stdio_unlock(FILE *fp) GR_HIDDEN;
+long gr_stdio_wait(FILE *fp) GR_HIDDEN;
+
 /* ===== sync.c: mutex, cond, rwlock, sem, barrier, once, spin ========== */
 
 int gr_mutex_lock(pthread_mutex_t *m, int64_t deadline, bool try) GR_HIDDEN;
@@ -583,12 +600,34 @@ void gr_sig_hub_init(struct gr_hub *h) GR_HIDDEN;	/* sched.c, new hub */
 void gr_sig_thread_new(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_after_fork(struct gr_hub *h) GR_HIDDEN;	/* child, fresh hub */
+/* The program-visible signal calls (shim/signal.c, shim/proc.c). */
+int gr_sig_action(int sig, const struct sigaction *act, struct sigaction *old) GR_HIDDEN;
+__sighandler_t gr_sig_signal(int sig, __sighandler_t fn, bool sysv) GR_HIDDEN;
+int gr_sig_interrupt(int sig, int flag) GR_HIDDEN;
+int gr_sig_mask(int how, const sigset_t *set, sigset_t *old) GR_HIDDEN;
+int gr_sig_pending(sigset_t *set) GR_HIDDEN;
+int gr_sig_kill(struct gr_thread *t, int sig) GR_HIDDEN;
+long gr_sig_wait(const sigset_t *set, siginfo_t *info,
+		 const struct timespec *ts, bool again) GR_HIDDEN;
+long gr_sig_suspend(const sigset_t *mask) GR_HIDDEN;
+bool gr_sig_mask_differs(sigset_t *green) GR_HIDDEN;
 
 /* ===== proc.c: children, fork ========================================= */
 
 void gr_proc_kick(struct gr_hub *h) GR_HIDDEN;	/* a SIGCHLD: look again */
 void gr_proc_atfork_register(void) GR_HIDDEN;	/* first hub: fork hooks */
 void gr_proc_after_fork(void) GR_HIDDEN;	/* child, fresh hub */
+struct rusage;
+#include <spawn.h>
+#include <sys/wait.h>
+long gr_proc_wait4(pid_t pid, int *status, int options, struct rusage *ru) GR_HIDDEN;
+long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info, int options) GR_HIDDEN;
+int gr_proc_system(const char *cmd) GR_HIDDEN;
+FILE *gr_proc_popen(const char *cmd, const char *mode) GR_HIDDEN;
+int gr_proc_pclose(FILE *fp, int *status) GR_HIDDEN;
+void gr_proc_fork_child(void) GR_HIDDEN;
+const posix_spawnattr_t *gr_proc_spawn_attr(const posix_spawnattr_t *in,
+					    posix_spawnattr_t *tmp) GR_HIDDEN;
 
 /* ===== shimfd.c: the shim's own descriptors ============================ */
 

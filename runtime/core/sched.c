@@ -329,7 +329,7 @@ struct gr_thread *gr_os_self(void)
 	t->os = 1;
 	t->heap_idx = -1;
 	t->stack_class = -1;
-	t->owner_id = (int)syscall(SYS_gettid);
+	t->owner_id = (int)REAL(syscall)(SYS_gettid);
 	t->real_id = REAL(pthread_self)();
 	t->state = GR_RUNNING;
 	REAL(pthread_sigmask)(SIG_SETMASK, NULL, &t->sigmask);
@@ -484,7 +484,7 @@ void gr_unwind_continue(struct gr_thread *t)
 		 * mask), which longjmp reads no further than. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
-		longjmp((struct __jmp_buf_tag *)(void *)b->cancel_jmp_buf, 1);
+		REAL(longjmp)((struct __jmp_buf_tag *)(void *)b->cancel_jmp_buf, 1);
 #pragma GCC diagnostic pop
 	}
 	thread_finish(t);
@@ -801,7 +801,7 @@ void gr_hub_after_fork(void)
 		h->dead = NULL;
 		h->heap_len = 0;
 		h->tfd_armed = 0;
-		h->tid = (pid_t)syscall(SYS_gettid);
+		h->tid = (pid_t)REAL(syscall)(SYS_gettid);
 		h->npark_remote = 0;
 		h->tick = 0;
 		h->rq_len = 0;

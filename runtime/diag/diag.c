@@ -394,7 +394,7 @@ static void segv_chain(int sig, siginfo_t *si, void *uc, struct sigaction *p)
 		/* A fault re-raises by itself; a kill() must be sent again
 		 * (it stays pending while this handler runs). */
 		if (si == NULL || si->si_code <= 0)
-			raise(sig);
+			REAL(raise)(sig);
 		return;
 	}
 	if (p->sa_flags & SA_NODEFER || !sigisemptyset(&p->sa_mask)) {
@@ -723,7 +723,7 @@ static void wd_report(struct hub_node *node, int64_t held_ns)
 		bt.sw = node->last_sw;
 		bt.n = 0;
 		if (atomic_compare_exchange_strong(&bt.state, &exp, BT_ASKED)) {
-			syscall(SYS_tgkill, getpid(), h->tid, bt_sig);
+			REAL(syscall)(SYS_tgkill, getpid(), h->tid, bt_sig);
 			for (int i = 0; i < 200 && atomic_load(&bt.state) != BT_DONE; i++) {
 				struct timespec ms = { 0, 1000000 };
 				REAL(nanosleep)(&ms, NULL);
@@ -928,7 +928,7 @@ static int os_threads(void)
 
 	if (fd < 0)
 		return -1;
-	while ((got = syscall(SYS_getdents64, fd, dents, sizeof(dents))) > 0) {
+	while ((got = REAL(syscall)(SYS_getdents64, fd, dents, sizeof(dents))) > 0) {
 		for (long o = 0; o < got;) {
 			struct dirent64 *d = (struct dirent64 *)(dents + o);
 

@@ -94,7 +94,7 @@ static const char *host_alias(struct ctx *c, const char *name, char *dst,
 		return NULL;
 	setbuf(fp, NULL);
 	buf[sizeof(buf) - 1] = '\0';
-	while (fgets(buf, sizeof(buf), fp)) {
+	while (REAL(fgets)(buf, sizeof(buf), fp)) {
 		for (cp1 = buf; *cp1 && !isspace((unsigned char)*cp1); ++cp1)
 			;
 		if (!*cp1)
@@ -110,11 +110,11 @@ static const char *host_alias(struct ctx *c, const char *name, char *dst,
 			*cp2 = '\0';
 			strncpy(dst, cp1, siz - 1);
 			dst[siz - 1] = '\0';
-			fclose(fp);
+			REAL(fclose)(fp);
 			return dst;
 		}
 	}
-	fclose(fp);
+	REAL(fclose)(fp);
 	return NULL;
 }
 

@@ -276,7 +276,7 @@ static void hosts_conf(struct hosts_conf *out)
 		size_t cap = 0;
 		FILE *f = ok ? fopen("/etc/nsswitch.conf", "rce") : NULL;
 
-		while (f != NULL && getline(&line, &cap, f) > 0) {
+		while (f != NULL && REAL(getdelim)(&line, &cap, '\n', f) > 0) {
 			char *p = line;
 
 			while (isspace((unsigned char)*p))
@@ -293,7 +293,7 @@ static void hosts_conf(struct hosts_conf *out)
 			break;	/* glibc takes the first hosts line */
 		}
 		if (f != NULL)
-			fclose(f);
+			REAL(fclose)(f);
 		free(line);
 		/* glibc's default without a hosts line. */
 		parse_services(&nss_cur, spec ? spec : "dns [!UNAVAIL=return] files");
@@ -785,11 +785,11 @@ static void gaiconf_init(void)
 
 	if (fp == NULL || fstat(fileno(fp), &st) != 0) {
 		if (fp)
-			fclose(fp);
+			REAL(fclose)(fp);
 		goto no_file;
 	}
 	while (ok && !feof(fp)) {
-		ssize_t n = getline(&line, &linelen, fp);
+		ssize_t n = REAL(getdelim)(&line, &linelen, '\n', fp);
 		char *cp, *cmd, *val1, *val2;
 		size_t cmdlen, val1len;
 
@@ -857,7 +857,7 @@ static void gaiconf_init(void)
 		}
 	}
 	free(line);
-	fclose(fp);
+	REAL(fclose)(fp);
 	if (ok) {
 		const struct prefixentry *nlab = build_prefixes(ll, nl, lnull, 1, default_labels);
 		const struct prefixentry *nprec = build_prefixes(pl, np, pnull, 40, default_precedence);
@@ -1368,7 +1368,7 @@ static int gaih_inet_serv(const char *servicename,
 
 	do {
 		gr_nopark_enter();
-		r = getservbyname_r(servicename, tp->name, &ts, tmp->data,
+		r = REAL(getservbyname_r)(servicename, tp->name, &ts, tmp->data,
 				    tmp->length, &s);
 		gr_nopark_leave();
 		if (r != 0 || s == NULL) {
@@ -2349,7 +2349,7 @@ static int gni_serv(const struct sockaddr *sa, char *serv, socklen_t servlen,
 				return EAI_MEMORY;
 			for (;;) {
 				gr_nopark_enter();
-				e = getservbyport_r(s->sin_port,
+				e = REAL(getservbyport_r)(s->sin_port,
 						    (flags & NI_DGRAM) ? "udp" : "tcp",
 						    &ts, tmp.data, tmp.length, &sv);
 				gr_nopark_leave();

@@ -44,9 +44,6 @@
 #include "green.h"
 
 extern char **environ;
-bool gr_sig_mask_differs(sigset_t *green) GR_HIDDEN;
-int gr_sig_action(int sig, const struct sigaction *act, struct sigaction *old) GR_HIDDEN;
-int gr_sig_mask(int how, const sigset_t *set, sigset_t *old) GR_HIDDEN;
 
 #define POLL_MIN 0.001
 #define POLL_MAX 0.05
@@ -166,7 +163,7 @@ static long child_park(int pidfd, bool polled)
 
 static int pidfd_of(pid_t pid)
 {
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int fd = (int)REAL(syscall)(SYS_pidfd_open, pid, 0);
 
 	return fd < 0 ? -1 : gr_shimfd_hide(fd);
 }
@@ -461,7 +458,7 @@ int gr_proc_pclose(FILE *fp, int *status)
 	unlock(&popen_lock);
 	if (e == NULL)
 		return 1;
-	fclose(fp);
+	REAL(fclose)(fp);
 	do
 		r = gr_proc_wait4(e->pid, &st, 0, NULL);
 	while (r == -EINTR);
