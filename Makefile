@@ -12,7 +12,8 @@ CFLAGS  ?= -O2 -g
 # runtime/ is one folder per area (core, fd, names, proc, diag); each is on
 # the include path, so a file names a header without its room.
 RTDIRS  := $(sort $(dir $(wildcard runtime/*/*.c)))
-RTINC   := $(patsubst %,-I%,$(RTDIRS))
+ARCH    ?= $(shell uname -m)
+RTINC   := $(patsubst %,-I%,$(RTDIRS)) -Iruntime/core/arch/$(ARCH)
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes
 # CI builds (CI=true, as .ci/run runs) turn every warning into an error.
 ifneq ($(CI),)
@@ -24,7 +25,6 @@ LIBLDFLAGS := -shared -Wl,-z,now -Wl,--no-undefined -Wl,--exclude-libs,ALL \
              
 LIBS    := -lev -l:libcares.a -ldl -lpthread
 
-ARCH    ?= $(shell uname -m)
 LIBSRC  := $(wildcard runtime/*/*.c) $(wildcard shim/*.c)
 LIBASM  := $(wildcard runtime/core/arch/$(ARCH)/*.S)
 LIBOBJ  := $(patsubst %.c,$(B)/%.o,$(LIBSRC)) $(patsubst %.S,$(B)/%.o,$(LIBASM))
@@ -37,7 +37,7 @@ HBINS := $(patsubst tests/helpers/%.c,$(B)/helpers/%,$(wildcard tests/helpers/*.
 
 all: $(B)/libgreen.so $(B)/green tests
 
-$(B)/%.o: %.c $(wildcard runtime/*/*.h shim/*.h)
+$(B)/%.o: %.c $(wildcard runtime/*/*.h runtime/core/arch/*/*.h shim/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LIBCFLAGS) -c $< -o $@
 

@@ -98,7 +98,7 @@ GR_EXPORT pid_t _Fork(void)
 	pid_t pid = REAL(_Fork)();
 
 	if (pid == 0)
-		gr_proc_fork_child();
+		gr_fork_child();
 	return pid;
 }
 
@@ -107,7 +107,7 @@ GR_EXPORT pid_t _Fork(void)
 GR_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void),
 				void (*child)(void), void *dso)
 {
-	gr_proc_atfork_register();
+	gr_fork_register();
 	return REAL(__register_atfork)(prepare, parent, child, dso);
 }
 

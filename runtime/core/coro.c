@@ -52,13 +52,12 @@ static size_t page_size;
 
 static void lock_cache(void)
 {
-	while (atomic_flag_test_and_set_explicit(&cache_lock, memory_order_acquire))
-		__builtin_ia32_pause();
+	gr_spin_acquire(&cache_lock);
 }
 
 static void unlock_cache(void)
 {
-	atomic_flag_clear_explicit(&cache_lock, memory_order_release);
+	gr_spin_release(&cache_lock);
 }
 
 void gr_stack_limits(size_t *dflt, size_t *guard)

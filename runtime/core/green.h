@@ -23,6 +23,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "cpu.h"	/* arch/<arch>/: gr_cpu_relax() */
+
 #define GR_HIDDEN __attribute__((visibility("hidden")))
 #define GR_EXPORT __attribute__((visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -35,6 +37,18 @@
 			gr_die("%s:%d: invariant broken: %s", __FILE__,       \
 			       __LINE__, #c);                                 \
 	} while (0)
+
+/* The one spin lock of the runtime, for short sections that never park
+ * (run-queue hand-offs, wait-queue buckets, caches). */
+static inline void gr_spin_acquire(atomic_flag *l)
+{
+	while (atomic_flag_test_and_set_explicit(l, memory_order_acquire))
+		gr_cpu_relax();
+}
+static inline void gr_spin_release(atomic_flag *l)
+{
+	atomic_flag_clear_explicit(l, memory_order_release);
+}
 
 /* ===== real.c: the next-in-chain libc functions ===================== */
 
@@ -612,10 +626,15 @@ long gr_sig_wait(const sigset_t *set, siginfo_t *info,
 long gr_sig_suspend(const sigset_t *mask) GR_HIDDEN;
 bool gr_sig_mask_differs(sigset_t *green) GR_HIDDEN;
 
-/* ===== proc.c: children, fork ========================================= */
+/* ===== fork.c: the child of a fork, one ordered list =================== */
+
+void gr_fork_register(void) GR_HIDDEN;	/* idempotent; before first use */
+void gr_fork_child(void) GR_HIDDEN;	/* the child handler (and _Fork's) */
+void gr_pool_after_fork(void) GR_HIDDEN; /* pool.c */
+
+/* ===== proc.c: children ================================================ */
 
 void gr_proc_kick(struct gr_hub *h) GR_HIDDEN;	/* a SIGCHLD: look again */
-void gr_proc_atfork_register(void) GR_HIDDEN;	/* first hub: fork hooks */
 void gr_proc_after_fork(void) GR_HIDDEN;	/* child, fresh hub */
 struct rusage;
 #include <spawn.h>
@@ -625,7 +644,6 @@ long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info, int options) GR_HID
 int gr_proc_system(const char *cmd) GR_HIDDEN;
 FILE *gr_proc_popen(const char *cmd, const char *mode) GR_HIDDEN;
 int gr_proc_pclose(FILE *fp, int *status) GR_HIDDEN;
-void gr_proc_fork_child(void) GR_HIDDEN;
 const posix_spawnattr_t *gr_proc_spawn_attr(const posix_spawnattr_t *in,
 					    posix_spawnattr_t *tmp) GR_HIDDEN;
 

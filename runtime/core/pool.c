@@ -22,8 +22,8 @@
  *  - gr_pool_inflight counts jobs queued or running.  It drops only after
  *    the ready is published, so a hub that finds nothing runnable while it
  *    is non-zero knows a worker will wake it (deadlock detection);
- *  - after fork() the child has none of the workers: a pthread_atfork
- *    child handler (registered on first use) forgets them, empties the
+ *  - after fork() the child has none of the workers: gr_pool_after_fork
+ *    (fork.c's list; registered by the first job) forgets them, empties the
  *    queue (its jobs belong to threads that do not exist in the child) and
  *    re-initialises the lock; the next job starts new workers.
  */
@@ -48,12 +48,9 @@ static struct {
 	struct gr_pool_job *head, *tail;
 	int nthreads;			/* workers alive */
 	int idle;			/* workers waiting for a job */
-	int atfork_done;
 } pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void pool_child(void)
+void gr_pool_after_fork(void)
 {
 	atomic_fetch_sub(&gr_own_threads, pool.nthreads);
 	pool.lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
@@ -61,11 +58,6 @@ static void pool_child(void)
 	pool.head = pool.tail = NULL;
 	pool.nthreads = pool.idle = 0;
 	atomic_store(&gr_pool_inflight, 0);
-}
-
-static void atfork_register(void)
-{
-	pthread_atfork(NULL, NULL, pool_child);
 }
 
 /* Run jobs until the process ends.  The queue is FIFO: the oldest waiter
@@ -137,7 +129,7 @@ long gr_pool_run(long (*fn)(void *), void *arg)
 	 * what the program would have done without the shim. */
 	if (!gr_may_park())
 		return fn(arg);
-	REAL(pthread_once)(&atfork_once, atfork_register);
+	gr_fork_register();
 	GR_STAT_ADD(GR_ST_POOL_JOBS, 1);
 	j.waiter = gr_self();
 	atomic_fetch_add(&gr_pool_inflight, 1);

@@ -73,14 +73,13 @@ static inline struct gr_thread *rq_pop(struct gr_hub *h)
 static void remote_push(struct gr_hub *h, struct gr_thread *t)
 {
 	t->rq_next = NULL;
-	while (atomic_flag_test_and_set_explicit(&h->rlock, memory_order_acquire))
-		__builtin_ia32_pause();
+	gr_spin_acquire(&h->rlock);
 	if (h->r_tail)
 		h->r_tail->rq_next = t;
 	else
 		h->r_head = t;
 	h->r_tail = t;
-	atomic_flag_clear_explicit(&h->rlock, memory_order_release);
+	gr_spin_release(&h->rlock);
 	gr_hub_wakeup(h);
 }
 
@@ -91,11 +90,10 @@ void gr_sched_drain_remote(struct gr_hub *h)
 
 	if (__atomic_load_n(&h->r_head, __ATOMIC_RELAXED) == NULL)
 		return;
-	while (atomic_flag_test_and_set_explicit(&h->rlock, memory_order_acquire))
-		__builtin_ia32_pause();
+	gr_spin_acquire(&h->rlock);
 	t = h->r_head;
 	h->r_head = h->r_tail = NULL;
-	atomic_flag_clear_explicit(&h->rlock, memory_order_release);
+	gr_spin_release(&h->rlock);
 	for (; t; t = n) {
 		n = t->rq_next;
 		rq_push(h, t);
@@ -381,7 +379,7 @@ struct gr_hub *gr_hub_get(void)
 	gr_tls_hub = h;
 	gr_diag_start(h);
 	gr_sig_hub_init(h);
-	gr_proc_atfork_register();
+	gr_fork_register();
 	return h;
 }
 
@@ -764,17 +762,13 @@ void gr_tsd_run_dtors(struct gr_thread *t)
 
 /* ---- fork ------------------------------------------------------------ */
 
-/* In the child of fork(), from proc.c's atfork child handler (the first
- * to run): only the calling thread exists.  It keeps running where it is,
+/* In the child of fork(), the first step of fork.c's list: only the calling thread exists.  It keeps running where it is,
  * green thread or OS context, on this hub made fresh: a new loop, timerfd
  * and async (the old ones are shared with the parent), empty run queues,
  * timer heap and wait queues, every other thread gone without a trace
  * (their stacks stay mapped, untouched: the parent's copy-on-write pages).
  * The hub coroutine itself is kept: it is always parked at the top of
  * gr_sched_hub_main's loop, which reads h->loop afresh. */
-void gr_res_after_fork(void) __attribute__((weak));
-void gr_diag_after_fork(void) __attribute__((weak));
-
 void gr_hub_after_fork(void)
 {
 	struct gr_hub *h = gr_tls_hub;
@@ -809,11 +803,4 @@ void gr_hub_after_fork(void)
 		self->joiner = NULL;
 		gr_hub_loop_after_fork(h);
 	}
-	gr_fd_after_fork();
-	gr_sig_after_fork(h);
-	gr_proc_after_fork();
-	if (gr_res_after_fork)
-		gr_res_after_fork();
-	if (gr_diag_after_fork)
-		gr_diag_after_fork();
 }

@@ -720,7 +720,7 @@ int gr_spin_lock(pthread_spinlock_t *ss)
 			if (atomic_load_explicit(s, memory_order_relaxed) == 0 &&
 			    atomic_exchange_explicit(s, 1, memory_order_acquire) == 0)
 				return 0;
-			__builtin_ia32_pause();
+			gr_cpu_relax();
 		}
 		if (gr_may_park())
 			gr_yield();

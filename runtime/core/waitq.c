@@ -39,14 +39,13 @@ struct gr_wq_bucket *gr_wq_lock(const void *addr)
 {
 	struct gr_wq_bucket *b = bucket_of(addr);
 
-	while (atomic_flag_test_and_set_explicit(&b->lock, memory_order_acquire))
-		__builtin_ia32_pause();
+	gr_spin_acquire(&b->lock);
 	return b;
 }
 
 void gr_wq_unlock(struct gr_wq_bucket *b)
 {
-	atomic_flag_clear_explicit(&b->lock, memory_order_release);
+	gr_spin_release(&b->lock);
 }
 
 void gr_wq_add(struct gr_wq_bucket *b, struct gr_waiter *w)

@@ -844,8 +844,7 @@ static void wd_start(void)
 /* In a child after fork: only the calling thread survived, so the watchdog
  * is gone and the other hubs' OS threads too.  Forget them; the watchdog
  * starts again with the child's next green thread or hub, so that a child
- * that only execs never makes one.  Registered with pthread_atfork by the
- * first hub; idempotent, so a fork wrapper may call it too. */
+ * that only execs never makes one.  A step of fork.c's list. */
 
 void gr_diag_after_fork(void)
 {
@@ -867,16 +866,9 @@ void gr_diag_after_fork(void)
 	atomic_store(&hubs, n);
 }
 
-static void atfork_register(void)
-{
-	pthread_atfork(NULL, NULL, gr_diag_after_fork);
-}
-
 void gr_diag_start(struct gr_hub *h)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	REAL(pthread_once)(&once, atfork_register);
+	gr_fork_register();
 	hub_register(h);
 	if (gr_conf()->watchdog_ms > 0 && atomic_load(&wd_state) == 0)
 		wd_start();

@@ -80,15 +80,14 @@ struct gr_fd *gr_fd_at(int fd)
 
 		if (n == NULL)
 			return NULL;
-		while (atomic_flag_test_and_set_explicit(&chunk_lock, memory_order_acquire))
-			__builtin_ia32_pause();
+		gr_spin_acquire(&chunk_lock);
 		c = chunks[fd >> CHUNK_BITS];
 		if (c == NULL) {
 			__atomic_store_n(&chunks[fd >> CHUNK_BITS], n, __ATOMIC_RELEASE);
 			c = n;
 			n = NULL;
 		}
-		atomic_flag_clear_explicit(&chunk_lock, memory_order_release);
+		gr_spin_release(&chunk_lock);
 		free(n);
 	}
 	return &c[fd & (CHUNK - 1)];

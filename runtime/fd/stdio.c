@@ -38,13 +38,12 @@ static atomic_flag owners_lock = ATOMIC_FLAG_INIT;
 
 static void lock_table(void)
 {
-	while (atomic_flag_test_and_set_explicit(&owners_lock, memory_order_acquire))
-		__builtin_ia32_pause();
+	gr_spin_acquire(&owners_lock);
 }
 
 static void unlock_table(void)
 {
-	atomic_flag_clear_explicit(&owners_lock, memory_order_release);
+	gr_spin_release(&owners_lock);
 }
 
 static struct owner *find(FILE *fp, bool make)

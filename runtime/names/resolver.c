@@ -320,8 +320,9 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 static void lib_init(void)
 {
 	lib_ok = ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS;
-	/* The child of a fork must not use its parent's channel. */
-	pthread_atfork(NULL, NULL, gr_res_after_fork);
+	/* The child of a fork must not use its parent's channel
+	 * (gr_res_after_fork, in fork.c's list). */
+	gr_fork_register();
 }
 
 /*

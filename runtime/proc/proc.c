@@ -23,12 +23,8 @@
  * signal handling POSIX asks of system() (SIGINT/SIGQUIT ignored, SIGCHLD
  * blocked in the caller, both restored in the child).
  *
- * Fork: our pthread_atfork child handler is registered before any other
- * (first hub, or the first __register_atfork call, whichever comes first),
- * so it runs first in every child, forks made inside libc (daemon())
- * included, and resets the runtime there (gr_hub_after_fork) before the
- * program's own child handlers run.  vfork() is fork() under the shim (a
- * vfork child would share, and could wreck, the parent's hub).
+ * Fork: runtime/proc/fork.c resets the child, this file's part included
+ * (gr_proc_after_fork).
  */
 #include <ev.h>
 #include <fcntl.h>
@@ -279,13 +275,12 @@ static struct sigaction sys_int, sys_quit;
 
 static void lock(atomic_flag *l)
 {
-	while (atomic_flag_test_and_set_explicit(l, memory_order_acquire))
-		__builtin_ia32_pause();
+	gr_spin_acquire(l);
 }
 
 static void unlock(atomic_flag *l)
 {
-	atomic_flag_clear_explicit(l, memory_order_release);
+	gr_spin_release(l);
 }
 
 /* system(cmd) as POSIX and glibc do it, with a green wait. */
@@ -477,36 +472,6 @@ int gr_proc_pclose(FILE *fp, int *status)
  * children; pclose then reports ECHILD as glibc does. */
 
 /* ---- fork ------------------------------------------------------------------- */
-
-extern void *__dso_handle __attribute__((weak));
-static _Atomic int atfork_state; /* 0 no, 1 registering, 2 done */
-
-static void fork_child(void)
-{
-	gr_hub_after_fork();
-}
-
-void gr_proc_atfork_register(void)
-{
-	int exp = 0;
-
-	if (atomic_load_explicit(&atfork_state, memory_order_acquire) == 2)
-		return;
-	if (!atomic_compare_exchange_strong(&atfork_state, &exp, 1)) {
-		while (atomic_load(&atfork_state) != 2)
-			__builtin_ia32_pause();
-		return;
-	}
-	REAL(__register_atfork)(NULL, NULL, fork_child,
-				&__dso_handle ? __dso_handle : NULL);
-	atomic_store_explicit(&atfork_state, 2, memory_order_release);
-}
-
-/* The child hook also covers _Fork(), which runs no handlers. */
-void gr_proc_fork_child(void)
-{
-	fork_child();
-}
 
 void gr_proc_after_fork(void)
 {

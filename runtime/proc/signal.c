@@ -730,8 +730,7 @@ int gr_sig_action(int sig, const struct sigaction *act, struct sigaction *old)
 		return 0;
 	if (act != NULL)
 		a = *act; /* act and old may be the same */
-	while (atomic_flag_test_and_set_explicit(&act_lock, memory_order_acquire))
-		__builtin_ia32_pause();
+	gr_spin_acquire(&act_lock);
 	if (!atomic_load(&have[sig])) {
 		REAL(sigaction)(sig, NULL, &user_act[sig]);
 		atomic_store(&have[sig], 1);
@@ -773,7 +772,7 @@ int gr_sig_action(int sig, const struct sigaction *act, struct sigaction *old)
 	a.sa_mask.__val[0] = k.sa_mask.__val[0];
 	user_act[sig] = a;
 out:
-	atomic_flag_clear_explicit(&act_lock, memory_order_release);
+	gr_spin_release(&act_lock);
 	return r;
 }
 

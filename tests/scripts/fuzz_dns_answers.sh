@@ -16,7 +16,7 @@ SECONDS_RUN=${FUZZ_SECONDS:-8}
 
 mkdir -p "$BUILD/fuzz" || exit 1
 if ! ${CC:-cc} -O1 -g -std=gnu11 -D_GNU_SOURCE -fsanitize=address,undefined \
-    -fno-sanitize-recover=all -I"$SRC/runtime/core" -I"$SRC/runtime/names" "$SRC/tests/fuzz/dns_answers.c" \
+    -fno-sanitize-recover=all -I"$SRC/runtime/core" -I"$SRC/runtime/names" -I"$SRC/runtime/core/arch/$(uname -m)" "$SRC/tests/fuzz/dns_answers.c" \
     -o "$BIN" 2>"$BUILD/fuzz/build.log"; then
     if grep -q "sanitize" "$BUILD/fuzz/build.log"; then
         echo "skip: the compiler cannot build with -fsanitize=address,undefined"
