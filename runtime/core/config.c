@@ -218,7 +218,9 @@ void gr_config_load(void)
 	c.fileio = pick("GREEN_FILEIO", fileio, GR_FILEIO_INLINE);
 	c.resolver = pick("GREEN_RESOLVER", resolver, GR_RES_AUTO);
 	c.dns_servers = dns_servers();
-	c.inherit = pick("GREEN_INHERIT", onoff, 1);
+	/* GREEN_INHERIT is acted on as the library loads (proc.c); here it
+	 * is only checked, so a bad value gets its line like the others. */
+	(void)pick("GREEN_INHERIT", onoff, 1);
 	c.stats = stats_dest();
 	c.watchdog_ms = (int)number_of("GREEN_WATCHDOG_MS", 0, 3600000, 0);
 	c.deadlock = pick("GREEN_DEADLOCK", deadlock, GR_DEADLOCK_REPORT);

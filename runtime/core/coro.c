@@ -232,7 +232,6 @@ struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
 		if (user_size < GR_THREAD_SPACE + 4096)
 			return NULL;
 		t = thread_init(user_stack, user_size);
-		t->user_stack = 1;
 		t->stack_class = -1;
 		return t;
 	}

@@ -89,7 +89,6 @@ static inline struct timespec gr_ns_ts(int64_t ns)
 }
 /* Absolute deadline on `clock` → absolute CLOCK_MONOTONIC ns (0 if past). */
 int64_t gr_deadline_from_abs(clockid_t clock, const struct timespec *abs) GR_HIDDEN;
-int64_t gr_deadline_from_rel_ms(int ms) GR_HIDDEN; /* ms < 0: no deadline (0) */
 
 /* Shim wrappers end with this: set errno only on failure. */
 static inline long gr_ret(long r)
@@ -113,7 +112,6 @@ struct gr_config {
 	int fileio;		/* GR_FILEIO_* */
 	int resolver;		/* GR_RES_* */
 	const char *dns_servers;
-	int inherit;
 	const char *stats;	/* NULL, "1" or a path */
 	int watchdog_ms;
 	int deadlock;		/* GR_DEADLOCK_* */
@@ -168,7 +166,7 @@ struct gr_thread {
 	unsigned char why;	/* enum gr_wait while parked */
 	unsigned char interruptible; /* a signal or cancel may end the park */
 	unsigned char os;	/* the OS thread's own context (its own stack) */
-	unsigned char detached, joined, exiting, user_stack;
+	unsigned char detached, joined, exiting;
 	long wake;		/* what the waker handed: 0 or -errno */
 	const char *call;	/* the shim call it is in (GR_CALL), or NULL */
 	const void *wait_obj;	/* what it is parked on: lock, cond, thread... */
@@ -185,9 +183,8 @@ struct gr_thread {
 	size_t stack_size, guard_size;
 	int stack_class;	/* index into the stack cache, -1: not ours */
 	/* cancellation (deferred only) */
-	unsigned char cancel_disabled, cancel_async, cancel_pending, canceled;
+	unsigned char cancel_disabled, cancel_async, cancel_pending;
 	void *cleanup;		/* __pthread_unwind_buf_t chain (C cleanups) */
-	void *exit_jmp;		/* jmp_buf to unwind to on pthread_exit */
 	void **tsd;		/* thread-specific data blocks, lazily made */
 	sigset_t sigmask;	/* this green thread's signal mask */
 	sigset_t sigpending;	/* signals pthread_kill()ed at it, not yet run */
@@ -199,7 +196,6 @@ struct gr_thread {
 	void *sig;
 	uint64_t seq;		/* creation number */
 	pthread_t real_id;	/* os contexts: the real pthread_t */
-	void *diag;		/* diag.c's per-thread state (watchdog) */
 	char name[16];
 };
 
@@ -227,7 +223,6 @@ struct gr_hub {
 	struct ev_loop *loop;
 	pid_t tid;
 	int nlive;		/* live green threads incl. the os context */
-	int npark_remote;	/* parks another OS thread may end */
 	unsigned tick;		/* switches since the hub last polled */
 	unsigned budget;	/* switches allowed before it polls again */
 	unsigned rq_len;	/* threads in the local run queue */
@@ -243,7 +238,6 @@ struct gr_hub {
 	int64_t tfd_armed;	/* deadline the timerfd is set to, 0: none */
 	void *tfd_io;		/* ev_io, hub.c */
 	void *sig_state;	/* signal.c */
-	void *fd_state;		/* fd.c */
 	void *proc_state;	/* proc.c: threads waiting for children */
 	uint64_t switches;
 	int deadlock_reported;
@@ -325,7 +319,6 @@ int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline,
 		   bool try) GR_HIDDEN;
 int gr_thread_detach(struct gr_thread *t) GR_HIDDEN;
 struct gr_thread *gr_thread_from(pthread_t id) GR_HIDDEN; /* NULL: not green */
-pthread_t gr_thread_id(struct gr_thread *t) GR_HIDDEN;
 void gr_testcancel(void) GR_HIDDEN;
 int gr_cancel(struct gr_thread *t) GR_HIDDEN;
 extern _Atomic int gr_nhubs GR_HIDDEN;
@@ -369,7 +362,6 @@ int gr_wq_wake_locked(struct gr_wq_bucket *b, const void *addr, int n,
 int gr_wq_wake(const void *addr, int n) GR_HIDDEN;
 int gr_wq_wake_locked_count(struct gr_wq_bucket *b, const void *addr, int n) GR_HIDDEN;
 void gr_wq_after_fork(void) GR_HIDDEN;	/* child: every queue empty */
-bool gr_wq_has(struct gr_wq_bucket *b, const void *addr) GR_HIDDEN;
 struct gr_waiter *gr_wq_first(struct gr_wq_bucket *b) GR_HIDDEN;
 /* Park on addr after the caller enqueued w under b (released here). */
 long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,

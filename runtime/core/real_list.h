@@ -32,14 +32,11 @@
 	X(pthread_detach, int, (pthread_t))                                   \
 	X(pthread_exit, void, (void *))                                       \
 	X(pthread_self, pthread_t, (void))                                    \
-	X(pthread_equal, int, (pthread_t, pthread_t))                         \
 	X(pthread_getattr_np, int, (pthread_t, pthread_attr_t *))             \
 	X(pthread_setname_np, int, (pthread_t, const char *))                 \
 	X(pthread_getname_np, int, (pthread_t, char *, size_t))               \
 	X(pthread_key_create, int, (pthread_key_t *, void (*)(void *)))       \
-	X(pthread_key_delete, int, (pthread_key_t))                           \
 	X(pthread_setspecific, int, (pthread_key_t, const void *))            \
-	X(pthread_getspecific, void *, (pthread_key_t))                       \
 	X(pthread_cancel, int, (pthread_t))                                   \
 	X(pthread_kill, int, (pthread_t, int))                                \
 	X(pthread_sigmask, int, (int, const sigset_t *, sigset_t *))          \
@@ -47,7 +44,6 @@
 	X(pthread_setcanceltype, int, (int, int *))                           \
 	X(pthread_testcancel, void, (void))                                   \
 	X(pthread_once, int, (pthread_once_t *, void (*)(void)))              \
-	X(pthread_yield, int, (void))                                         \
 	X(sched_yield, int, (void))                                           \
 	X(pthread_getschedparam, int, (pthread_t, int *, struct sched_param *)) \
 	X(pthread_setschedparam, int, (pthread_t, int, const struct sched_param *)) \
@@ -64,9 +60,6 @@
 	X(pthread_mutex_timedlock, int, (pthread_mutex_t *, const struct timespec *)) \
 	X(pthread_mutex_clocklock, int, (pthread_mutex_t *, clockid_t, const struct timespec *)) \
 	X(pthread_mutex_unlock, int, (pthread_mutex_t *))                     \
-	X(pthread_mutex_init, int, (pthread_mutex_t *, const pthread_mutexattr_t *)) \
-	X(pthread_mutex_destroy, int, (pthread_mutex_t *))                    \
-	X(pthread_mutex_consistent, int, (pthread_mutex_t *))                 \
 	X(pthread_cond_init, int, (pthread_cond_t *, const pthread_condattr_t *)) \
 	X(pthread_cond_destroy, int, (pthread_cond_t *))                      \
 	X(pthread_cond_wait, int, (pthread_cond_t *, pthread_mutex_t *))      \
@@ -88,7 +81,6 @@
 	X(pthread_barrier_init, int, (pthread_barrier_t *, const pthread_barrierattr_t *, unsigned)) \
 	X(pthread_barrier_wait, int, (pthread_barrier_t *))                   \
 	X(pthread_barrier_destroy, int, (pthread_barrier_t *))                \
-	X(pthread_spin_lock, int, (pthread_spinlock_t *))                     \
 	X(sem_wait, int, (sem_t *))                                           \
 	X(sem_trywait, int, (sem_t *))                                        \
 	X(sem_timedwait, int, (sem_t *, const struct timespec *))             \
@@ -114,15 +106,12 @@
 	X(pwrite64, ssize_t, (int, const void *, size_t, off_t))              \
 	X(preadv64, ssize_t, (int, const struct iovec *, int, off_t))         \
 	X(pwritev64, ssize_t, (int, const struct iovec *, int, off_t))        \
-	X(recv, ssize_t, (int, void *, size_t, int))                          \
-	X(send, ssize_t, (int, const void *, size_t, int))                    \
 	X(recvfrom, ssize_t, (int, void *, size_t, int, struct sockaddr *, socklen_t *)) \
 	X(sendto, ssize_t, (int, const void *, size_t, int, const struct sockaddr *, socklen_t)) \
 	X(recvmsg, ssize_t, (int, struct msghdr *, int))                      \
 	X(sendmsg, ssize_t, (int, const struct msghdr *, int))                \
 	X(recvmmsg, int, (int, struct mmsghdr *, unsigned, int, struct timespec *)) \
 	X(sendmmsg, int, (int, struct mmsghdr *, unsigned, int))              \
-	X(accept, int, (int, struct sockaddr *, socklen_t *))                 \
 	X(accept4, int, (int, struct sockaddr *, socklen_t *, int))           \
 	X(connect, int, (int, const struct sockaddr *, socklen_t))            \
 	X(poll, int, (struct pollfd *, nfds_t, int))                          \
@@ -136,13 +125,9 @@
 	X(splice, ssize_t, (int, loff_t *, int, loff_t *, size_t, unsigned))  \
 	X(socket, int, (int, int, int))                                       \
 	X(socketpair, int, (int, int, int, int *))                            \
-	X(pipe, int, (int *))                                                 \
 	X(pipe2, int, (int *, int))                                           \
 	X(open, int, (const char *, int, ...))                                \
-	X(open64, int, (const char *, int, ...))                              \
 	X(openat, int, (int, const char *, int, ...))                         \
-	X(openat64, int, (int, const char *, int, ...))                       \
-	X(creat, int, (const char *, mode_t))                                 \
 	X(__open_2, int, (const char *, int))                                 \
 	X(__openat_2, int, (int, const char *, int))                          \
 	X(stat, int, (const char *, struct stat *))                           \
@@ -160,27 +145,18 @@
 	X(ioctl, int, (int, unsigned long, ...))                              \
 	X(close, int, (int))                                                  \
 	X(close_range, int, (unsigned, unsigned, int))                        \
-	X(closefrom, void, (int))                                             \
-	X(shutdown, int, (int, int))                                          \
 	X(setsockopt, int, (int, int, int, const void *, socklen_t))          \
 	X(fsync, int, (int))                                                  \
 	X(fdatasync, int, (int))                                              \
 	/* processes and signals */                                           \
-	X(fork, pid_t, (void))                                                \
-	X(vfork, pid_t, (void))                                               \
 	X(waitpid, pid_t, (pid_t, int *, int))                                \
 	X(wait, pid_t, (int *))                                               \
 	X(wait3, pid_t, (int *, int, struct rusage *))                        \
 	X(wait4, pid_t, (pid_t, int *, int, struct rusage *))                 \
 	X(waitid, int, (idtype_t, id_t, siginfo_t *, int))                    \
 	X(system, int, (const char *))                                        \
-	X(popen, FILE *, (const char *, const char *))                        \
 	X(pclose, int, (FILE *))                                              \
 	X(sigaction, int, (int, const struct sigaction *, struct sigaction *)) \
-	X(signal, __sighandler_t, (int, __sighandler_t))                      \
-	X(sigprocmask, int, (int, const sigset_t *, sigset_t *))              \
-	X(sigwait, int, (const sigset_t *, int *))                            \
-	X(sigwaitinfo, int, (const sigset_t *, siginfo_t *))                  \
 	X(sigtimedwait, int, (const sigset_t *, siginfo_t *, const struct timespec *)) \
 	X(sigsuspend, int, (const sigset_t *))                                \
 	X(pause, int, (void))                                                 \
@@ -196,7 +172,6 @@
 	X(siglongjmp, void, (struct __jmp_buf_tag *, int))                    \
 	X(_longjmp, void, (struct __jmp_buf_tag *, int))                      \
 	X(__longjmp_chk, void, (struct __jmp_buf_tag *, int))                 \
-	X(siginterrupt, int, (int, int))                                      \
 	X(epoll_create, int, (int))                                           \
 	X(epoll_create1, int, (int))                                          \
 	X(eventfd, int, (unsigned, int))                                      \

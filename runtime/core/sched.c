@@ -596,11 +596,6 @@ struct gr_thread *gr_thread_from(pthread_t id)
 	return NULL;
 }
 
-pthread_t gr_thread_id(struct gr_thread *t)
-{
-	return t->os ? t->real_id : (pthread_t)t;
-}
-
 /* ---- cancellation (deferred) ---------------------------------------- */
 
 void gr_testcancel(void)
@@ -608,7 +603,6 @@ void gr_testcancel(void)
 	struct gr_thread *t = gr_self();
 
 	if (t->cancel_pending && !t->cancel_disabled && !t->exiting) {
-		t->canceled = 1;
 		gr_thread_exit(PTHREAD_CANCELED);
 	}
 }
@@ -796,7 +790,6 @@ void gr_hub_after_fork(void)
 		h->heap_len = 0;
 		h->tfd_armed = 0;
 		h->tid = (pid_t)REAL(syscall)(SYS_gettid);
-		h->npark_remote = 0;
 		h->tick = 0;
 		h->rq_len = 0;
 		h->deadlock_reported = 0;

@@ -76,9 +76,3 @@ int64_t gr_deadline_from_abs(clockid_t clock, const struct timespec *abs)
 	return now + left;
 }
 
-int64_t gr_deadline_from_rel_ms(int ms)
-{
-	if (ms < 0)
-		return 0;
-	return gr_now() + (int64_t)ms * 1000000 + 1;
-}

@@ -82,14 +82,6 @@ struct gr_waiter *gr_wq_first(struct gr_wq_bucket *b)
 	return b->head;
 }
 
-bool gr_wq_has(struct gr_wq_bucket *b, const void *addr)
-{
-	for (struct gr_waiter *w = b->head; w; w = w->next)
-		if (w->addr == addr)
-			return true;
-	return false;
-}
-
 int gr_wq_wake_locked(struct gr_wq_bucket *b, const void *addr, int n, int kind)
 {
 	struct gr_waiter *w, *next;
