@@ -67,22 +67,28 @@ GR_EXPORT int system(const char *cmd)
 	GR_CALL("system");
 	if (cmd == NULL || !gr_park_useful())
 		return REAL(system)(cmd);
-	return gr_proc_system(cmd);
+	int spawn_err = 0, st = gr_proc_system(cmd, &spawn_err);
+	if (spawn_err != 0)
+		errno = spawn_err;
+	return (int)gr_ret(st);
 }
 
 GR_EXPORT FILE *popen(const char *cmd, const char *mode)
 {
-	return gr_proc_popen(cmd, mode);
+	FILE *fp = NULL;
+
+	return gr_ret(gr_proc_popen(cmd, mode, &fp)) == 0 ? fp : NULL;
 }
 
 GR_EXPORT int pclose(FILE *fp)
 {
-	int st;
+	int st, r;
 
 	GR_CALL("pclose");
-	if (gr_proc_pclose(fp, &st) != 0)
+	r = gr_proc_pclose(fp, &st);
+	if (r == 1)
 		return REAL(pclose)(fp);
-	return st;
+	return r < 0 ? (int)gr_ret(r) : st;
 }
 
 /* vfork shares the parent's memory, hub included, until the child execs:

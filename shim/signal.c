@@ -43,17 +43,17 @@ GR_EXPORT int siginterrupt(int sig, int flag)
 
 GR_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
-	return gr_sig_mask(how, set, old);
+	return gr_pret(gr_sig_mask(how, set, old));
 }
 
 GR_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
-	return (int)gr_ret(-gr_sig_mask(how, set, old));
+	return (int)gr_ret(gr_sig_mask(how, set, old));
 }
 
 GR_EXPORT int sigpending(sigset_t *set)
 {
-	return gr_sig_pending(set);
+	return (int)gr_ret(gr_sig_pending(set));
 }
 
 /* A green thread, or the OS thread's own context of this hub (its id is
@@ -77,7 +77,7 @@ GR_EXPORT int pthread_kill(pthread_t id, int sig)
 
 	if (t == NULL)
 		return REAL(pthread_kill)(id, sig);
-	return gr_sig_kill(t, sig);
+	return gr_pret(gr_sig_kill(t, sig));
 }
 
 GR_EXPORT int raise(int sig)
@@ -89,7 +89,7 @@ GR_EXPORT int raise(int sig)
 	    h->sig_state == NULL || h->cur->hub == NULL)
 		return REAL(raise)(sig);
 	r = gr_sig_kill(h->cur, sig);
-	return (int)gr_ret(-r);
+	return (int)gr_ret(r);
 }
 
 GR_EXPORT int sigwait(const sigset_t *set, int *sig)

@@ -22,14 +22,14 @@ GR_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 	if (NATIVE() || !gr_mutex_green(m))
 		return REAL(pthread_mutex_lock)(m);
 	GR_CALL("pthread_mutex_lock");
-	return gr_mutex_lock(m, 0, false);
+	return gr_pret(gr_mutex_lock(m, 0, false));
 }
 
 GR_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
 	if (NATIVE() || !gr_mutex_green(m))
 		return REAL(pthread_mutex_trylock)(m);
-	return gr_mutex_lock(m, 0, true);
+	return gr_pret(gr_mutex_lock(m, 0, true));
 }
 
 GR_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
@@ -43,14 +43,14 @@ GR_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
 		return EINVAL;
 	r = gr_mutex_lock(m, 0, true);
-	if (r != EBUSY)
-		return r;
+	if (r != -EBUSY)
+		return gr_pret(r);
 	if (bad_ts(abs))
 		return EINVAL;
 	for (;;) {
 		r = gr_mutex_lock(m, gr_deadline_from_abs(clk, abs), false);
-		if (r != ETIMEDOUT || gr_clock_ns(clk) >= gr_ts_ns(abs))
-			return r;
+		if (r != -ETIMEDOUT || gr_clock_ns(clk) >= gr_ts_ns(abs))
+			return gr_pret(r);
 	}
 }
 
@@ -65,7 +65,7 @@ GR_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	if (NATIVE() || !gr_mutex_green(m))
 		return REAL(pthread_mutex_unlock)(m);
-	return gr_mutex_unlock(m);
+	return gr_pret(gr_mutex_unlock(m));
 }
 
 /* ---- condition variables ---- */
@@ -74,14 +74,14 @@ GR_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *a)
 {
 	if (NATIVE())
 		return REAL(pthread_cond_init)(c, a);
-	return gr_cond_init(c, a);
+	return gr_pret(gr_cond_init(c, a));
 }
 
 GR_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
 	if (NATIVE())
 		return REAL(pthread_cond_destroy)(c);
-	return gr_cond_destroy(c);
+	return gr_pret(gr_cond_destroy(c));
 }
 
 GR_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
@@ -89,7 +89,7 @@ GR_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 	if (NATIVE())
 		return REAL(pthread_cond_wait)(c, m);
 	GR_CALL("pthread_cond_wait");
-	return gr_cond_wait(c, m, 0, NULL, false);
+	return gr_pret(gr_cond_wait(c, m, 0, NULL, false));
 }
 
 GR_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -98,7 +98,7 @@ GR_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 	if (NATIVE())
 		return REAL(pthread_cond_timedwait)(c, m, abs);
 	GR_CALL("pthread_cond_timedwait");
-	return gr_cond_wait(c, m, 0, abs, false);
+	return gr_pret(gr_cond_wait(c, m, 0, abs, false));
 }
 
 GR_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -109,21 +109,21 @@ GR_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 	GR_CALL("pthread_cond_clockwait");
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
 		return EINVAL;
-	return gr_cond_wait(c, m, clk, abs, true);
+	return gr_pret(gr_cond_wait(c, m, clk, abs, true));
 }
 
 GR_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
 	if (NATIVE())
 		return REAL(pthread_cond_signal)(c);
-	return gr_cond_wake(c, false);
+	return gr_pret(gr_cond_wake(c, false));
 }
 
 GR_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
 	if (NATIVE())
 		return REAL(pthread_cond_broadcast)(c);
-	return gr_cond_wake(c, true);
+	return gr_pret(gr_cond_wake(c, true));
 }
 
 /* ---- rwlocks ---- */
@@ -132,14 +132,14 @@ GR_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_init)(l, a);
-	return gr_rwlock_init(l, a);
+	return gr_pret(gr_rwlock_init(l, a));
 }
 
 GR_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_destroy)(l);
-	return gr_rwlock_destroy(l);
+	return gr_pret(gr_rwlock_destroy(l));
 }
 
 GR_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
@@ -147,7 +147,7 @@ GR_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 	if (NATIVE())
 		return REAL(pthread_rwlock_rdlock)(l);
 	GR_CALL("pthread_rwlock_rdlock");
-	return gr_rwlock_lock(l, false, 0, false);
+	return gr_pret(gr_rwlock_lock(l, false, 0, false));
 }
 
 GR_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
@@ -155,21 +155,21 @@ GR_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 	if (NATIVE())
 		return REAL(pthread_rwlock_wrlock)(l);
 	GR_CALL("pthread_rwlock_wrlock");
-	return gr_rwlock_lock(l, true, 0, false);
+	return gr_pret(gr_rwlock_lock(l, true, 0, false));
 }
 
 GR_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_tryrdlock)(l);
-	return gr_rwlock_lock(l, false, 0, true);
+	return gr_pret(gr_rwlock_lock(l, false, 0, true));
 }
 
 GR_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_trywrlock)(l);
-	return gr_rwlock_lock(l, true, 0, true);
+	return gr_pret(gr_rwlock_lock(l, true, 0, true));
 }
 
 static int rw_clock(pthread_rwlock_t *l, bool w, clockid_t clk,
@@ -180,14 +180,14 @@ static int rw_clock(pthread_rwlock_t *l, bool w, clockid_t clk,
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
 		return EINVAL;
 	r = gr_rwlock_lock(l, w, 0, true);
-	if (r != EBUSY)
-		return r;
+	if (r != -EBUSY)
+		return gr_pret(r);
 	if (bad_ts(abs))
 		return EINVAL;
 	for (;;) {
 		r = gr_rwlock_lock(l, w, gr_deadline_from_abs(clk, abs), false);
-		if (r != ETIMEDOUT || gr_clock_ns(clk) >= gr_ts_ns(abs))
-			return r;
+		if (r != -ETIMEDOUT || gr_clock_ns(clk) >= gr_ts_ns(abs))
+			return gr_pret(r);
 	}
 }
 
@@ -229,7 +229,7 @@ GR_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_unlock)(l);
-	return gr_rwlock_unlock(l);
+	return gr_pret(gr_rwlock_unlock(l));
 }
 
 /* ---- barriers and spin locks ---- */
@@ -239,7 +239,7 @@ GR_EXPORT int pthread_barrier_init(pthread_barrier_t *b,
 {
 	if (NATIVE())
 		return REAL(pthread_barrier_init)(b, a, n);
-	return gr_barrier_init(b, a, n);
+	return gr_pret(gr_barrier_init(b, a, n));
 }
 
 GR_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
@@ -247,14 +247,14 @@ GR_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 	if (NATIVE())
 		return REAL(pthread_barrier_wait)(b);
 	GR_CALL("pthread_barrier_wait");
-	return gr_barrier_wait(b);
+	return gr_barrier_wait(b) == 1 ? PTHREAD_BARRIER_SERIAL_THREAD : 0;
 }
 
 GR_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
 {
 	if (NATIVE())
 		return REAL(pthread_barrier_destroy)(b);
-	return gr_barrier_destroy(b);
+	return gr_pret(gr_barrier_destroy(b));
 }
 
 /* Spin locks are ours in both modes: glibc's x86-64 ones count down from
@@ -273,7 +273,7 @@ GR_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s)
 GR_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 {
 	GR_CALL("pthread_spin_lock");
-	return gr_spin_lock(s);
+	return gr_pret(gr_spin_lock(s));
 }
 
 GR_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
@@ -297,14 +297,14 @@ GR_EXPORT int sem_wait(sem_t *s)
 	if (NATIVE())
 		return REAL(sem_wait)(s);
 	GR_CALL("sem_wait");
-	return (int)gr_ret(-gr_sem_wait(s, 0, false));
+	return (int)gr_ret(gr_sem_wait(s, 0, false));
 }
 
 GR_EXPORT int sem_trywait(sem_t *s)
 {
 	if (NATIVE())
 		return REAL(sem_trywait)(s);
-	return (int)gr_ret(-gr_sem_wait(s, 0, true));
+	return (int)gr_ret(gr_sem_wait(s, 0, true));
 }
 
 GR_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
@@ -317,14 +317,14 @@ GR_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
 		return (int)gr_ret(-EINVAL);
 	r = gr_sem_wait(s, 0, true);
-	if (r != EAGAIN)
-		return (int)gr_ret(-r);
+	if (r != -EAGAIN)
+		return (int)gr_ret(r);
 	if (bad_ts(abs))
 		return (int)gr_ret(-EINVAL);
 	for (;;) {
 		r = gr_sem_wait(s, gr_deadline_from_abs(clk, abs), false);
-		if (r != ETIMEDOUT || gr_clock_ns(clk) >= gr_ts_ns(abs))
-			return (int)gr_ret(-r);
+		if (r != -ETIMEDOUT || gr_clock_ns(clk) >= gr_ts_ns(abs))
+			return (int)gr_ret(r);
 	}
 }
 
@@ -340,5 +340,5 @@ GR_EXPORT int sem_post(sem_t *s)
 {
 	if (NATIVE())
 		return REAL(sem_post)(s);
-	return (int)gr_ret(-gr_sem_post(s));
+	return (int)gr_ret(gr_sem_post(s));
 }

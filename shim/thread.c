@@ -308,7 +308,7 @@ GR_EXPORT int pthread_once(pthread_once_t *o, void (*init)(void))
 {
 	if (!green_mode())
 		return REAL(pthread_once)(o, init);
-	return gr_once(o, init);
+	return gr_pret(gr_once(o, init));
 }
 
 /* ---- scheduling and CPU of a green thread: those of its OS thread ----- */

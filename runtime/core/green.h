@@ -100,6 +100,12 @@ static inline long gr_ret(long r)
 	return r;
 }
 
+/* Shim wrappers of pthread calls, which return the error number itself. */
+static inline int gr_pret(long r)
+{
+	return (int)-r;
+}
+
 /* ===== config.c: GREEN_* variables ===================================== */
 
 enum gr_threads_mode { GR_MODE_GREEN, GR_MODE_NATIVE };
@@ -276,6 +282,18 @@ static inline bool gr_may_park(void)
 	return h != NULL && h->cur != h->hub && gr_tls_nopark == 0 &&
 	       !gr_tls_insignal;
 }
+/* May the caller park, making this OS thread's hub on first need?  An OS
+ * thread's own context gets one; the shim's own threads and a signal
+ * handler never do.  Where this says no, a wait blocks in the kernel. */
+static inline bool gr_can_park(void)
+{
+	if (likely(gr_may_park()))
+		return true;
+	if (gr_tls_hub != NULL || gr_tls_passthrough || gr_tls_insignal)
+		return false;
+	gr_hub_get();
+	return gr_may_park();
+}
 /* Worth parking for an fd or a timer: someone else could run meanwhile. */
 static inline bool gr_park_useful(void)
 {
@@ -366,6 +384,11 @@ struct gr_waiter *gr_wq_first(struct gr_wq_bucket *b) GR_HIDDEN;
 /* Park on addr after the caller enqueued w under b (released here). */
 long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,
 		int64_t deadline) GR_HIDDEN;
+
+/* Queue on addr, re-check with done(ctx), park: waitq.c says how. */
+#define GR_WQ_DONE 1
+long gr_wq_wait(const void *addr, int kind, enum gr_wait why, int64_t deadline,
+		bool (*done)(void *ctx), void *ctx) GR_HIDDEN;
 
 /* Plain doubly linked lists of waiters (fd.c keeps one per fd). */
 static inline void gr_wq_list_add(struct gr_waiter **head, struct gr_waiter **tail,
@@ -472,7 +495,7 @@ int gr_sem_wait(void *sem, int64_t deadline, bool try) GR_HIDDEN;
 int gr_sem_post(void *sem) GR_HIDDEN;
 int gr_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *a,
 		    unsigned count) GR_HIDDEN;
-int gr_barrier_wait(pthread_barrier_t *b) GR_HIDDEN;
+int gr_barrier_wait(pthread_barrier_t *b) GR_HIDDEN; /* 1: the serial thread */
 int gr_barrier_destroy(pthread_barrier_t *b) GR_HIDDEN;
 int gr_once(pthread_once_t *o, void (*init)(void)) GR_HIDDEN;
 int gr_spin_lock(pthread_spinlock_t *s) GR_HIDDEN;
@@ -633,8 +656,8 @@ struct rusage;
 #include <sys/wait.h>
 long gr_proc_wait4(pid_t pid, int *status, int options, struct rusage *ru) GR_HIDDEN;
 long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info, int options) GR_HIDDEN;
-int gr_proc_system(const char *cmd) GR_HIDDEN;
-FILE *gr_proc_popen(const char *cmd, const char *mode) GR_HIDDEN;
+int gr_proc_system(const char *cmd, int *spawn_err) GR_HIDDEN;
+int gr_proc_popen(const char *cmd, const char *mode, FILE **out) GR_HIDDEN;
 int gr_proc_pclose(FILE *fp, int *status) GR_HIDDEN;
 const posix_spawnattr_t *gr_proc_spawn_attr(const posix_spawnattr_t *in,
 					    posix_spawnattr_t *tmp) GR_HIDDEN;

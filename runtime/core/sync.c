@@ -97,42 +97,31 @@ int gr_mutex_green(pthread_mutex_t *mm)
 	return (m->kind & (MK_ROBUST | MK_PI | MK_PP)) == 0;
 }
 
+/* The lock word: 0 free, 1 held, 2 held with waiters.  A waiter takes it
+ * with an exchange to 2, so the holder's unlock knows to wake someone. */
+static bool mutex_take(void *m)
+{
+	return atomic_exchange(&((struct gmutex *)m)->lock, 2) == 0;
+}
+
 static int mutex_wait(struct gmutex *m, int64_t deadline)
 {
 	bool shared = m->kind & MK_PSHARED;
 	int64_t step = 50000;
 
 	for (;;) {
-		struct gr_wq_bucket *b;
-		struct gr_waiter w = { .addr = m };
-		long r;
-
-		if (atomic_exchange(&m->lock, 2) == 0)
+		if (mutex_take(m))
 			return 0;
 		if (deadline && gr_now() >= deadline)
-			return ETIMEDOUT;
-		if (!gr_may_park()) {
-			if (gr_tls_hub == NULL && !gr_tls_passthrough &&
-			    !gr_tls_insignal) {
-				gr_hub_get();
-				continue;
-			}
+			return -ETIMEDOUT;
+		if (!gr_can_park()) {
 			kernel_wait(&m->lock, 2);
 			continue;
 		}
-		w.t = gr_tls_hub->cur;
-		b = gr_wq_lock(m);
-		gr_park_begin(GR_WAIT_MUTEX);
-		gr_wq_add(b, &w);
-		if (atomic_exchange(&m->lock, 2) == 0) {
-			gr_wq_del(b, &w);
-			gr_wq_unlock(b);
-			gr_park_abort();
+		if (gr_wq_wait(m, 0, GR_WAIT_MUTEX,
+			       shared ? poll_deadline(deadline, &step) : deadline,
+			       mutex_take, m) == GR_WQ_DONE)
 			return 0;
-		}
-		r = gr_wq_park(b, &w, GR_WAIT_MUTEX,
-			       shared ? poll_deadline(deadline, &step) : deadline);
-		(void)r;
 	}
 }
 
@@ -143,16 +132,16 @@ int gr_mutex_lock(pthread_mutex_t *mm, int64_t deadline, bool try)
 
 	if (kind == PTHREAD_MUTEX_RECURSIVE_NP && m->owner == id) {
 		if (m->count + 1 == 0)
-			return EAGAIN;
+			return -EAGAIN;
 		m->count++;
 		return 0;
 	}
 	/* glibc: trylock of an errorcheck mutex one holds is EBUSY */
 	if (kind == PTHREAD_MUTEX_ERRORCHECK_NP && m->owner == id && !try)
-		return EDEADLK;
+		return -EDEADLK;
 	if (!atomic_compare_exchange_strong(&m->lock, &exp, 1)) {
 		if (try)
-			return EBUSY;
+			return -EBUSY;
 		r = mutex_wait(m, deadline);
 		if (r != 0)
 			return r;
@@ -171,7 +160,7 @@ int gr_mutex_unlock(pthread_mutex_t *mm)
 	if (kind == PTHREAD_MUTEX_RECURSIVE_NP ||
 	    kind == PTHREAD_MUTEX_ERRORCHECK_NP) {
 		if (m->owner != my_id() || atomic_load(&m->lock) == 0)
-			return EPERM;
+			return -EPERM;
 		if (kind == PTHREAD_MUTEX_RECURSIVE_NP && --m->count != 0)
 			return 0;
 	}
@@ -188,7 +177,7 @@ int gr_mutex_unlock(pthread_mutex_t *mm)
 /* cond waits also take robust / PI / PP mutexes, which stay glibc's */
 static int mtx_unlock(pthread_mutex_t *m)
 {
-	return gr_mutex_green(m) ? gr_mutex_unlock(m) : REAL(pthread_mutex_unlock)(m);
+	return gr_mutex_green(m) ? gr_mutex_unlock(m) : -REAL(pthread_mutex_unlock)(m);
 }
 
 static void mtx_lock(pthread_mutex_t *m)
@@ -231,7 +220,7 @@ int gr_cond_destroy(pthread_cond_t *cc)
 {
 	struct gcond *c = (struct gcond *)cc;
 
-	return atomic_load(&c->nwait) ? EBUSY : 0;
+	return atomic_load(&c->nwait) ? -EBUSY : 0;
 }
 
 int gr_cond_wait(pthread_cond_t *cc, pthread_mutex_t *m, clockid_t clk,
@@ -250,13 +239,10 @@ int gr_cond_wait(pthread_cond_t *cc, pthread_mutex_t *m, clockid_t clk,
 		clk = (c->flags & COND_MONO) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
 	if (abs != NULL) {
 		if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000)
-			return EINVAL;
+			return -EINVAL;
 		deadline = gr_deadline_from_abs(clk, abs);
 	}
-	if (!gr_may_park() && gr_tls_hub == NULL && !gr_tls_passthrough &&
-	    !gr_tls_insignal)
-		gr_hub_get();
-	if (!gr_may_park()) {
+	if (!gr_can_park()) {
 		/* Cannot park: give the lock up briefly and report a
 		 * spurious wake-up, which POSIX allows. */
 		gr_diag_fallback("pthread_cond_wait");
@@ -315,7 +301,7 @@ int gr_cond_wait(pthread_cond_t *cc, pthread_mutex_t *m, clockid_t clk,
 		gr_testcancel(); /* runs cleanups with the mutex held, as POSIX says */
 	if (r == -ETIMEDOUT && abs != NULL &&
 	    gr_clock_ns(clk) >= gr_ts_ns(abs))
-		return ETIMEDOUT;
+		return -ETIMEDOUT;
 	return 0; /* signalled, or a spurious wake-up */
 }
 
@@ -376,7 +362,7 @@ int gr_rwlock_destroy(pthread_rwlock_t *ll)
 {
 	struct grw *l = (struct grw *)ll;
 
-	return atomic_load(&l->state) ? EBUSY : 0;
+	return atomic_load(&l->state) ? -EBUSY : 0;
 }
 
 static bool rw_try(struct grw *l, bool write, int *err)
@@ -397,7 +383,7 @@ static bool rw_try(struct grw *l, bool write, int *err)
 		    atomic_load(&l->wwait) != 0)
 			return false;
 		if ((s & RW_READERS) == RW_READERS) {
-			*err = EAGAIN;
+			*err = -EAGAIN;
 			return false;
 		}
 		if (atomic_compare_exchange_weak(&l->state, &s, s + 1))
@@ -405,65 +391,64 @@ static bool rw_try(struct grw *l, bool write, int *err)
 	}
 }
 
+/* The re-check of a queued rwlock waiter: count it as waiting (so the
+ * unlocker looks at the queue, and writer preference sees it), then try
+ * once more.  The counts drop again when the wait is over. */
+struct rw_wait {
+	struct grw *l;
+	bool write;
+};
+
+static void rw_waiting(struct grw *l, bool write, int d)
+{
+	atomic_fetch_add(&l->nwait, (unsigned)d);
+	if (write)
+		atomic_fetch_add(&l->wwait, (unsigned)d);
+}
+
+static bool rw_retry(void *ctx)
+{
+	struct rw_wait *rw = ctx;
+	int err;
+
+	rw_waiting(rw->l, rw->write, 1);
+	return rw_try(rw->l, rw->write, &err);
+}
+
 int gr_rwlock_lock(pthread_rwlock_t *ll, bool write, int64_t deadline, bool try)
 {
 	struct grw *l = (struct grw *)ll;
+	struct rw_wait rw = { l, write };
 	int64_t step = 50000;
 	int err, id = my_id();
 
 	for (;;) {
-		struct gr_waiter w = { .addr = l, .kind = write };
-		struct gr_wq_bucket *b;
-		long r;
-
-		if (rw_try(l, write, &err)) {
-			if (write)
-				l->cur_writer = id;
-			return 0;
-		}
+		if (rw_try(l, write, &err))
+			break;
 		if (err)
 			return err;
 		if (try)
-			return EBUSY;
+			return -EBUSY;
 		if ((atomic_load(&l->state) & RW_WRITER) && l->cur_writer == id)
-			return EDEADLK;
+			return -EDEADLK;
 		if (deadline && gr_now() >= deadline)
-			return ETIMEDOUT;
-		if (!gr_may_park()) {
-			if (gr_tls_hub == NULL && !gr_tls_passthrough &&
-			    !gr_tls_insignal) {
-				gr_hub_get();
-				continue;
-			}
+			return -ETIMEDOUT;
+		if (!gr_can_park()) {
 			kernel_wait((_Atomic int *)&l->state,
 				    (int)atomic_load(&l->state));
 			continue;
 		}
-		w.t = gr_tls_hub->cur;
-		b = gr_wq_lock(l);
-		gr_park_begin(GR_WAIT_RWLOCK);
-		gr_wq_add(b, &w);
-		atomic_fetch_add(&l->nwait, 1);
-		if (write)
-			atomic_fetch_add(&l->wwait, 1);
-		if (rw_try(l, write, &err)) {
-			gr_wq_del(b, &w);
-			gr_wq_unlock(b);
-			gr_park_abort();
-			atomic_fetch_sub(&l->nwait, 1);
-			if (write) {
-				atomic_fetch_sub(&l->wwait, 1);
-				l->cur_writer = id;
-			}
-			return 0;
-		}
-		r = gr_wq_park(b, &w, GR_WAIT_RWLOCK,
-			       l->shared ? poll_deadline(deadline, &step) : deadline);
-		atomic_fetch_sub(&l->nwait, 1);
-		if (write)
-			atomic_fetch_sub(&l->wwait, 1);
-		(void)r;
+		long r = gr_wq_wait(l, write ? RW_WAIT_WRITE : RW_WAIT_READ,
+				    GR_WAIT_RWLOCK,
+				    l->shared ? poll_deadline(deadline, &step) : deadline,
+				    rw_retry, &rw);
+		rw_waiting(l, write, -1);
+		if (r == GR_WQ_DONE)
+			break;
 	}
+	if (write)
+		l->cur_writer = id;
+	return 0;
 }
 
 int gr_rwlock_unlock(pthread_rwlock_t *ll)
@@ -476,7 +461,7 @@ int gr_rwlock_unlock(pthread_rwlock_t *ll)
 		atomic_store(&l->state, 0);
 		n = 0;
 	} else if ((s & RW_READERS) == 0) {
-		return EPERM;
+		return -EPERM;
 	} else {
 		n = atomic_fetch_sub(&l->state, 1) - 1;
 	}
@@ -510,6 +495,15 @@ struct gsem {
 #define SEM_VALUE(d) ((unsigned)((d) & 0xffffffffu))
 #define SEM_W1 (1ULL << 32)
 
+/* A queued semaphore waiter counts itself in the word's waiter half (a
+ * poster then wakes), then looks at the value once more. */
+static bool sem_retry(void *ss)
+{
+	struct gsem *s = ss;
+
+	return SEM_VALUE(atomic_fetch_add(&s->data, SEM_W1) + SEM_W1) > 0;
+}
+
 int gr_sem_wait(void *ss, int64_t deadline, bool try)
 {
 	struct gsem *s = ss;
@@ -518,43 +512,25 @@ int gr_sem_wait(void *ss, int64_t deadline, bool try)
 
 	for (;;) {
 		uint64_t d = atomic_load(&s->data);
-		struct gr_waiter w = { .addr = s };
-		struct gr_wq_bucket *b;
 		long r;
 
 		while (SEM_VALUE(d) > 0)
 			if (atomic_compare_exchange_weak(&s->data, &d, d - 1))
 				return 0;
 		if (try)
-			return EAGAIN;
+			return -EAGAIN;
 		if (deadline && gr_now() >= deadline)
-			return ETIMEDOUT;
-		if (!gr_may_park()) {
-			if (gr_tls_hub == NULL && !gr_tls_passthrough &&
-			    !gr_tls_insignal) {
-				gr_hub_get();
-				continue;
-			}
+			return -ETIMEDOUT;
+		if (!gr_can_park()) {
 			kernel_wait((_Atomic int *)&s->data, 0);
 			continue;
 		}
-		w.t = gr_tls_hub->cur;
-		b = gr_wq_lock(s);
-		gr_park_begin(GR_WAIT_SEM);
-		gr_wq_add(b, &w);
-		d = atomic_fetch_add(&s->data, SEM_W1) + SEM_W1;
-		if (SEM_VALUE(d) > 0) {
-			gr_wq_del(b, &w);
-			gr_wq_unlock(b);
-			gr_park_abort();
-			atomic_fetch_sub(&s->data, SEM_W1);
-			continue;
-		}
-		r = gr_wq_park(b, &w, GR_WAIT_SEM,
-			       shared ? poll_deadline(deadline, &step) : deadline);
+		r = gr_wq_wait(s, 0, GR_WAIT_SEM,
+			       shared ? poll_deadline(deadline, &step) : deadline,
+			       sem_retry, s);
 		atomic_fetch_sub(&s->data, SEM_W1);
 		if (gr_intr(r, false) == -EINTR) /* sem_wait never restarts */
-			return EINTR;
+			return -EINTR;
 		if (r == -ECANCELED)
 			gr_testcancel();
 	}
@@ -567,7 +543,7 @@ int gr_sem_post(void *ss)
 
 	do {
 		if (SEM_VALUE(d) == SEM_VALUE_MAX)
-			return EOVERFLOW;
+			return -EOVERFLOW;
 	} while (!atomic_compare_exchange_weak(&s->data, &d, d + 1));
 	if ((d >> 32) != 0) {
 		gr_wq_wake(s, 1);
@@ -594,7 +570,7 @@ int gr_barrier_init(pthread_barrier_t *bb, const pthread_barrierattr_t *a,
 	int ps = PTHREAD_PROCESS_PRIVATE;
 
 	if (count == 0 || count > INT_MAX)
-		return EINVAL;
+		return -EINVAL;
 	if (a != NULL)
 		pthread_barrierattr_getpshared(a, &ps);
 	br->count = count;
@@ -608,7 +584,7 @@ int gr_barrier_destroy(pthread_barrier_t *bb)
 {
 	struct gbarrier *br = (struct gbarrier *)bb;
 
-	return atomic_load(&br->arrived) ? EBUSY : 0;
+	return atomic_load(&br->arrived) ? -EBUSY : 0;
 }
 
 int gr_barrier_wait(pthread_barrier_t *bb)
@@ -619,8 +595,8 @@ int gr_barrier_wait(pthread_barrier_t *bb)
 	int64_t step = 50000;
 	unsigned gen;
 
-	if (!gr_may_park() && gr_tls_hub == NULL)
-		gr_hub_get();
+	bool park = gr_can_park();
+
 	b = gr_wq_lock(br);
 	gen = atomic_load(&br->gen);
 	if (atomic_fetch_add(&br->arrived, 1) + 1 == br->count) {
@@ -630,9 +606,9 @@ int gr_barrier_wait(pthread_barrier_t *bb)
 		gr_wq_unlock(b);
 		if (br->shared)
 			futex(&br->gen, FUTEX_WAKE, INT_MAX, NULL);
-		return PTHREAD_BARRIER_SERIAL_THREAD;
+		return 1;	/* the serial thread */
 	}
-	if (!gr_may_park()) {
+	if (!park) {
 		gr_wq_unlock(b);
 		while (atomic_load(&br->gen) == gen)
 			kernel_wait((_Atomic int *)&br->gen, (int)gen);
@@ -661,6 +637,18 @@ int gr_barrier_wait(pthread_barrier_t *bb)
 #define ONCE_INPROGRESS 1
 #define ONCE_DONE 2
 
+struct once_wait {
+	_Atomic int *o;
+	int seen;
+};
+
+static bool once_moved(void *ctx)
+{
+	struct once_wait *ow = ctx;
+
+	return atomic_load(ow->o) != ow->seen;
+}
+
 int gr_once(pthread_once_t *oo, void (*init)(void))
 {
 	_Atomic int *o = (_Atomic int *)oo;
@@ -681,29 +669,12 @@ int gr_once(pthread_once_t *oo, void (*init)(void))
 		}
 		/* Another thread runs init: wait.  It may be glibc's own
 		 * pthread_once (futex only), so re-check every 10 ms too. */
-		if (!gr_may_park()) {
-			if (gr_tls_hub == NULL && !gr_tls_passthrough &&
-			    !gr_tls_insignal) {
-				gr_hub_get();
-				continue;
-			}
+		if (!gr_can_park()) {
 			kernel_wait(o, v);
 			continue;
 		}
-		{
-			struct gr_waiter w = { .addr = o, .t = gr_tls_hub->cur };
-			struct gr_wq_bucket *b = gr_wq_lock(o);
-
-			gr_park_begin(GR_WAIT_ONCE);
-			gr_wq_add(b, &w);
-			if (atomic_load(o) != v) {
-				gr_wq_del(b, &w);
-				gr_wq_unlock(b);
-				gr_park_abort();
-				continue;
-			}
-			gr_wq_park(b, &w, GR_WAIT_ONCE, gr_now() + 10000000);
-		}
+		struct once_wait ow = { o, v };
+		gr_wq_wait(o, 0, GR_WAIT_ONCE, gr_now() + 10000000, once_moved, &ow);
 	}
 }
 
@@ -731,27 +702,33 @@ int gr_spin_lock(pthread_spinlock_t *ss)
  * waits, C++20 semaphores) ------------------------------------------- */
 
 /* FUTEX_WAIT: park while *addr == val.  0, -EAGAIN, -ETIMEDOUT, -EINTR. */
+struct futex_wait {
+	const uint32_t *addr;
+	uint32_t val;
+};
+
+static bool futex_changed(void *ctx)
+{
+	struct futex_wait *fw = ctx;
+
+	return __atomic_load_n(fw->addr, __ATOMIC_SEQ_CST) != fw->val;
+}
+
 long gr_futex_wait(const uint32_t *addr, uint32_t val, int64_t deadline,
 		   uint32_t bitset, bool shared)
 {
-	struct gr_waiter w = { .addr = addr, .kind = (int)bitset };
-	struct gr_wq_bucket *b = gr_wq_lock(addr);
+	struct futex_wait fw = { addr, val };
 	int64_t step = 1000000, at = deadline;
 	long r;
 
-	if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != val) {
-		gr_wq_unlock(b);
-		return -EAGAIN;
-	}
-	w.t = gr_tls_hub->cur;
-	gr_park_begin(GR_WAIT_FUTEX);
-	gr_wq_add(b, &w);
 	if (shared) {
 		at = gr_now() + step;
 		if (deadline && deadline < at)
 			at = deadline;
 	}
-	r = gr_wq_park(b, &w, GR_WAIT_FUTEX, at);
+	r = gr_wq_wait(addr, (int)bitset, GR_WAIT_FUTEX, at, futex_changed, &fw);
+	if (r == GR_WQ_DONE)
+		return -EAGAIN;
 	/* A shared word's poll: a spurious wake-up, which futex allows. */
 	if (r == -ETIMEDOUT && shared && (!deadline || gr_now() < deadline))
 		r = 0;

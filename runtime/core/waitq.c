@@ -145,6 +145,33 @@ long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,
 	return r;
 }
 
+/*
+ * The protocol of the header comment, written once (as Go's gopark with
+ * its unlock function, or musl's __timedwait): queue the running green
+ * thread on addr under its bucket, then ask done(ctx) — still under the
+ * bucket, with the thread queued and PARKED, so a waker that changes the
+ * state from now on finds it.  done() true: the wait is over before it
+ * began (GR_WQ_DONE, nothing parked).  Otherwise park until readied, the
+ * deadline, or an interruption: the wake value, 0 or -errno.  The node is
+ * off the queue when this returns.  The caller may park (gr_can_park).
+ */
+long gr_wq_wait(const void *addr, int kind, enum gr_wait why, int64_t deadline,
+		bool (*done)(void *ctx), void *ctx)
+{
+	struct gr_waiter w = { .addr = addr, .kind = kind, .t = gr_tls_hub->cur };
+	struct gr_wq_bucket *b = gr_wq_lock(addr);
+
+	gr_park_begin(why);
+	gr_wq_add(b, &w);
+	if (done != NULL && done(ctx)) {
+		gr_wq_del(b, &w);
+		gr_wq_unlock(b);
+		gr_park_abort();
+		return GR_WQ_DONE;
+	}
+	return gr_wq_park(b, &w, why, deadline);
+}
+
 /* In a child after fork: the waiters of every queue were other threads,
  * which are not here; a bucket may even be held by one of them. */
 void gr_wq_after_fork(void)

@@ -283,8 +283,10 @@ static void unlock(atomic_flag *l)
 	gr_spin_release(l);
 }
 
-/* system(cmd) as POSIX and glibc do it, with a green wait. */
-int gr_proc_system(const char *cmd)
+/* system(cmd) as POSIX and glibc do it, with a green wait: the wait
+ * status, or -errno.  A shell that could not be started is status 127<<8
+ * with *spawn_err set (glibc sets errno then too). */
+int gr_proc_system(const char *cmd, int *spawn_err)
 {
 	struct sigaction ign;
 	posix_spawnattr_t attr;
@@ -324,7 +326,7 @@ int gr_proc_system(const char *cmd)
 			r = gr_proc_wait4(pid, &status, 0, NULL);
 		while (r == -EINTR);
 		if (r != pid)
-			status = -1;
+			status = r < 0 ? (int)r : -ECHILD;
 	} else {
 		status = 127 << 8; /* W_EXITCODE(127, 0): the shell could not run */
 	}
@@ -336,8 +338,7 @@ int gr_proc_system(const char *cmd)
 	}
 	unlock(&sys_lock);
 	gr_sig_mask(SIG_SETMASK, &omask, NULL);
-	if (ret != 0)
-		errno = ret;
+	*spawn_err = ret;
 	return status;
 }
 
@@ -351,7 +352,8 @@ struct popen_ent {
 static struct popen_ent *popen_list;
 static atomic_flag popen_lock = ATOMIC_FLAG_INIT;
 
-FILE *gr_proc_popen(const char *cmd, const char *mode)
+/* popen: 0 and the stream in *out, or -errno. */
+int gr_proc_popen(const char *cmd, const char *mode, FILE **out)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t tmp;
@@ -363,25 +365,22 @@ FILE *gr_proc_popen(const char *cmd, const char *mode)
 	FILE *fp;
 	pid_t pid;
 
-	if (mode[0] != 'r' && mode[0] != 'w') {
-		errno = EINVAL;
-		return NULL;
-	}
+	if (mode[0] != 'r' && mode[0] != 'w')
+		return -EINVAL;
 	rd = mode[0] == 'r';
 	for (const char *m = mode + 1; *m; m++) {
 		if (*m == 'e')
 			cloexec = true;
-		else {
-			errno = EINVAL;
-			return NULL;
-		}
+		else
+			return -EINVAL;
 	}
 	e = malloc(sizeof(*e));
 	if (e == NULL)
-		return NULL;
+		return -ENOMEM;
 	if (REAL(pipe2)(fds, O_CLOEXEC) != 0) {
+		ret = errno;
 		free(e);
-		return NULL;
+		return -ret;
 	}
 	gr_fd_created(fds[0], GR_FD_PIPE, false);
 	gr_fd_created(fds[1], GR_FD_PIPE, false);
@@ -409,21 +408,18 @@ FILE *gr_proc_popen(const char *cmd, const char *mode)
 		gr_fd_close(parent);
 		REAL(close)(parent);
 		free(e);
-		errno = ret;
-		return NULL;
+		return -ret;
 	}
 	if (!cloexec)
 		REAL(fcntl)(parent, F_SETFD, 0);
 	fp = fdopen(parent, rd ? "r" : "w");
 	if (fp == NULL) {
-		int err = errno;
-
+		ret = errno;
 		gr_fd_close(parent);
 		REAL(close)(parent);
 		gr_proc_wait4(pid, NULL, 0, NULL);
 		free(e);
-		errno = err;
-		return NULL;
+		return -ret;
 	}
 	e->fp = fp;
 	e->fd = parent;
@@ -432,11 +428,12 @@ FILE *gr_proc_popen(const char *cmd, const char *mode)
 	e->next = popen_list;
 	popen_list = e;
 	unlock(&popen_lock);
-	return fp;
+	*out = fp;
+	return 0;
 }
 
-/* pclose: the child's status, -1 with errno, or 1 if fp is not ours
- * (the caller then asks libc). */
+/* pclose: 0 and the child's status in *status, -errno, or 1 if fp is not
+ * ours (the caller then asks libc). */
 int gr_proc_pclose(FILE *fp, int *status)
 {
 	struct popen_ent **pp, *e = NULL;
@@ -458,12 +455,9 @@ int gr_proc_pclose(FILE *fp, int *status)
 		r = gr_proc_wait4(e->pid, &st, 0, NULL);
 	while (r == -EINTR);
 	free(e);
-	if (r < 0) {
-		errno = (int)-r;
-		*status = -1;
-	} else {
-		*status = st;
-	}
+	if (r < 0)
+		return (int)r;
+	*status = st;
 	return 0;
 }
 

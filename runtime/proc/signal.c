@@ -834,7 +834,7 @@ static struct gr_thread *sig_self(void)
 	return h->cur;
 }
 
-/* pthread_sigmask: 0 or an error number. */
+/* pthread_sigmask: 0 or -errno. */
 int gr_sig_mask(int how, const sigset_t *set, sigset_t *old)
 {
 	struct gr_thread *t = sig_self();
@@ -845,7 +845,7 @@ int gr_sig_mask(int how, const sigset_t *set, sigset_t *old)
 
 		if (r == 0 && set != NULL && gr_tls_hub == NULL && gr_tls_os)
 			REAL(pthread_sigmask)(SIG_SETMASK, NULL, &gr_tls_os->sigmask);
-		return r;
+		return -r;
 	}
 	cur = m64(&t->sigmask);
 	if (set == NULL) {
@@ -858,7 +858,7 @@ int gr_sig_mask(int how, const sigset_t *set, sigset_t *old)
 	case SIG_BLOCK: m = cur | m; break;
 	case SIG_UNBLOCK: m = cur & ~m; break;
 	case SIG_SETMASK: break;
-	default: return EINVAL;
+	default: return -EINVAL;
 	}
 	if (old != NULL)
 		old->__val[0] = cur;
@@ -872,12 +872,12 @@ int gr_sig_mask(int how, const sigset_t *set, sigset_t *old)
 int gr_sig_pending(sigset_t *set)
 {
 	struct gr_thread *t = sig_self();
-	int r = REAL(sigpending)(set);
-
-	if (r == 0 && t != NULL)
+	if (REAL(sigpending)(set) != 0)
+		return -errno;
+	if (t != NULL)
 		set->__val[0] |= m64(&t->sigpending) |
 				 ((struct sig_hub *)t->hub->sig_state)->pending;
-	return r;
+	return 0;
 }
 
 /* pthread_kill of green thread t (or an OS thread's own context). */
@@ -888,9 +888,9 @@ int gr_sig_kill(struct gr_thread *t, int sig)
 	siginfo_t info;
 
 	if (sig < 0 || sig >= NSIG64)
-		return EINVAL;
+		return -EINVAL;
 	if (atomic_load(&t->state) == GR_DONE)
-		return sig == 0 ? ESRCH : 0;
+		return sig == 0 ? -ESRCH : 0;
 	if (sig == 0)
 		return 0;
 	memset(&info, 0, sizeof(info));
@@ -899,7 +899,7 @@ int gr_sig_kill(struct gr_thread *t, int sig)
 	info.si_pid = getpid();
 	info.si_uid = getuid();
 	if (s == NULL)
-		return REAL(pthread_kill)(t->hub ? t->hub->os->real_id : t->real_id, sig);
+		return -REAL(pthread_kill)(t->hub ? t->hub->os->real_id : t->real_id, sig);
 	if (gr_tls_insignal || h != t->hub || h->cur == h->hub) {
 		/* handler context or another OS thread: the hub sorts it */
 		s->tinfo[sig] = info;
