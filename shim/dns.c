@@ -7,7 +7,7 @@
  *  - libc: where parking is impossible (the hub itself, a signal handler,
  *    a no-park region, the shim's own threads) and with
  *    GREEN_RESOLVER=block;
- *  - ares (runtime/names/gai.c over c-ares): GREEN_RESOLVER=ares, or the default
+ *  - ares (runtime/names/getaddrinfo.c and its neighbours over c-ares): GREEN_RESOLVER=ares, or the default
  *    when nsswitch.conf's hosts line names only files and dns or
  *    GREEN_DNS_SERVERS is set.  Taken even by a thread alone on its hub
  *    (the hub is made if need be), so that answers and servers never
@@ -215,7 +215,7 @@ GR_EXPORT int getaddrinfo(const char *name, const char *service,
 	return r;
 }
 
-/* Lists from glibc and from gai.c are made alike (each entry one block,
+/* Lists from glibc and from getaddrinfo.c are made alike (each entry one block,
  * its canonical name another): glibc's freeaddrinfo frees both. */
 GR_EXPORT void freeaddrinfo(struct addrinfo *ai)
 {

@@ -1,6 +1,5 @@
 /*
- * dns.h — the name-service module's own header (resolver.c, dnsmod.c,
- * gai.c, shim/dns.c).  Kept apart from green.h because it needs the
+ * dns.h — the name-service area's header (runtime/names/, shim/dns.c).  Kept apart from green.h because it needs the
  * socket and netdb types, which the rest of the runtime does not.
  *
  * Layers, bottom up:
@@ -10,10 +9,12 @@
  *               the search list, query checks and answer parsing of
  *               res_query.c and nss_dns/dns-host.c, with the same NSS
  *               function signatures;
- *   gai.c       getaddrinfo, gethostbyname*, gethostbyaddr*, getnameinfo
+ *   nsswitch.c gethostby_r.c getaddrinfo.c getnameinfo.c check_pf.c
+ *               getaddrinfo, gethostbyname*, gethostbyaddr*, getnameinfo
  *               as glibc composes them from the NSS modules named by
  *               /etc/nsswitch.conf: glibc's own "files" module, and
- *               dnsmod.c for "dns";
+ *               dnsmod.c for "dns" (a file for each glibc file followed;
+ *               hosts.h is what they share);
  *   shim/dns.c  the exported functions: picks ares / thread / block.
  * Every function returns what its glibc counterpart returns.
  */
@@ -92,7 +93,7 @@ enum nss_status gr_dns_gethostbyaddr2_r(const void *addr, socklen_t len,
  * once they have cleaned up (gr_testcancel). */
 extern __thread int gr_dns_canceled GR_HIDDEN;
 
-/* ===== gai.c: the glibc functions, composed from NSS modules ========= */
+/* ===== getaddrinfo.c and neighbours: glibc's functions from NSS modules */
 
 int gr_gai_getaddrinfo(const char *name, const char *service,
 		       const struct addrinfo *hints,

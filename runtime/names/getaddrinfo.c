@@ -1,7 +1,7 @@
 /*
- * gai.c — getaddrinfo, getnameinfo, gethostbyname*_r and gethostbyaddr_r
- * composed from NSS "hosts" modules exactly as glibc 2.36 composes them,
- * for GREEN_RESOLVER=ares: the modules are glibc's own "files" module
+ * getaddrinfo.c — getaddrinfo composed from NSS "hosts" modules exactly as
+ * glibc 2.36 composes it (this area's other files hold the rest: nsswitch.c,
+ * gethostby_r.c, check_pf.c, getnameinfo.c), for GREEN_RESOLVER=ares: the modules are glibc's own "files" module
  * (called through its NSS entry points, so /etc/hosts is parsed by glibc)
  * and dnsmod.c for "dns", whose queries park the calling green thread.
  *
@@ -43,579 +43,7 @@
 #include <sys/un.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include "dns.h"
-
-/* glibc's, exported for NSS modules: numeric names for gethostbyname. */
-extern int __nss_hostname_digits_dots(const char *name, struct hostent *resbuf,
-				      char **buffer, size_t *buffer_size,
-				      size_t buflen, struct hostent **result,
-				      enum nss_status *status, int af,
-				      int *h_errnop);
-
-/* glibc's files module never waits for anything but the disk; if one of
- * the shim's wrappers is reached from inside it, it must not park there. */
-static inline void nopark_enter_if(bool c)
-{
-	if (c)
-		gr_nopark_enter();
-}
-
-static inline void nopark_leave_if(bool c)
-{
-	if (c)
-		gr_nopark_leave();
-}
-
-/* ===== NSS: the hosts database ========================================== */
-
-typedef enum nss_status (*ghbn4_fn)(const char *, struct gaih_addrtuple **,
-				    char *, size_t, int *, int *, int32_t *);
-typedef enum nss_status (*ghbn3_fn)(const char *, int, struct hostent *,
-				    char *, size_t, int *, int *, int32_t *,
-				    char **);
-typedef enum nss_status (*ghbn2_fn)(const char *, int, struct hostent *,
-				    char *, size_t, int *, int *);
-typedef enum nss_status (*ghbn_fn)(const char *, struct hostent *, char *,
-				   size_t, int *, int *);
-typedef enum nss_status (*ghba_fn)(const void *, socklen_t, int,
-				   struct hostent *, char *, size_t, int *,
-				   int *);
-
-struct hosts_module {
-	ghbn4_fn byname4;
-	ghbn3_fn byname3;
-	ghbn2_fn byname2;
-	ghbn_fn byname;
-	ghba_fn byaddr;
-};
-
-enum { ACT_CONTINUE, ACT_RETURN, ACT_MERGE };
-struct hosts_svc {
-	const struct hosts_module *m;
-	unsigned char act[5];	/* by nss_status + 2 */
-};
-struct hosts_conf {
-	int n;
-	bool other;		/* names a source other than files and dns */
-	struct hosts_svc svc[16];
-};
-
-static struct hosts_module files_mod;
-static bool files_ok;
-
-static enum nss_status dns_byaddr(const void *a, socklen_t l, int af,
-				  struct hostent *h, char *b, size_t bl,
-				  int *e, int *he)
-{
-	return gr_dns_gethostbyaddr2_r(a, l, af, h, b, bl, e, he, NULL);
-}
-
-static const struct hosts_module dns_mod = {
-	gr_dns_gethostbyname4_r, gr_dns_gethostbyname3_r,
-	gr_dns_gethostbyname2_r, gr_dns_gethostbyname_r, dns_byaddr,
-};
-
-/* glibc's files module: in libc itself since 2.34, a module before. */
-static void files_bind(void)
-{
-	void *h = RTLD_DEFAULT;	/* (void *)0 */
-
-	if (dlsym(h, "_nss_files_gethostbyname4_r") == NULL &&
-	    (h = REAL(dlopen)("libnss_files.so.2", RTLD_LAZY)) == NULL)
-		return;
-	files_mod.byname4 = (ghbn4_fn)dlsym(h, "_nss_files_gethostbyname4_r");
-	files_mod.byname3 = (ghbn3_fn)dlsym(h, "_nss_files_gethostbyname3_r");
-	files_mod.byname2 = (ghbn2_fn)dlsym(h, "_nss_files_gethostbyname2_r");
-	files_mod.byname = (ghbn_fn)dlsym(h, "_nss_files_gethostbyname_r");
-	files_mod.byaddr = (ghba_fn)dlsym(h, "_nss_files_gethostbyaddr_r");
-	files_ok = files_mod.byname4 && files_mod.byname3 &&
-		   files_mod.byname2 && files_mod.byname && files_mod.byaddr;
-}
-
-static void svc_defaults(struct hosts_svc *s)
-{
-	s->act[NSS_STATUS_TRYAGAIN + 2] = ACT_CONTINUE;
-	s->act[NSS_STATUS_UNAVAIL + 2] = ACT_CONTINUE;
-	s->act[NSS_STATUS_NOTFOUND + 2] = ACT_CONTINUE;
-	s->act[NSS_STATUS_SUCCESS + 2] = ACT_RETURN;
-	s->act[NSS_STATUS_RETURN + 2] = ACT_RETURN;
-}
-
-static int status_of(const char *w, size_t n)
-{
-	static const struct { const char *s; int v; } t[] = {
-		{ "SUCCESS", NSS_STATUS_SUCCESS }, { "NOTFOUND", NSS_STATUS_NOTFOUND },
-		{ "UNAVAIL", NSS_STATUS_UNAVAIL }, { "TRYAGAIN", NSS_STATUS_TRYAGAIN },
-	};
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strlen(t[i].s) == n && strncasecmp(w, t[i].s, n) == 0)
-			return t[i].v;
-	return 99;
-}
-
-static int action_of(const char *w, size_t n)
-{
-	if (n == 6 && strncasecmp(w, "return", 6) == 0)
-		return ACT_RETURN;
-	if (n == 8 && strncasecmp(w, "continue", 8) == 0)
-		return ACT_CONTINUE;
-	if (n == 5 && strncasecmp(w, "merge", 5) == 0)
-		return ACT_MERGE;
-	return -1;
-}
-
-/* One "hosts:" specification, as nss_parse_service_list reads it. */
-static void parse_services(struct hosts_conf *hc, const char *p)
-{
-	struct hosts_svc *last = NULL;	/* the service an action list follows */
-
-	hc->n = 0;
-	hc->other = false;
-	for (;;) {
-		const char *w;
-		size_t n;
-
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == '\0' || *p == '#')
-			break;
-		if (*p == '[') {
-			/* Actions for the service just named (dropped with
-			 * it when it is one we do not serve). */
-			struct hosts_svc *s = last;
-
-			p++;
-			for (;;) {
-				bool neg = false;
-				int st, act;
-
-				while (isspace((unsigned char)*p))
-					p++;
-				if (*p == ']' || *p == '\0')
-					break;
-				if (*p == '!') {
-					neg = true;
-					p++;
-				}
-				w = p;
-				while (isalpha((unsigned char)*p))
-					p++;
-				st = status_of(w, p - w);
-				while (isspace((unsigned char)*p))
-					p++;
-				if (*p != '=')
-					break;
-				p++;
-				while (isspace((unsigned char)*p))
-					p++;
-				w = p;
-				while (isalpha((unsigned char)*p))
-					p++;
-				act = action_of(w, p - w);
-				if (s == NULL || st == 99 || act < 0)
-					continue;
-				if (neg) {
-					for (int k = NSS_STATUS_TRYAGAIN; k <= NSS_STATUS_SUCCESS; k++)
-						if (k != st)
-							s->act[k + 2] = act;
-				} else {
-					s->act[st + 2] = act;
-				}
-			}
-			if (*p == ']')
-				p++;
-			continue;
-		}
-		w = p;
-		while (*p && !isspace((unsigned char)*p) && *p != '[')
-			p++;
-		n = p - w;
-		last = NULL;
-		if (hc->n == (int)(sizeof(hc->svc) / sizeof(hc->svc[0])))
-			continue;
-		if (n == 5 && strncmp(w, "files", 5) == 0 && files_ok) {
-			hc->svc[hc->n].m = &files_mod;
-		} else if (n == 3 && strncmp(w, "dns", 3) == 0) {
-			hc->svc[hc->n].m = &dns_mod;
-		} else {
-			hc->other = true;
-			continue;
-		}
-		last = &hc->svc[hc->n];
-		svc_defaults(last);
-		hc->n++;
-	}
-}
-
-static pthread_mutex_t nss_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t nss_once = PTHREAD_ONCE_INIT;
-static struct hosts_conf nss_cur;
-static struct stat nss_st;
-static int nss_st_ok = -1;
-
-static void hosts_init(void)
-{
-	files_bind();
-}
-
-/* The hosts line now, read again when nsswitch.conf changed. */
-static void hosts_conf(struct hosts_conf *out)
-{
-	struct stat st;
-	int ok;
-
-	REAL(pthread_once)(&nss_once, hosts_init);
-	ok = REAL(stat)("/etc/nsswitch.conf", &st) == 0;
-	REAL(pthread_mutex_lock)(&nss_lock);
-	if (ok != nss_st_ok ||
-	    (ok && (st.st_ino != nss_st.st_ino || st.st_dev != nss_st.st_dev ||
-		    st.st_size != nss_st.st_size ||
-		    st.st_mtim.tv_sec != nss_st.st_mtim.tv_sec ||
-		    st.st_mtim.tv_nsec != nss_st.st_mtim.tv_nsec))) {
-		char *line = NULL, *spec = NULL;
-		size_t cap = 0;
-		FILE *f = ok ? fopen("/etc/nsswitch.conf", "rce") : NULL;
-
-		while (f != NULL && REAL(getdelim)(&line, &cap, '\n', f) > 0) {
-			char *p = line;
-
-			while (isspace((unsigned char)*p))
-				p++;
-			if (strncmp(p, "hosts", 5) != 0)
-				continue;
-			p += 5;
-			while (isspace((unsigned char)*p))
-				p++;
-			if (*p != ':')
-				continue;
-			free(spec);
-			spec = strdup(p + 1);
-			break;	/* glibc takes the first hosts line */
-		}
-		if (f != NULL)
-			REAL(fclose)(f);
-		free(line);
-		/* glibc's default without a hosts line. */
-		parse_services(&nss_cur, spec ? spec : "dns [!UNAVAIL=return] files");
-		free(spec);
-		nss_st = st;
-		nss_st_ok = ok;
-	}
-	*out = nss_cur;
-	REAL(pthread_mutex_unlock)(&nss_lock);
-}
-
-bool gr_gai_ares_capable(void)
-{
-	struct hosts_conf hc;
-
-	hosts_conf(&hc);
-	return files_ok && !hc.other;
-}
-
-static int next_action(const struct hosts_svc *s, enum nss_status st)
-{
-	if ((unsigned)(st + 2) > NSS_STATUS_RETURN + 2)
-		return ACT_RETURN;
-	return s->act[st + 2];
-}
-
-/* ===== gethostbyname*_r, gethostbyaddr_r (nss/getXXbyYY_r.c) ============ */
-
-enum by_kind { BY_NAME, BY_NAME2, BY_ADDR };
-struct by_args {
-	enum by_kind kind;
-	const char *name;
-	int af;
-	const void *addr;
-	socklen_t len;
-};
-
-static enum nss_status call_module(const struct hosts_module *m,
-				   const struct by_args *a,
-				   struct hostent *ret, char *buf,
-				   size_t buflen, int *h_errnop, bool *have)
-{
-	enum nss_status s = NSS_STATUS_UNAVAIL;
-
-	*have = true;
-	nopark_enter_if(m == &files_mod);
-	switch (a->kind) {
-	case BY_NAME:
-		s = m->byname(a->name, ret, buf, buflen, &errno, h_errnop);
-		break;
-	case BY_NAME2:
-		s = m->byname2(a->name, a->af, ret, buf, buflen, &errno, h_errnop);
-		break;
-	case BY_ADDR:
-		s = m->byaddr(a->addr, a->len, a->af, ret, buf, buflen, &errno,
-			      h_errnop);
-		break;
-	}
-	nopark_leave_if(m == &files_mod);
-	return s;
-}
-
-/* glibc's __resolv_context_get(): it loads resolv.conf and, once,
- * host.conf, whose "multi" the files module reads (in _res_hconf).
- * res_ninit (resolver.c) goes the same way. */
-static bool resolv_context(void)
-{
-	struct gr_resconf *c = gr_res_conf_get();
-
-	if (c == NULL)
-		return false;
-	gr_res_conf_put(c);
-	return true;
-}
-
-static int hosts_lookup_r(const struct by_args *a, struct hostent *resbuf,
-			  char *buffer, size_t buflen,
-			  struct hostent **result, int *h_errnop)
-{
-	enum nss_status status = NSS_STATUS_UNAVAIL;
-	struct hosts_conf hc;
-	bool any_service = false, have;
-	int res;
-
-	if (!resolv_context()) {
-		*h_errnop = NETDB_INTERNAL;
-		*result = NULL;
-		return errno;
-	}
-
-	if (a->kind == BY_ADDR && a->len == sizeof(struct in6_addr) &&
-	    memcmp(&in6addr_any, a->addr, sizeof(struct in6_addr)) == 0) {
-		*h_errnop = HOST_NOT_FOUND;
-		*result = NULL;
-		return ENOENT;
-	}
-	if (a->kind != BY_ADDR) {
-		int r;
-
-		gr_nopark_enter();
-		r = __nss_hostname_digits_dots(a->name, resbuf, &buffer, NULL,
-					       buflen, result, &status,
-					       a->kind == BY_NAME ? AF_INET : a->af,
-					       h_errnop);
-		gr_nopark_leave();
-		if (r == -1)
-			return errno;
-		if (r == 1) {
-			any_service = true;
-			goto done;
-		}
-	}
-	hosts_conf(&hc);
-	for (int i = 0; i < hc.n; i++) {
-		any_service = true;
-		status = call_module(hc.svc[i].m, a, resbuf, buffer, buflen,
-				     h_errnop, &have);
-		if (status == NSS_STATUS_TRYAGAIN && *h_errnop == NETDB_INTERNAL &&
-		    errno == ERANGE)
-			break;
-		if (next_action(&hc.svc[i], status) == ACT_RETURN)
-			break;
-		if (gr_dns_canceled)
-			break;
-	}
-done:
-	*result = status == NSS_STATUS_SUCCESS ? resbuf : NULL;
-	if (status == NSS_STATUS_UNAVAIL && !any_service && errno != ENOENT)
-		*h_errnop = NETDB_INTERNAL;
-	else if (status != NSS_STATUS_SUCCESS && !any_service)
-		*h_errnop = NO_RECOVERY;
-	if (status == NSS_STATUS_SUCCESS || status == NSS_STATUS_NOTFOUND)
-		res = 0;
-	else if (errno == ERANGE && status != NSS_STATUS_TRYAGAIN)
-		res = EINVAL;
-	else if (status == NSS_STATUS_TRYAGAIN && *h_errnop != NETDB_INTERNAL)
-		res = EAGAIN;
-	else
-		return errno;
-	errno = res;
-	return res;
-}
-
-int gr_gai_gethostbyname2_r(const char *name, int af, struct hostent *ret,
-			    char *buf, size_t buflen, struct hostent **result,
-			    int *h_errnop)
-{
-	struct by_args a = { BY_NAME2, name, af, NULL, 0 };
-
-	return hosts_lookup_r(&a, ret, buf, buflen, result, h_errnop);
-}
-
-int gr_gai_gethostbyname_r(const char *name, struct hostent *ret, char *buf,
-			   size_t buflen, struct hostent **result,
-			   int *h_errnop)
-{
-	struct by_args a = { BY_NAME, name, AF_INET, NULL, 0 };
-
-	return hosts_lookup_r(&a, ret, buf, buflen, result, h_errnop);
-}
-
-int gr_gai_gethostbyaddr_r(const void *addr, socklen_t len, int type,
-			   struct hostent *ret, char *buf, size_t buflen,
-			   struct hostent **result, int *h_errnop)
-{
-	struct by_args a = { BY_ADDR, NULL, type, addr, len };
-
-	return hosts_lookup_r(&a, ret, buf, buflen, result, h_errnop);
-}
-
-/* ===== the kernel's addresses (check_pf.c, check_native.c) ============= */
-
-struct in6ai {
-	uint8_t flags;		/* IN6AI_* */
-	uint8_t prefixlen;
-	uint16_t pad;
-	uint32_t index;
-	uint32_t addr[4];
-};
-enum { IN6AI_DEPRECATED = 1, IN6AI_HOMEADDRESS = 2 };
-
-/* All local addresses by netlink, as __check_pf lists them.  *seen4 and
- * *seen6: an address other than the loopback one exists. */
-static void check_pf(bool *seen4, bool *seen6, struct in6ai **out, size_t *outlen)
-{
-	struct {
-		struct nlmsghdr nlh;
-		struct rtgenmsg g;
-		char pad[3];
-	} req;
-	struct sockaddr_nl nladdr = { .nl_family = AF_NETLINK };
-	struct in6ai *v = NULL;
-	size_t n = 0, cap = 0;
-	char buf[8192];
-	bool done = false;
-	int fd, rounds = 0;
-
-	*seen4 = *seen6 = false;
-	*out = NULL;
-	*outlen = 0;
-	fd = REAL(socket)(PF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0) {
-		/* glibc then assumes both. */
-		*seen4 = *seen6 = true;
-		return;
-	}
-	memset(&req, 0, sizeof(req));
-	req.nlh.nlmsg_len = sizeof(req);
-	req.nlh.nlmsg_type = RTM_GETADDR;
-	req.nlh.nlmsg_flags = NLM_F_ROOT | NLM_F_MATCH | NLM_F_REQUEST;
-	req.nlh.nlmsg_seq = 1;
-	req.g.rtgen_family = AF_UNSPEC;
-	if (REAL(sendto)(fd, &req, sizeof(req), 0, (struct sockaddr *)&nladdr,
-			 sizeof(nladdr)) < 0)
-		goto fail;
-	while (!done && rounds++ < 10000) {
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr msg = { .msg_name = &nladdr,
-				      .msg_namelen = sizeof(nladdr),
-				      .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t len = REAL(recvmsg)(fd, &msg, 0);
-		struct nlmsghdr *nlh;
-
-		if (len < 0)
-			goto fail;
-		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, (size_t)len);
-		     nlh = NLMSG_NEXT(nlh, len)) {
-			struct ifaddrmsg *ifam;
-			struct rtattr *rta;
-			size_t alen;
-			const void *local = NULL, *address = NULL;
-
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (nlh->nlmsg_type == NLMSG_ERROR)
-				goto fail;
-			if (nlh->nlmsg_type != RTM_NEWADDR)
-				continue;
-			ifam = NLMSG_DATA(nlh);
-			if (ifam->ifa_family != AF_INET && ifam->ifa_family != AF_INET6)
-				continue;
-			rta = IFA_RTA(ifam);
-			alen = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifam));
-			while (RTA_OK(rta, alen)) {
-				if (rta->rta_type == IFA_LOCAL)
-					local = RTA_DATA(rta);
-				else if (rta->rta_type == IFA_ADDRESS) {
-					address = RTA_DATA(rta);
-					break;
-				}
-				rta = RTA_NEXT(rta, alen);
-			}
-			if (address == NULL)
-				address = local;
-			if (address == NULL)
-				continue;
-			if (ifam->ifa_family == AF_INET) {
-				if (*(const in_addr_t *)address != htonl(INADDR_LOOPBACK))
-					*seen4 = true;
-			} else if (!IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)address)) {
-				*seen6 = true;
-			}
-			if (n == cap) {
-				struct in6ai *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-
-				if (nv == NULL)
-					goto fail;
-				v = nv;
-			}
-			memset(&v[n], 0, sizeof(v[n]));
-			v[n].flags = ((ifam->ifa_flags & (IFA_F_DEPRECATED | IFA_F_OPTIMISTIC))
-				      ? IN6AI_DEPRECATED : 0) |
-				     ((ifam->ifa_flags & IFA_F_HOMEADDRESS)
-				      ? IN6AI_HOMEADDRESS : 0);
-			v[n].prefixlen = ifam->ifa_prefixlen;
-			v[n].index = ifam->ifa_index;
-			if (ifam->ifa_family == AF_INET) {
-				v[n].addr[2] = htonl(0xffff);
-				v[n].addr[3] = *(const in_addr_t *)address;
-			} else {
-				memcpy(v[n].addr, address, 16);
-			}
-			n++;
-		}
-	}
-	REAL(close)(fd);
-	*out = v;
-	*outlen = n;
-	return;
-fail:
-	REAL(close)(fd);
-	free(v);
-	*seen4 = *seen6 = true;
-}
-
-/* Tunnels are not "native" transport (RFC 3484 rule 7). */
-static void check_native(uint32_t i1, int *n1, uint32_t i2, int *n2)
-{
-	int fd = REAL(socket)(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	uint32_t idx[2] = { i1, i2 };
-	int *nat[2] = { n1, n2 };
-
-	if (fd < 0)
-		return;
-	for (int k = 0; k < 2; k++) {
-		struct ifreq ifr;
-
-		if (idx[k] == 0xffffffffu)
-			continue;
-		memset(&ifr, 0, sizeof(ifr));
-		if (if_indextoname(idx[k], ifr.ifr_name) == NULL)
-			continue;
-		if (REAL(ioctl)(fd, SIOCGIFHWADDR, &ifr) != 0)
-			continue;
-		*nat[k] = ifr.ifr_hwaddr.sa_family != ARPHRD_TUNNEL6 &&
-			  ifr.ifr_hwaddr.sa_family != ARPHRD_TUNNEL &&
-			  ifr.ifr_hwaddr.sa_family != ARPHRD_SIT;
-	}
-	REAL(close)(fd);
-}
+#include "hosts.h"
 
 /* ===== RFC 3484 sort and /etc/gai.conf ================================== */
 
@@ -1089,7 +517,7 @@ static int rfc3484_sort(const void *p1, const void *p2, void *arg)
 			} else {
 				a2_index = 0xffffffffu;
 			}
-			check_native(a1_index, &a1_native, a2_index, &a2_native);
+			gr_check_native(a1_index, &a1_native, a2_index, &a2_native);
 			for (int i = 0; i < src->nresults; ++i)
 				if (a1_index != 0xffffffffu && src->results[i].index == a1_index)
 					src->results[i].native = a1_native;
@@ -1199,7 +627,7 @@ static struct addrinfo *sort_results(struct addrinfo *p, int nresults,
 		return NULL;
 	order = (size_t *)(results + nresults);
 	if (!check_pf_called)
-		check_pf(&seen4, &seen6, &in6ai, &in6ailen);
+		gr_check_pf(&seen4, &seen6, &in6ai, &in6ailen);
 	if (in6ai != NULL)
 		qsort(in6ai, in6ailen, sizeof(*in6ai), in6aicmp);
 
@@ -1339,24 +767,6 @@ struct gaih_result {
 	bool got_ipv6;
 };
 
-/* A growable scratch buffer, like glibc's scratch_buffer. */
-struct scratch {
-	char *data;
-	size_t length;
-};
-
-static bool scratch_grow(struct scratch *s)
-{
-	size_t n = s->length * 2;
-	char *d = malloc(n);
-
-	if (d == NULL)
-		return false;
-	free(s->data);
-	s->data = d;
-	s->length = n;
-	return true;
-}
 
 static int gaih_inet_serv(const char *servicename,
 			  const struct gaih_typeproto *tp,
@@ -1373,7 +783,7 @@ static int gaih_inet_serv(const char *servicename,
 		gr_nopark_leave();
 		if (r != 0 || s == NULL) {
 			if (r == ERANGE) {
-				if (!scratch_grow(tmp))
+				if (!gr_scratch_grow(tmp))
 					return -EAI_MEMORY;
 			} else {
 				return -EAI_SERVICE;
@@ -1679,7 +1089,7 @@ static int try_simple_gethostbyname(const char *name, const struct addrinfo *req
 					     tmp->length, &h, &herr);
 		if (rc != ERANGE || herr != NETDB_INTERNAL)
 			break;
-		if (!scratch_grow(tmp))
+		if (!gr_scratch_grow(tmp))
 			return -EAI_MEMORY;
 	}
 	if (rc == 0) {
@@ -1729,7 +1139,7 @@ static int gethosts(const struct hosts_module *m, bool use3, int family,
 		    struct scratch *tmp, struct gaih_result *res,
 		    enum nss_status *statusp, int *no_datap, int *herrp)
 {
-	bool files = m == &files_mod;
+	bool files = m == &gr_nss_files;
 	struct hostent th;
 	char *localcanon = NULL;
 	enum nss_status status;
@@ -1749,7 +1159,7 @@ static int gethosts(const struct hosts_module *m, bool use3, int family,
 		if (status != NSS_STATUS_TRYAGAIN || *herrp != NETDB_INTERNAL ||
 		    errno != ERANGE)
 			break;
-		if (!scratch_grow(tmp))
+		if (!gr_scratch_grow(tmp))
 			return -EAI_MEMORY;
 	}
 	if (status == NSS_STATUS_NOTFOUND || status == NSS_STATUS_TRYAGAIN ||
@@ -1831,13 +1241,13 @@ static int get_nss_addresses(const char *name, const struct addrinfo *req,
 	int no_data = 0, no_inet6_data = 0, result = 0;
 	struct hosts_conf hc;
 
-	hosts_conf(&hc);
+	gr_hosts_conf(&hc);
 	*herrp = 0;
-	if (!resolv_context())
+	if (!gr_resolv_context())
 		hc.n = 0;
 	for (int i = 0; i < hc.n; i++) {
 		const struct hosts_module *m = hc.svc[i].m;
-		bool files = m == &files_mod;
+		bool files = m == &gr_nss_files;
 
 		res_reset(res);
 		no_data = 0;
@@ -1860,7 +1270,7 @@ static int get_nss_addresses(const char *name, const struct addrinfo *req,
 						no_data = *herrp == NO_DATA;
 					break;
 				}
-				if (!scratch_grow(tmp))
+				if (!gr_scratch_grow(tmp))
 					return -EAI_MEMORY;
 			}
 			if (status == NSS_STATUS_SUCCESS) {
@@ -1915,7 +1325,7 @@ static int get_nss_addresses(const char *name, const struct addrinfo *req,
 		}
 		if (gr_dns_canceled)
 			break;
-		if (next_action(&hc.svc[i], status) == ACT_RETURN)
+		if (gr_nss_next_action(&hc.svc[i], status) == ACT_RETURN)
 			break;
 	}
 	if ((status == NSS_STATUS_TRYAGAIN || status == NSS_STATUS_UNAVAIL) &&
@@ -2079,7 +1489,7 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 	    hints->ai_family != AF_INET6)
 		return EAI_FAMILY;
 	if (hints->ai_flags & AI_ADDRCONFIG) {
-		check_pf(&seen4, &seen6, &in6ai, &in6ailen);
+		gr_check_pf(&seen4, &seen6, &in6ai, &in6ailen);
 		check_pf_called = true;
 		if (hints->ai_family == AF_UNSPEC && (seen4 || seen6)) {
 			if (seen4 != seen6) {
@@ -2143,279 +1553,17 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 	return last_i ? -last_i : EAI_NONAME;
 }
 
-/* ===== getnameinfo (inet/getnameinfo.c) ================================== */
 
-static char *nrl_domain;
-static bool nrl_done;
 
-/* The local domain for NI_NOFQDN, worked out once as glibc does. */
-static const char *nrl_domainname(void)
+bool gr_scratch_grow(struct scratch *s)
 {
-	struct hostent th, *h = NULL;
-	char buf[1024], host[256], *c;
-	int herr;
+	size_t n = s->length * 2;
+	char *d = malloc(n);
 
-	if (nrl_done)
-		return nrl_domain;
-	nrl_done = true;
-	gr_gai_gethostbyname_r("localhost", &th, buf, sizeof(buf), &h, &herr);
-	if (h && (c = strchr(h->h_name, '.'))) {
-		nrl_domain = strdup(++c);
-		return nrl_domain;
-	}
-	if (gethostname(host, sizeof(host)) != 0)
-		return NULL;
-	host[sizeof(host) - 1] = '\0';
-	if ((c = strchr(host, '.'))) {
-		nrl_domain = strdup(++c);
-		return nrl_domain;
-	}
-	h = NULL;
-	gr_gai_gethostbyname_r(host, &th, buf, sizeof(buf), &h, &herr);
-	if (h && (c = strchr(h->h_name, '.'))) {
-		nrl_domain = strdup(++c);
-		return nrl_domain;
-	}
-	{
-		struct in_addr lo = { htonl(INADDR_LOOPBACK) };
-
-		h = NULL;
-		gr_gai_gethostbyaddr_r(&lo, sizeof(lo), AF_INET, &th, buf,
-				       sizeof(buf), &h, &herr);
-		if (h && (c = strchr(h->h_name, '.')))
-			nrl_domain = strdup(++c);
-	}
-	return nrl_domain;
-}
-
-static int checked_copy(char *dest, size_t destlen, const char *source)
-{
-	size_t n = strlen(source);
-
-	if (n + 1 > destlen)
-		return EAI_OVERFLOW;
-	memcpy(dest, source, n + 1);
-	return 0;
-}
-
-static int checked_snprintf_result(int r, size_t destlen)
-{
-	if (r < 0)
-		return EAI_SYSTEM;
-	if ((size_t)r >= destlen)
-		return EAI_OVERFLOW;
-	return 0;
-}
-
-static int gni_host_inet_name(const struct sockaddr *sa, char *host,
-			      socklen_t hostlen, int flags)
-{
-	struct hostent th, *h = NULL;
-	struct scratch tmp = { malloc(1024), 1024 };
-	int herrno = 0, r = EAI_NONAME;
-	const void *addr;
-	socklen_t alen;
-	int af = sa->sa_family;
-
-	if (tmp.data == NULL)
-		return EAI_MEMORY;
-	if (af == AF_INET6) {
-		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-		alen = sizeof(struct in6_addr);
-	} else {
-		addr = &((const struct sockaddr_in *)sa)->sin_addr;
-		alen = sizeof(struct in_addr);
-	}
-	while (gr_gai_gethostbyaddr_r(addr, alen, af, &th, tmp.data,
-				      tmp.length, &h, &herrno)) {
-		if (herrno == NETDB_INTERNAL && errno == ERANGE) {
-			if (!scratch_grow(&tmp)) {
-				h_errno = herrno;
-				free(tmp.data);
-				return EAI_MEMORY;
-			}
-		} else {
-			break;
-		}
-	}
-	if (h == NULL) {
-		if (herrno == NETDB_INTERNAL) {
-			h_errno = herrno;
-			r = EAI_SYSTEM;
-			goto out;
-		}
-		if (herrno == TRY_AGAIN) {
-			h_errno = herrno;
-			r = EAI_AGAIN;
-			goto out;
-		}
-		goto out;
-	}
-	{
-		char *c;
-		const char *d;
-
-		if ((flags & NI_NOFQDN) && (d = nrl_domainname()) &&
-		    (c = strstr(h->h_name, d)) && c != h->h_name && *(--c) == '.')
-			*c = '\0';
-		r = strlen(h->h_name) + 1 > hostlen ? EAI_OVERFLOW : 0;
-		if (r == 0)
-			memcpy(host, h->h_name, strlen(h->h_name) + 1);
-	}
-out:
-	free(tmp.data);
-	return r;
-}
-
-static int gni_host_inet_numeric(const struct sockaddr *sa, char *host,
-				 socklen_t hostlen, int flags)
-{
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const void *)sa;
-		uint32_t scopeid;
-
-		if (inet_ntop(AF_INET6, &s->sin6_addr, host, hostlen) == NULL)
-			return EAI_OVERFLOW;
-		scopeid = s->sin6_scope_id;
-		if (scopeid != 0) {
-			size_t used = strnlen(host, hostlen);
-			char *start = host + used;
-			size_t left = hostlen - used;
-
-			if (IN6_IS_ADDR_LINKLOCAL(&s->sin6_addr) ||
-			    IN6_IS_ADDR_MC_LINKLOCAL(&s->sin6_addr)) {
-				char scopebuf[IFNAMSIZ];
-
-				if (if_indextoname(scopeid, scopebuf) != NULL)
-					return checked_snprintf_result(
-						snprintf(start, left, "%%%s", scopebuf), left);
-			}
-			return checked_snprintf_result(
-				snprintf(start, left, "%%%u", scopeid), left);
-		}
-	} else {
-		const struct sockaddr_in *s = (const void *)sa;
-
-		if (inet_ntop(AF_INET, &s->sin_addr, host, hostlen) == NULL)
-			return EAI_OVERFLOW;
-	}
-	return 0;
-}
-
-static int gni_host(const struct sockaddr *sa, char *host, socklen_t hostlen,
-		    int flags)
-{
-	switch (sa->sa_family) {
-	case AF_INET:
-	case AF_INET6:
-		if (!(flags & NI_NUMERICHOST)) {
-			int r = gni_host_inet_name(sa, host, hostlen, flags);
-
-			if (r != EAI_NONAME)
-				return r;
-		}
-		if (flags & NI_NAMEREQD)
-			return EAI_NONAME;
-		return gni_host_inet_numeric(sa, host, hostlen, flags);
-	case AF_LOCAL:
-		if (!(flags & NI_NUMERICHOST)) {
-			struct utsname u;
-
-			if (uname(&u) == 0)
-				return checked_copy(host, hostlen, u.nodename);
-		}
-		if (flags & NI_NAMEREQD)
-			return EAI_NONAME;
-		return checked_copy(host, hostlen, "localhost");
-	default:
-		return EAI_FAMILY;
-	}
-}
-
-static int gni_serv(const struct sockaddr *sa, char *serv, socklen_t servlen,
-		    int flags)
-{
-	switch (sa->sa_family) {
-	case AF_INET:
-	case AF_INET6: {
-		const struct sockaddr_in *s = (const void *)sa;
-
-		if (!(flags & NI_NUMERICSERV)) {
-			struct scratch tmp = { malloc(1024), 1024 };
-			struct servent ts, *sv = NULL;
-			int e, r;
-
-			if (tmp.data == NULL)
-				return EAI_MEMORY;
-			for (;;) {
-				gr_nopark_enter();
-				e = REAL(getservbyport_r)(s->sin_port,
-						    (flags & NI_DGRAM) ? "udp" : "tcp",
-						    &ts, tmp.data, tmp.length, &sv);
-				gr_nopark_leave();
-				if (e != ERANGE)
-					break;
-				if (!scratch_grow(&tmp)) {
-					free(tmp.data);
-					return EAI_MEMORY;
-				}
-			}
-			if (e == 0 && sv) {
-				r = checked_copy(serv, servlen, sv->s_name);
-				free(tmp.data);
-				return r;
-			}
-			free(tmp.data);
-		}
-		return checked_snprintf_result(
-			snprintf(serv, servlen, "%d", ntohs(s->sin_port)), servlen);
-	}
-	case AF_LOCAL:
-		return checked_copy(serv, servlen,
-				    ((const struct sockaddr_un *)sa)->sun_path);
-	default:
-		return EAI_FAMILY;
-	}
-}
-
-int gr_gai_getnameinfo(const struct sockaddr *sa, socklen_t addrlen,
-		       char *host, socklen_t hostlen, char *serv,
-		       socklen_t servlen, int flags)
-{
-	if (flags & ~(NI_NUMERICHOST | NI_NUMERICSERV | NI_NOFQDN | NI_NAMEREQD |
-		      NI_DGRAM | NI_IDN | 192))
-		return EAI_BADFLAGS;
-	if (sa == NULL || addrlen < sizeof(sa_family_t))
-		return EAI_FAMILY;
-	if ((flags & NI_NAMEREQD) && host == NULL && serv == NULL)
-		return EAI_NONAME;
-	switch (sa->sa_family) {
-	case AF_LOCAL:
-		if (addrlen < (socklen_t)offsetof(struct sockaddr_un, sun_path))
-			return EAI_FAMILY;
-		break;
-	case AF_INET:
-		if (addrlen < sizeof(struct sockaddr_in))
-			return EAI_FAMILY;
-		break;
-	case AF_INET6:
-		if (addrlen < sizeof(struct sockaddr_in6))
-			return EAI_FAMILY;
-		break;
-	default:
-		return EAI_FAMILY;
-	}
-	if (host != NULL && hostlen > 0) {
-		int r = gni_host(sa, host, hostlen, flags);
-
-		if (r != 0)
-			return r;
-	}
-	if (serv && servlen > 0) {
-		int r = gni_serv(sa, serv, servlen, flags);
-
-		if (r != 0)
-			return r;
-	}
-	return 0;
+	if (d == NULL)
+		return false;
+	free(s->data);
+	s->data = d;
+	s->length = n;
+	return true;
 }
