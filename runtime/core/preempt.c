@@ -102,7 +102,8 @@ static struct ranges *_Atomic cur_ranges;
 struct scan {
 	struct ranges *out;
 	int cap;
-	uintptr_t self, mallocp;
+	uintptr_t self, mallocp, mallocp2;
+	int seen;		/* objects so far: the first is the program */
 };
 
 static int classify(const char *path, uintptr_t lo, uintptr_t hi,
@@ -129,7 +130,8 @@ static int classify(const char *path, uintptr_t lo, uintptr_t hi,
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strncmp(b, names[i].prefix, strlen(names[i].prefix)) == 0)
 			return names[i].why;
-	if (s->mallocp >= lo && s->mallocp < hi)
+	if (s->seen > 1 && ((s->mallocp >= lo && s->mallocp < hi) ||
+			    (s->mallocp2 >= lo && s->mallocp2 < hi)))
 		return W_MALLOC;
 	return -1;
 }
@@ -141,6 +143,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	int why;
 
 	(void)size;
+	s->seen++;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
@@ -170,7 +173,12 @@ static void ranges_compute(void)
 	if (s.out == NULL)
 		return;
 	s.self = (uintptr_t)(void *)ranges_compute;
+	/* The object that defines malloc: one preloaded before us or the
+	 * first after us.  Never the program itself: a non-PIE program's PLT
+	 * stub is malloc's address too (a program that defines malloc itself
+	 * is not detected: docs). */
 	s.mallocp = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc");
+	s.mallocp2 = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
 	REAL(dl_iterate_phdr)(scan_cb, &s);
 	atomic_store_explicit(&cur_ranges, s.out, memory_order_release);
 }
