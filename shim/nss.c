@@ -9,6 +9,7 @@
  * which never runs a module while it can park.
  */
 #include <dlfcn.h>
+#include <link.h>
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -52,5 +53,33 @@ NOPARK(int, getservbyport_r, (int port, const char *p, struct servent *s,
        (port, p, s, b, l, res))
 NOPARK(struct protoent *, getprotobyname, (const char *n), (n))
 NOPARK(struct protoent *, getprotobynumber, (int n), (n))
-NOPARK(void *, dlopen, (const char *f, int m), (f, m))
-NOPARK(int, dlclose, (void *h), (h))
+/* A library loaded or unloaded moves the text ranges preemption checks
+ * the interrupted PC against (runtime/core/preempt.c). */
+GR_EXPORT void *dlopen(const char *f, int m)
+{
+	void *r;
+
+	gr_nopark_enter();
+	r = REAL(dlopen)(f, m);
+	gr_nopark_leave();
+	if (r != NULL)
+		gr_preempt_libs_changed();
+	return r;
+}
+
+GR_EXPORT int dlclose(void *h)
+{
+	int r;
+
+	gr_nopark_enter();
+	r = REAL(dlclose)(h);
+	gr_nopark_leave();
+	gr_preempt_libs_changed();
+	return r;
+}
+
+/* Its callbacks run under the loader's lock, which belongs to the OS
+ * thread: no parking, no preemption there (libgcc's unwinder calls it on
+ * every throw: a TLS increment and decrement). */
+NOPARK(int, dl_iterate_phdr,
+       (int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg), (cb, arg))

@@ -146,12 +146,14 @@ GR_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	bool differs = gr_sig_mask_differs(&green);
 	int r, e;
 
+	gr_preempt_exec(true);	/* no time-slice tick into the new image */
 	if (differs)
 		REAL(pthread_sigmask)(SIG_SETMASK, &green, &old);
 	r = REAL(execve)(path, argv, envp);
 	e = errno;
 	if (differs)
 		REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
+	gr_preempt_exec(false);
 	errno = e;
 	return r;
 }

@@ -277,3 +277,62 @@ GR_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
 		gr_fd_close(fp->_fileno);
 	return REAL(freopen)(path, mode, fp);
 }
+
+/* flockfile and friends: glibc's FILE lock is owned by the OS thread, so
+ * two green threads of one hub would both "hold" it.  Nothing parks inside
+ * (the stdio calls above park before glibc takes it), and preemption
+ * (runtime/core/preempt.c) must not switch while the program holds one:
+ * the depth is counted per green thread. */
+static inline struct gr_thread *flock_owner(void)
+{
+	struct gr_hub *h = gr_tls_hub;
+
+	return h != NULL && h->cur != h->hub ? h->cur : NULL;
+}
+
+GR_EXPORT void flockfile(FILE *fp)
+{
+	struct gr_thread *t;
+
+	REAL(flockfile)(fp);
+	if ((t = flock_owner()) != NULL)
+		t->flocks++;
+}
+
+GR_EXPORT int ftrylockfile(FILE *fp)
+{
+	struct gr_thread *t;
+	int r = REAL(ftrylockfile)(fp);
+
+	if (r == 0 && (t = flock_owner()) != NULL)
+		t->flocks++;
+	return r;
+}
+
+GR_EXPORT void funlockfile(FILE *fp)
+{
+	struct gr_thread *t = flock_owner();
+
+	if (t != NULL && t->flocks > 0)
+		t->flocks--;
+	REAL(funlockfile)(fp);
+}
+
+/* The same, under the names old binaries link. */
+GR_EXPORT void gr_io_flockfile(FILE *fp) __asm__("_IO_flockfile");
+GR_EXPORT void gr_io_flockfile(FILE *fp)
+{
+	flockfile(fp);
+}
+
+GR_EXPORT int gr_io_ftrylockfile(FILE *fp) __asm__("_IO_ftrylockfile");
+GR_EXPORT int gr_io_ftrylockfile(FILE *fp)
+{
+	return ftrylockfile(fp);
+}
+
+GR_EXPORT void gr_io_funlockfile(FILE *fp) __asm__("_IO_funlockfile");
+GR_EXPORT void gr_io_funlockfile(FILE *fp)
+{
+	funlockfile(fp);
+}

@@ -224,6 +224,18 @@ void gr_config_load(void)
 	c.stats = stats_dest();
 	c.watchdog_ms = (int)number_of("GREEN_WATCHDOG_MS", 0, 3600000, 0);
 	c.deadlock = pick("GREEN_DEADLOCK", deadlock, GR_DEADLOCK_REPORT);
+	c.preempt_ms = (int)number_of("GREEN_PREEMPT_MS", 0, 1000, 10);
+	/* glibc keeps SIGRTMIN-3..SIGRTMIN-1 (32..34) for itself; the
+	 * watchdog borrows SIGRTMAX-1 for backtraces. */
+	c.preempt_sig = (int)number_of("GREEN_PREEMPT_SIG", 0, SIGRTMAX, 0);
+	if (c.preempt_sig != 0 &&
+	    (c.preempt_sig < SIGRTMIN || c.preempt_sig == SIGRTMAX - 1)) {
+		gr_warn("GREEN_PREEMPT_SIG=%d is not valid (accepted: a real-time "
+			"signal from %d to %d, not %d, which the watchdog uses); "
+			"using the default (%d)", c.preempt_sig, SIGRTMIN, SIGRTMAX,
+			SIGRTMAX - 1, SIGRTMAX - 2);
+		c.preempt_sig = 0;
+	}
 	c.loaded = 1;
 	gr_cfg = c;
 }

@@ -121,6 +121,8 @@ struct gr_config {
 	const char *stats;	/* NULL, "1" or a path */
 	int watchdog_ms;
 	int deadlock;		/* GR_DEADLOCK_* */
+	int preempt_ms;		/* time slice, 0: no preemption (preempt.c) */
+	int preempt_sig;	/* its signal, 0: the default (SIGRTMAX-2) */
 };
 enum { GR_FILEIO_INLINE, GR_FILEIO_POOL, GR_FILEIO_NOWAIT };
 enum { GR_RES_AUTO, GR_RES_ARES, GR_RES_THREAD, GR_RES_BLOCK };
@@ -202,6 +204,7 @@ struct gr_thread {
 	void *sig;
 	uint64_t seq;		/* creation number */
 	pthread_t real_id;	/* os contexts: the real pthread_t */
+	unsigned flocks;	/* flockfile depth: not preemptible while > 0 */
 	char name[16];
 };
 
@@ -247,6 +250,13 @@ struct gr_hub {
 	void *proc_state;	/* proc.c: threads waiting for children */
 	uint64_t switches;
 	int deadlock_reported;
+	/* preempt.c: threads preempted at the end of their slice wait here,
+	 * behind the run queue (sched.c); a preemption that found an unsafe
+	 * point is due at the thread's next safe shim entry. */
+	struct gr_thread *pq_head, *pq_tail;
+	int64_t pq_last;	/* when the hub last took one from pq */
+	unsigned char preempt_due;
+	void *preempt;		/* preempt.c's per-hub state */
 };
 
 extern __thread struct gr_hub *gr_tls_hub GR_HIDDEN;
@@ -328,6 +338,9 @@ void gr_yield(void) GR_HIDDEN;
 void gr_sched_hub_main(struct gr_hub *h) GR_HIDDEN;
 void gr_nopark_enter(void) GR_HIDDEN;
 void gr_nopark_leave(void) GR_HIDDEN;
+/* preempt.c's trampoline: the running thread goes behind every runnable
+ * one (pq) and the hub polls before anything else runs. */
+void gr_yield_preempted(void) GR_HIDDEN;
 
 /* Thread lifecycle. */
 int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
@@ -585,6 +598,7 @@ struct gr_call_scope {
 	uint64_t sw;
 };
 extern int gr_diag_counting GR_HIDDEN;	/* GREEN_STATS is on */
+void gr_preempt_at_call(struct gr_hub *h) GR_HIDDEN;
 void gr_diag_parked_in(const char *call) GR_HIDDEN;
 static inline struct gr_call_scope gr_call_begin(const char *name)
 {
@@ -597,6 +611,8 @@ static inline struct gr_call_scope gr_call_begin(const char *name)
 		s.sw = h->switches;
 		if (s.prev == NULL)	/* nested (timedlock → clocklock): */
 			s.t->call = name; /* the name the program called */
+		if (unlikely(h->preempt_due))
+			gr_preempt_at_call(h);
 	}
 	return s;
 }
@@ -646,6 +662,27 @@ bool gr_sig_mask_differs(sigset_t *green) GR_HIDDEN;
 void gr_fork_register(void) GR_HIDDEN;	/* idempotent; before first use */
 void gr_fork_child(void) GR_HIDDEN;	/* the child handler (and _Fork's) */
 void gr_pool_after_fork(void) GR_HIDDEN; /* pool.c */
+
+/* ===== preempt.c: time slices (GREEN_PREEMPT_MS) ======================= */
+
+/* A per-hub CPU-time timer signals the hub's OS thread every half slice;
+ * a thread that ran a whole slice while others could run is sent, at a
+ * safe point only, through an asm trampoline that saves every register
+ * and yields (docs/ARCHITECTURE.md, "Preemption"). */
+extern uint64_t gr_preempt_mask GR_HIDDEN; /* its signal's bit (word 0), or 0 */
+void gr_preempt_thread_new(struct gr_hub *h) GR_HIDDEN; /* sched.c */
+void gr_preempt_after_fork(struct gr_hub *h) GR_HIDDEN;
+void gr_preempt_exec(bool before) GR_HIDDEN;	/* around execve */
+void gr_preempt_libs_changed(void) GR_HIDDEN;	/* after dlopen/dlclose */
+/* For the sigaction() wrapper: the program's view of the signal it
+ * borrowed (SIG_DFL).  A program that sets it gets it: preemption moves
+ * to another free signal (or ends, one line on stderr); false: carry on. */
+bool gr_preempt_sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old) GR_HIDDEN;
+bool gr_preempt_is_ours(const struct sigaction *sa) GR_HIDDEN;
+/* Why the running thread of h could not be preempted lately, or NULL. */
+const char *gr_preempt_why(struct gr_hub *h) GR_HIDDEN;
+void gr_preempt_stats(char *out, size_t len) GR_HIDDEN;
 
 /* ===== proc.c: children ================================================ */
 

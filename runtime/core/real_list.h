@@ -21,6 +21,7 @@
 #include <semaphore.h>
 #include <spawn.h>
 #include <setjmp.h>
+struct dl_phdr_info;
 
 #define GR_REAL_LIST                                                          \
 	/* threads */                                                         \
@@ -197,6 +198,10 @@
 	X(__isoc99_vfscanf, int, (FILE *, const char *, va_list))             \
 	/* loader */                                                          \
 	X(dlopen, void *, (const char *, int))                                \
+	X(dl_iterate_phdr, int, (int (*)(struct dl_phdr_info *, size_t, void *), void *)) \
+	X(flockfile, void, (FILE *))                                          \
+	X(ftrylockfile, int, (FILE *))                                        \
+	X(funlockfile, void, (FILE *))                                        \
 	X(getpwnam, struct passwd *, (const char *))                          \
 	X(getpwuid, struct passwd *, (uid_t))                                 \
 	X(getpwnam_r, int, (const char *, struct passwd *, char *, size_t, struct passwd **)) \

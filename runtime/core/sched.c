@@ -249,12 +249,67 @@ bool gr_ready_first(struct gr_thread *t, long wake)
 	return true;
 }
 
+/* The preempted queue: threads that used up a time slice (preempt.c) wait
+ * behind everything runnable, so that a thread a timer or an fd readied
+ * runs before the CPU-bound ones, as a kernel scheduler favours sleepers.
+ * The hub takes one from it per pass when the run queue is empty, or when
+ * it has taken none for five slices, so nothing starves behind threads
+ * that keep readying each other. */
+static inline void pq_push(struct gr_hub *h, struct gr_thread *t)
+{
+	t->rq_next = NULL;
+	if (h->pq_tail)
+		h->pq_tail->rq_next = t;
+	else
+		h->pq_head = t;
+	h->pq_tail = t;
+}
+
+static void pq_take(struct gr_hub *h)
+{
+	struct gr_thread *t = h->pq_head;
+	int64_t now;
+
+	if (likely(t == NULL))
+		return;
+	now = gr_now();
+	if (h->rq_head != NULL &&
+	    now - h->pq_last < (int64_t)gr_cfg.preempt_ms * 5000000)
+		return;
+	h->pq_last = now;
+	h->pq_head = t->rq_next;
+	if (h->pq_head == NULL)
+		h->pq_tail = NULL;
+	rq_push(h, t);
+}
+
+/* From preempt.c's trampoline, at a safe point of the running thread:
+ * to the back of the preempted queue, and let the hub poll first. */
+void gr_yield_preempted(void)
+{
+	struct gr_hub *h = gr_tls_hub;
+	struct gr_thread *t = h->cur;
+
+	atomic_store_explicit(&t->state, GR_RUNNABLE, memory_order_relaxed);
+	pq_push(h, t);
+	switch_to(h, t, h->hub);
+	gr_sig_check(t);
+}
+
 void gr_yield(void)
 {
 	struct gr_hub *h = gr_tls_hub;
 	struct gr_thread *t = h->cur, *next;
 
 	atomic_store_explicit(&t->state, GR_RUNNABLE, memory_order_relaxed);
+	/* Beside preempted threads, a yield goes behind them too: a thread
+	 * spinning on sched_yield() must not starve them. */
+	if (unlikely(h->pq_head != NULL)) {
+		pq_push(h, t);
+		switch_to(h, t, h->hub);
+		gr_sig_check(t);
+		return;
+	}
 	rq_push(h, t);
 	/* Alone in the queue: let the hub poll once before we go on, so a
 	 * thread spinning on sched_yield() still lets I/O in. */
@@ -288,7 +343,8 @@ void gr_sched_hub_main(struct gr_hub *h)
 
 	for (;;) {
 		h->tick = 0;
-		gr_hub_poll(h, h->rq_head == NULL);
+		gr_hub_poll(h, h->rq_head == NULL && h->pq_head == NULL);
+		pq_take(h);
 		/* Poll again after the whole batch has run once (at least
 		 * GR_POLL_EVERY switches), however long it is: every
 		 * epoll_wait re-polls each level-triggered fd it reported
@@ -452,6 +508,7 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	rq_push(h, t);
 	gr_diag_thread_new(t);
 	gr_sig_thread_new(h, t);
+	gr_preempt_thread_new(h);
 	*out = t;
 	return 0;
 }
@@ -784,6 +841,8 @@ void gr_hub_after_fork(void)
 		}
 		h->nlive = 1;
 		h->rq_head = h->rq_tail = NULL;
+		h->pq_head = h->pq_tail = NULL;
+		h->preempt_due = 0;
 		h->r_head = h->r_tail = NULL;
 		atomic_flag_clear(&h->rlock);
 		h->dead = NULL;

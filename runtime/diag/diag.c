@@ -246,6 +246,12 @@ static void stats_print(void)
 		}
 	}
 	bput(&b, "\n");
+	{
+		char pre[512];
+
+		gr_preempt_stats(pre, sizeof(pre));
+		bput(&b, "%s", pre);
+	}
 	bput(&b, "pool jobs              %llu\n",
 	     (unsigned long long)gr_stats[GR_ST_POOL_JOBS]);
 	bput(&b, "dns lookups            %llu\n",
@@ -677,7 +683,7 @@ static void wd_report(struct hub_node *node, int64_t held_ns)
 	struct gr_hub *h = node->h;
 	struct gr_thread *t = __atomic_load_n(&h->cur, __ATOMIC_RELAXED), copy;
 	char label[64], name[17] = "", path[64], sys[128];
-	const char *call = NULL;
+	const char *call = NULL, *why = gr_preempt_why(h);
 	bool in_kernel = false;
 	long nr = -1;
 
@@ -711,6 +717,9 @@ static void wd_report(struct hub_node *node, int64_t held_ns)
 		     syscall_name(nr));
 	else if (in_kernel)
 		bput(&b, "blocked in the kernel (system call %ld) past the shim", nr);
+	else if (why != NULL)
+		bput(&b, "running without a blocking call, and it could not be "
+		     "preempted: %s", why);
 	else
 		bput(&b, "running its own code without a blocking call");
 	bput(&b, "; the hub's other green threads wait\n");
@@ -904,6 +913,8 @@ static bool program_has_handlers(void)
 			continue;
 		if ((sa.sa_flags & SA_SIGINFO) &&
 		    (sa.sa_sigaction == segv_handler || sa.sa_sigaction == bt_handler))
+			continue;
+		if (gr_preempt_is_ours(&sa))
 			continue;
 		return true;
 	}

@@ -26,6 +26,7 @@ void gr_fork_child(void)
 	gr_hub_after_fork();	/* sched.c: wait queues, this hub, its loop */
 	gr_fd_after_fork();	/* fd.c: watchers onto the new loop */
 	gr_sig_after_fork(gr_tls_hub); /* signal.c: the hub's signal state */
+	gr_preempt_after_fork(gr_tls_hub); /* preempt.c: no timer until needed */
 	gr_proc_after_fork();	/* proc.c: child waits of the parent's */
 	gr_pool_after_fork();	/* pool.c: no workers, no jobs */
 	gr_res_after_fork();	/* resolver.c: the parent's channels */

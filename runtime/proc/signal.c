@@ -169,6 +169,9 @@ static void os_sync(struct sig_hub *s)
 		if (s->nblk[sig] >= s->n)
 			want |= B(sig);
 	}
+	/* The time slice's signal (preempt.c) is the program's to block in
+	 * its own masks only: the kernel must always let the tick through. */
+	want &= ~gr_preempt_mask;
 	if (want == s->os_mask)
 		return;
 	s->os_mask = want;
@@ -572,6 +575,7 @@ static void sfd_update(struct gr_hub *h, struct sig_hub *s)
 
 	for (struct sig_thr *w = s->waiters; w != NULL; w = w->wnext)
 		m |= w->waitset;
+	m &= ~gr_preempt_mask;
 	if (m == s->sfd_mask)
 		return;
 	s->sfd_mask = m;
@@ -728,6 +732,8 @@ int gr_sig_action(int sig, const struct sigaction *act, struct sigaction *old)
 	}
 	if (gr_diag_sigaction(sig, act, old))
 		return 0;
+	if (gr_preempt_sigaction(sig, act, old))
+		return 0;
 	if (act != NULL)
 		a = *act; /* act and old may be the same */
 	gr_spin_acquire(&act_lock);
@@ -874,6 +880,7 @@ int gr_sig_pending(sigset_t *set)
 	struct gr_thread *t = sig_self();
 	if (REAL(sigpending)(set) != 0)
 		return -errno;
+	set->__val[0] &= ~gr_preempt_mask; /* a tick is not the program's */
 	if (t != NULL)
 		set->__val[0] |= m64(&t->sigpending) |
 				 ((struct sig_hub *)t->hub->sig_state)->pending;
@@ -959,15 +966,22 @@ long gr_sig_wait(const sigset_t *kset, siginfo_t *info,
 	int64_t dl = 0;
 	long r;
 	int sig;
+	sigset_t kcopy;
 
 	if (ts != NULL && (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000 ||
 			   ts->tv_sec < 0))
 		return -EINVAL;
+	set = m64(kset) & ~UNBLOCKABLE;
+	/* The kernel must not hand a time-slice tick to the program. */
+	if (unlikely(gr_preempt_mask & m64(kset))) {
+		kcopy = *kset;
+		kcopy.__val[0] &= ~gr_preempt_mask;
+		kset = &kcopy;
+	}
 	if (t == NULL) {
 		r = REAL(sigtimedwait)(kset, info, ts);
 		return r < 0 ? -errno : r;
 	}
-	set = m64(kset) & ~UNBLOCKABLE;
 	if (ts != NULL)
 		dl = gr_now() + gr_ts_ns(ts);
 	s = t->hub->sig_state;

@@ -8,6 +8,11 @@
 #  2. diag_watchdog_spin 300 5: the same work in 5 ms slices with
 #     sched_yield between them: no report.
 #  3. without GREEN_WATCHDOG_MS: no report.
+#  Cases 1-3 run with GREEN_PREEMPT_MS=0 (no time slices, as before
+#  preemption).
+#  4. diag_watchdog_spin 300 300 with preemption on (the default): the
+#     spinner is preempted, so it holds its hub for no more than a slice:
+#     no report.
 set -u
 SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-$SRC/build}
@@ -19,6 +24,8 @@ rc=0
 fail() { echo "FAIL: $*" >&2; rc=1; }
 
 timeout 60 "$PROG" 300 300 > "$tmp/native.out" || fail "native run"
+
+export GREEN_PREEMPT_MS=0
 
 # 1
 GREEN_WATCHDOG_MS=100 timeout 60 env LD_PRELOAD="$LIBGREEN" "$PROG" 300 300 \
@@ -43,5 +50,11 @@ grep -q 'watchdog' "$tmp/2.err" && fail "a report for a thread that yields every
 timeout 60 env LD_PRELOAD="$LIBGREEN" "$PROG" 300 300 > /dev/null 2> "$tmp/3.err" ||
 	fail "shim run without the watchdog"
 grep -q 'watchdog' "$tmp/3.err" && fail "a report without GREEN_WATCHDOG_MS"
+
+# 4
+GREEN_PREEMPT_MS=10 GREEN_WATCHDOG_MS=100 timeout 60 env LD_PRELOAD="$LIBGREEN" "$PROG" 300 300 \
+	> "$tmp/4.out" 2> "$tmp/4.err" || fail "shim run with preemption"
+cmp -s "$tmp/native.out" "$tmp/4.out" || fail "stdout differs from native (preemption)"
+grep -q 'watchdog' "$tmp/4.err" && fail "a report for a thread that is preempted: $(cat "$tmp/4.err")"
 
 exit $rc
