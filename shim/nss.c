@@ -52,5 +52,20 @@ NOPARK(int, getservbyport_r, (int port, const char *p, struct servent *s,
        (port, p, s, b, l, res))
 NOPARK(struct protoent *, getprotobyname, (const char *n), (n))
 NOPARK(struct protoent *, getprotobynumber, (int n), (n))
-NOPARK(void *, dlopen, (const char *f, int m), (f, m))
+/* dlopen also gives a module that takes static TLS its initial image in
+ * every green thread (glibc does it for the threads it knows of). */
+GR_EXPORT void *dlopen(const char *f, int m)
+{
+	struct gr_tls_snap s;
+	bool track;
+	void *r;
+
+	gr_nopark_enter();
+	track = gr_tls_dlopen_begin(&s);
+	r = REAL(dlopen)(f, m);
+	if (r != NULL && track)
+		gr_tls_dlopen_end(&s);
+	gr_nopark_leave();
+	return r;
+}
 NOPARK(int, dlclose, (void *h), (h))

@@ -191,17 +191,24 @@ static int slot_cache_push(struct gr_stack_class *c, char *slot, bool cold)
 }
 
 /* Lay out a fresh thread at the top of [lo, lo+size) with a first frame that
- * returns into gr_coro_trampoline. */
-static struct gr_thread *thread_init(char *lo, size_t size)
+ * returns into gr_coro_trampoline.  With tls, the TLS block and TCB go
+ * between the thread object and the first frame (tls.c fills them). */
+static struct gr_thread *thread_init(char *lo, size_t size, bool tls)
 {
-	char *top = lo + size;
+	char *top = lo + size, *sp;
 	struct gr_thread *t = (struct gr_thread *)(top - GR_THREAD_SPACE);
+	void *tcb = NULL;
 	uint64_t *f;
 	uint32_t mx;
 	uint16_t cw;
 
 	t = (struct gr_thread *)((uintptr_t)t & ~(uintptr_t)63);
+	sp = (char *)t;
+	if (tls)
+		sp = gr_tls_carve(sp, &tcb);
+	sp = (char *)((uintptr_t)sp & ~(uintptr_t)15);
 	memset(t, 0, sizeof(*t));
+	t->tp = tcb;
 	t->magic = GR_MAGIC;
 	t->stack_lo = lo;
 	t->stack_size = size; /* as glibc reports it: the thread's room too */
@@ -210,7 +217,7 @@ static struct gr_thread *thread_init(char *lo, size_t size)
 	 * state, as POSIX asks of thread creation. */
 	__asm__ volatile("stmxcsr %0" : "=m"(mx));
 	__asm__ volatile("fnstcw %0" : "=m"(cw));
-	f = (uint64_t *)((char *)t - 24);
+	f = (uint64_t *)(sp - 24);
 	f[0] = (uint64_t)gr_coro_trampoline;
 	f[-1] = 0;		/* rbp */
 	f[-2] = (uint64_t)t;	/* rbx: the thread, for the trampoline */
@@ -221,25 +228,26 @@ static struct gr_thread *thread_init(char *lo, size_t size)
 }
 
 struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
-				size_t user_size)
+				size_t user_size, bool tls, bool *zeroed)
 {
 	struct gr_stack_class *c;
 	struct gr_thread *t;
 	char *slot = NULL;
-	size_t dflt, dguard;
+	size_t dflt, dguard, tspace = tls ? gr_tls_space() : 0;
 
 	gr_stack_limits(&dflt, &dguard);
+	*zeroed = false;
 	if (user_stack != NULL) {
-		if (user_size < GR_THREAD_SPACE + 4096)
+		if (user_size < GR_THREAD_SPACE + tspace + 4096)
 			return NULL;
-		t = thread_init(user_stack, user_size);
+		t = thread_init(user_stack, user_size, tls);
 		t->user_stack = 1;
 		t->stack_class = -1;
 		return t;
 	}
 	stack = round_page(stack ? stack : dflt);
 	guard = round_page(guard);
-	if (stack < GR_THREAD_SPACE + page_size || stack + guard < stack)
+	if (stack < GR_THREAD_SPACE + tspace + page_size || stack + guard < stack)
 		return NULL;
 	lock_cache();
 	c = class_for(stack, guard);
@@ -248,8 +256,11 @@ struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
 		slot = c->free[c->nfree];
 		if (!c->cold[c->nfree])
 			c->nhot--;
+		else
+			*zeroed = true;	/* MADV_DONTNEED gave it back zeroed */
 	} else if (c != NULL) {
 		slot = slot_carve(c);
+		*zeroed = true;
 	}
 	unlock_cache();
 	if (c == NULL) {
@@ -264,10 +275,11 @@ struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
 		}
 		GR_STAT_ADD(GR_ST_STACKS_PEAK, 1);
 		GR_STAT_ADD(GR_ST_STACK_BYTES, stack);
+		*zeroed = true;
 	}
 	if (slot == NULL)
 		return NULL;
-	t = thread_init(slot + guard, stack);
+	t = thread_init(slot + guard, stack, tls);
 	t->guard_size = guard;
 	t->stack_class = c ? (int)(c - classes) : -2;
 	return t;
@@ -281,6 +293,7 @@ void gr_thread_free(struct gr_thread *t)
 	size_t size;
 	bool cold = false;
 
+	gr_tls_thread_free(t);
 	t->magic = 0;
 	if (t->stack_class == -1)	/* the program's own stack */
 		return;

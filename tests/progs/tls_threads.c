@@ -76,7 +76,7 @@ static void check_all(struct mine *me, const char *where, int err)
 	if (h_errno != (int)(me->id % 1000) + 10)
 		fail(me->id, "h_errno");
 	if (err >= 0 && errno != err)
-		fail(me->id, "errno");
+		fail(me->id, where);
 	if (uselocale((locale_t)0) != me->loc)
 		fail(me->id, "uselocale");
 	if (!isalpha('a') || isalpha('1') || toupper('q') != 'Q')
