@@ -39,13 +39,14 @@ struct gr_slab {
 struct gr_stack_class {
 	size_t size, guard;	/* usable bytes (incl. the thread), guard bytes */
 	char **free;		/* slot bases, LIFO */
-	unsigned char *cold;	/* was the slot's memory returned? */
+	unsigned char *cold;	/* GR_MEM_* of the slot's memory */
 	size_t nfree, cap, nhot;
 	char *carve, *carve_end; /* the slab being cut into slots */
 	struct gr_slab *slabs;
 };
 
 static struct gr_stack_class classes[GR_CLASSES];
+static void *(*volatile memset_fn)(void *, int, size_t) = memset;
 static atomic_flag cache_lock = ATOMIC_FLAG_INIT;
 static int guard_by_mprotect;	/* the kernel has no MADV_GUARD_INSTALL */
 static size_t page_size;
@@ -166,7 +167,7 @@ static char *slot_carve(struct gr_stack_class *c)
 	return p;
 }
 
-static int slot_cache_push(struct gr_stack_class *c, char *slot, bool cold)
+static int slot_cache_push(struct gr_stack_class *c, char *slot, int mem)
 {
 	if (c->nfree == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
@@ -183,9 +184,9 @@ static int slot_cache_push(struct gr_stack_class *c, char *slot, bool cold)
 		c->cap = cap;
 	}
 	c->free[c->nfree] = slot;
-	c->cold[c->nfree] = cold;
+	c->cold[c->nfree] = mem;
 	c->nfree++;
-	if (!cold)
+	if (mem != GR_MEM_ZERO)
 		c->nhot++;
 	return 0;
 }
@@ -207,7 +208,9 @@ static struct gr_thread *thread_init(char *lo, size_t size, bool tls)
 	if (tls)
 		sp = gr_tls_carve(sp, &tcb);
 	sp = (char *)((uintptr_t)sp & ~(uintptr_t)15);
-	memset(t, 0, sizeof(*t));
+	/* libc's vector memset: GCC would inline a `rep stosq`, three times
+	 * slower for this size on the machines measured (27 vs 6 ns). */
+	memset_fn(t, 0, sizeof(*t));
 	t->tp = tcb;
 	t->magic = GR_MAGIC;
 	t->stack_lo = lo;
@@ -228,7 +231,7 @@ static struct gr_thread *thread_init(char *lo, size_t size, bool tls)
 }
 
 struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
-				size_t user_size, bool tls, bool *zeroed)
+				size_t user_size, bool tls, int *mem)
 {
 	struct gr_stack_class *c;
 	struct gr_thread *t;
@@ -236,7 +239,7 @@ struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
 	size_t dflt, dguard, tspace = tls ? gr_tls_space() : 0;
 
 	gr_stack_limits(&dflt, &dguard);
-	*zeroed = false;
+	*mem = GR_MEM_DIRTY;
 	if (user_stack != NULL) {
 		if (user_size < GR_THREAD_SPACE + tspace + 4096)
 			return NULL;
@@ -254,13 +257,12 @@ struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
 	if (c != NULL && c->nfree > 0) {
 		c->nfree--;
 		slot = c->free[c->nfree];
-		if (!c->cold[c->nfree])
+		*mem = c->cold[c->nfree];
+		if (*mem != GR_MEM_ZERO)
 			c->nhot--;
-		else
-			*zeroed = true;	/* MADV_DONTNEED gave it back zeroed */
 	} else if (c != NULL) {
 		slot = slot_carve(c);
-		*zeroed = true;
+		*mem = GR_MEM_ZERO;
 	}
 	unlock_cache();
 	if (c == NULL) {
@@ -275,7 +277,7 @@ struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
 		}
 		GR_STAT_ADD(GR_ST_STACKS_PEAK, 1);
 		GR_STAT_ADD(GR_ST_STACK_BYTES, stack);
-		*zeroed = true;
+		*mem = GR_MEM_ZERO;
 	}
 	if (slot == NULL)
 		return NULL;
@@ -291,27 +293,36 @@ void gr_thread_free(struct gr_thread *t)
 	struct gr_stack_class *c;
 	char *lo = t->stack_lo, *slot;
 	size_t size;
-	bool cold = false;
+	int mem = GR_MEM_DIRTY;
 
-	gr_tls_thread_free(t);
 	t->magic = 0;
-	if (t->stack_class == -1)	/* the program's own stack */
+	if (t->stack_class == -1) {	/* the program's own stack */
+		gr_tls_thread_free(t);
 		return;
+	}
 	slot = lo - t->guard_size;
 	size = round_page(t->stack_size);
 	if (t->stack_class == -2) {
+		gr_tls_thread_free(t);
 		munmap(slot, t->guard_size + size);
 		return;
 	}
 	c = &classes[t->stack_class];
 	if (__atomic_load_n(&c->nhot, __ATOMIC_RELAXED) >= GR_HOT_STACKS) {
 		/* Return the memory; keep the address range and the guard. */
+		gr_tls_thread_free(t);
 		madvise(lo, c->size, MADV_DONTNEED);
-		cold = true;
+		mem = GR_MEM_ZERO;
+	} else if (t->tls_own) {
+		/* A hot stack keeps its DTV for the next thread, as glibc's
+		 * stack cache does: no free and calloc per thread. */
+		mem = GR_MEM_DTV;
 	}
 	lock_cache();
-	if (slot_cache_push(c, slot, cold) != 0)
+	if (slot_cache_push(c, slot, mem) != 0) {
+		gr_tls_thread_free(t);
 		munmap(slot, c->size + c->guard); /* no room: drop it */
+	}
 	unlock_cache();
 }
 

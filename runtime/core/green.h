@@ -200,9 +200,14 @@ void gr_switch(void **save, void *to) GR_HIDDEN;
 void gr_coro_trampoline(void) GR_HIDDEN;
 
 /* tls: carve a TLS block + TCB below the thread object (tls.c), and say
- * in *zeroed whether that memory is known to be zero. */
+ * in *mem what that memory holds (GR_MEM_*). */
+enum {
+	GR_MEM_DIRTY,	/* whatever the last thread left */
+	GR_MEM_ZERO,	/* fresh or given back: all zero */
+	GR_MEM_DTV,	/* dirty, the last thread's DTV still installed */
+};
 struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
-				size_t user_size, bool tls, bool *zeroed) GR_HIDDEN;
+				size_t user_size, bool tls, int *mem) GR_HIDDEN;
 void gr_thread_free(struct gr_thread *t) GR_HIDDEN;
 void gr_stack_limits(size_t *dflt, size_t *guard) GR_HIDDEN;
 int gr_stack_fault_owner(void *addr, struct gr_thread **t) GR_HIDDEN;
@@ -222,7 +227,7 @@ bool gr_tls_enabled(void) GR_HIDDEN;	/* checks once, warns once if off */
 void *gr_tls_os_tp(void) GR_HIDDEN;	/* the running thread pointer */
 size_t gr_tls_space(void) GR_HIDDEN;	/* bytes a block needs, 0 if off */
 char *gr_tls_carve(char *top, void **tcb) GR_HIDDEN;
-int gr_tls_thread_init(struct gr_thread *t, struct gr_hub *h, bool zeroed) GR_HIDDEN;
+int gr_tls_thread_init(struct gr_thread *t, struct gr_hub *h, int mem) GR_HIDDEN;
 void gr_tls_thread_start(struct gr_thread *t) GR_HIDDEN;
 void gr_tls_thread_dtors(struct gr_thread *t) GR_HIDDEN;
 void gr_tls_thread_freeres(struct gr_thread *t) GR_HIDDEN;

@@ -363,7 +363,7 @@ struct gr_hub *gr_hub_get(void)
 {
 	struct gr_hub *h = gr_tls_hub;
 	struct gr_thread *os, *hub;
-	bool zeroed;
+	int mem;
 
 	if (h != NULL)
 		return h;
@@ -378,7 +378,7 @@ struct gr_hub *gr_hub_get(void)
 	h->nlive = 1;
 	h->tfd = -1;
 	atomic_flag_clear(&h->rlock);
-	hub = gr_thread_new(256 << 10, 0, NULL, 0, false, &zeroed);
+	hub = gr_thread_new(256 << 10, 0, NULL, 0, false, &mem);
 	if (hub == NULL)
 		gr_die("cannot map the hub's stack");
 	hub->tp = os->tp;	/* the hub keeps the OS thread's TLS */
@@ -422,7 +422,8 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	void *ustack = NULL;
 	int detach = PTHREAD_CREATE_JOINABLE;
 	uint64_t live;
-	bool tls = gr_tls_enabled(), zeroed;
+	bool tls = gr_tls_enabled();
+	int mem;
 
 	gr_stack_limits(&dflt, &guard);
 	if (attr != NULL) {
@@ -444,12 +445,12 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	/* glibc: a guard or stack that overflows when rounded is EINVAL */
 	if (guard > SIZE_MAX / 2 || stack > SIZE_MAX / 2 - guard)
 		return EINVAL;
-	t = gr_thread_new(stack, guard, ustack, usize, tls, &zeroed);
+	t = gr_thread_new(stack, guard, ustack, usize, tls, &mem);
 	if (t == NULL)
 		return EAGAIN;
 	if (!tls) {
 		t->tp = h->os->tp;
-	} else if (gr_tls_thread_init(t, h, zeroed) != 0) {
+	} else if (gr_tls_thread_init(t, h, mem) != 0) {
 		gr_thread_free(t);
 		return EAGAIN;
 	}

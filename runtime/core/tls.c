@@ -66,6 +66,7 @@
 struct gr_tls_state gr_tls GR_HIDDEN;
 
 static void *(*dl_allocate_tls)(void *mem);
+static void *(*dl_allocate_tls_init)(void *tcb, bool init_tls);
 static void (*dl_deallocate_tls)(void *tcb, bool dealloc_tcb);
 static void (*ctype_init)(void);
 static void (*call_tls_dtors)(void);
@@ -131,15 +132,16 @@ static const char *check(void)
 		return "GREEN_TLS=shared";
 	dl_allocate_tls = dlvsym(RTLD_DEFAULT, "_dl_allocate_tls", "GLIBC_PRIVATE");
 	dl_deallocate_tls = dlvsym(RTLD_DEFAULT, "_dl_deallocate_tls", "GLIBC_PRIVATE");
+	dl_allocate_tls_init = dlvsym(RTLD_DEFAULT, "_dl_allocate_tls_init", "GLIBC_PRIVATE");
 	static_info = dlvsym(RTLD_DEFAULT, "_dl_get_tls_static_info", "GLIBC_PRIVATE");
 	thread_freeres = dlvsym(RTLD_DEFAULT, "__libc_thread_freeres", "GLIBC_PRIVATE");
 	ctype_init = dlsym(RTLD_DEFAULT, "__ctype_init");
 	call_tls_dtors = dlsym(RTLD_DEFAULT, "__call_tls_dtors");
 	single_threaded = dlsym(RTLD_DEFAULT, "__libc_single_threaded");
 	sizeof_pthread = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
-	if (!dl_allocate_tls || !dl_deallocate_tls || !static_info ||
+	if (!dl_allocate_tls || !dl_deallocate_tls || !dl_allocate_tls_init || !static_info ||
 	    !ctype_init || !call_tls_dtors || !sizeof_pthread)
-		return "ld.so or libc lacks _dl_allocate_tls, _dl_deallocate_tls, "
+		return "ld.so or libc lacks _dl_allocate_tls(_init), _dl_deallocate_tls, "
 		       "_dl_get_tls_static_info, __ctype_init, __call_tls_dtors "
 		       "or _thread_db_sizeof_pthread";
 	static_info(&gr_tls.static_size, &gr_tls.align);
@@ -227,15 +229,36 @@ size_t gr_tls_space(void)
 	return gr_tls.on ? gr_tls.static_size + gr_tls.align : 0;
 }
 
-int gr_tls_thread_init(struct gr_thread *t, struct gr_hub *h, bool zeroed)
+/* A DTV entry (glibc's dtv_t): the TCB's dtv word points at entry 1;
+ * entry -1 holds the length, entry 0 the generation. */
+struct dtv_entry {
+	void *val, *to_free;
+};
+
+int gr_tls_thread_init(struct gr_thread *t, struct gr_hub *h, int mem)
 {
 	char *tcb = t->tp;
 	uint32_t feat;
 
-	if (!zeroed)
+	if (mem == GR_MEM_DTV) {
+		/* The last thread's DTV: free its dynamic blocks and clear it,
+		 * as glibc's get_cached_stack does, then the TCB around it. */
+		struct dtv_entry *dtv = *(struct dtv_entry **)(tcb + 8);
+		size_t n = *(size_t *)&dtv[-1];
+
+		for (size_t i = 0; i < n; i++)
+			free(dtv[1 + i].to_free);
+		memset(dtv, 0, (n + 1) * sizeof(*dtv));
 		memset(tcb, 0, gr_tls.tcb_size);
-	if (dl_allocate_tls(tcb) == NULL)
-		return -ENOMEM;
+		*(struct dtv_entry **)(tcb + 8) = dtv;
+		if (dl_allocate_tls_init(tcb, true) == NULL)
+			return -ENOMEM;
+	} else {
+		if (mem != GR_MEM_ZERO)
+			memset(tcb, 0, gr_tls.tcb_size);
+		if (dl_allocate_tls(tcb) == NULL)
+			return -ENOMEM;
+	}
 	*(void **)tcb = tcb;
 	*(void **)(tcb + TCB_SELF) = tcb;
 	*(int *)(tcb + TCB_MULTIPLE) = 1;
