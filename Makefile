@@ -34,6 +34,8 @@ TPROGS_CC := $(wildcard tests/progs/*.cc)
 TBINS := $(patsubst tests/progs/%.c,$(B)/tests/%,$(TPROGS_C)) \
          $(patsubst tests/progs/%.cc,$(B)/tests/%,$(TPROGS_CC))
 HBINS := $(patsubst tests/helpers/%.c,$(B)/helpers/%,$(wildcard tests/helpers/*.c))
+# Shared objects the test programs dlopen (next to them: build/tests/mods/).
+TMODS := $(patsubst tests/progs/mods/%.c,$(B)/tests/mods/%.so,$(wildcard tests/progs/mods/*.c))
 
 all: $(B)/libgreen.so $(B)/green tests
 
@@ -70,7 +72,12 @@ uninstall:
 # Test programs are plain programs: they never link libgreen.  A line
 # /* LIBS: -lfoo */ in a program names what else it links (e.g. -lev).
 extra_libs = $(shell sed -n 's|^/\* LIBS: \(.*\) \*/.*|\1|p' $(1))
-tests: $(TBINS) $(HBINS)
+tests: $(TBINS) $(HBINS) $(TMODS)
+# A line /* MODFLAGS: ... */ in a module names its extra compiler flags.
+mod_flags = $(shell sed -n 's|^/\* MODFLAGS: \(.*\) \*/.*|\1|p' $(1))
+$(B)/tests/mods/%.so: tests/progs/mods/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -std=gnu11 -Wall -fPIC -shared $(call mod_flags,$<) $< -o $@
 $(B)/tests/%: tests/progs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -std=gnu11 -Wall -D_GNU_SOURCE -pthread $< -o $@ -lm $(call extra_libs,$<)

@@ -53,14 +53,21 @@ NOPARK(int, getservbyport_r, (int port, const char *p, struct servent *s,
        (port, p, s, b, l, res))
 NOPARK(struct protoent *, getprotobyname, (const char *n), (n))
 NOPARK(struct protoent *, getprotobynumber, (int n), (n))
-/* A library loaded or unloaded moves the text ranges preemption checks
- * the interrupted PC against (runtime/core/preempt.c). */
+/* dlopen also gives a module that takes static TLS its initial image in
+ * every green thread (glibc does it for the threads it knows of), and a
+ * library loaded or unloaded moves the text ranges preemption checks the
+ * interrupted PC against (runtime/core/preempt.c). */
 GR_EXPORT void *dlopen(const char *f, int m)
 {
+	struct gr_tls_snap s;
+	bool track;
 	void *r;
 
 	gr_nopark_enter();
+	track = gr_tls_dlopen_begin(&s);
 	r = REAL(dlopen)(f, m);
+	if (r != NULL && track)
+		gr_tls_dlopen_end(&s);
 	gr_nopark_leave();
 	if (r != NULL)
 		gr_preempt_libs_changed();

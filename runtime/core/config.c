@@ -195,6 +195,13 @@ void gr_config_load(void)
 	static const struct choice deadlock[] = {
 		{ "report", GR_DEADLOCK_REPORT }, { "abort", GR_DEADLOCK_ABORT },
 		{ "ignore", GR_DEADLOCK_IGNORE }, { 0 } };
+	/* GREEN_TLS: auto (a block per green thread, wrfsbase where the
+	 * kernel allows it), syscall (arch_prctl on every switch: for
+	 * measuring), shared (the OS thread's block for all, as before
+	 * issue 12: for measuring and as a way out). */
+	static const struct choice tlsmodes[] = {
+		{ "auto", GR_TLS_AUTO }, { "syscall", GR_TLS_SYSCALL },
+		{ "shared", GR_TLS_SHARED }, { 0 } };
 	struct gr_config c = { 0 };
 
 	c.threads = pick("GREEN_THREADS", threads, GR_MODE_GREEN);
@@ -236,6 +243,7 @@ void gr_config_load(void)
 			SIGRTMAX - 1, SIGRTMAX - 2);
 		c.preempt_sig = 0;
 	}
+	c.tls = pick("GREEN_TLS", tlsmodes, GR_TLS_AUTO);
 	c.loaded = 1;
 	gr_cfg = c;
 }

@@ -123,7 +123,9 @@ struct gr_config {
 	int deadlock;		/* GR_DEADLOCK_* */
 	int preempt_ms;		/* time slice, 0: no preemption (preempt.c) */
 	int preempt_sig;	/* its signal, 0: the default (SIGRTMAX-2) */
+	int tls;		/* GR_TLS_* */
 };
+enum { GR_TLS_AUTO, GR_TLS_SYSCALL, GR_TLS_SHARED };
 enum { GR_FILEIO_INLINE, GR_FILEIO_POOL, GR_FILEIO_NOWAIT };
 enum { GR_RES_AUTO, GR_RES_ARES, GR_RES_THREAD, GR_RES_BLOCK };
 enum { GR_DEADLOCK_REPORT, GR_DEADLOCK_ABORT, GR_DEADLOCK_IGNORE };
@@ -183,6 +185,9 @@ struct gr_thread {
 	int64_t deadline;	/* CLOCK_MONOTONIC ns while in the timer heap */
 	int heap_idx;		/* -1 when not in the heap */
 	int owner_id;		/* mutex owner id: gettid() for os threads */
+	void *tp;		/* its thread pointer (%fs base): its own TCB, or
+				 * the OS thread's for the os context and hub */
+	unsigned char tls_own;	/* tp is a block of its own (tls.c) */
 	void *(*fn)(void *);
 	void *arg, *ret;
 	struct gr_thread *joiner;
@@ -213,11 +218,61 @@ struct gr_thread {
 void gr_switch(void **save, void *to) GR_HIDDEN;
 void gr_coro_trampoline(void) GR_HIDDEN;
 
+/* tls: carve a TLS block + TCB below the thread object (tls.c), and say
+ * in *mem what that memory holds (GR_MEM_*). */
+enum {
+	GR_MEM_DIRTY,	/* whatever the last thread left */
+	GR_MEM_ZERO,	/* fresh or given back: all zero */
+	GR_MEM_DTV,	/* dirty, the last thread's DTV still installed */
+};
 struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
-				size_t user_size) GR_HIDDEN;
+				size_t user_size, bool tls, int *mem) GR_HIDDEN;
 void gr_thread_free(struct gr_thread *t) GR_HIDDEN;
 void gr_stack_limits(size_t *dflt, size_t *guard) GR_HIDDEN;
 int gr_stack_fault_owner(void *addr, struct gr_thread **t) GR_HIDDEN;
+
+/* ===== tls.c: a TLS block and TCB per green thread ==================== */
+
+struct gr_tls_state {
+	int on;			/* green threads get blocks of their own */
+	int fsgsbase;		/* wrfsbase allowed (else arch_prctl) */
+	size_t static_size, align, tcb_size; /* glibc's static TLS + TCB */
+	uint32_t tid_off, list_off; /* in struct pthread */
+	long rseq_cpu_off;	/* struct rseq's cpu_id in the TCB, -1: none */
+	long hub_off, os_off;	/* gr_tls_hub, gr_tls_os from the thread pointer */
+};
+extern struct gr_tls_state gr_tls GR_HIDDEN;
+bool gr_tls_enabled(void) GR_HIDDEN;	/* checks once, warns once if off */
+void *gr_tls_os_tp(void) GR_HIDDEN;	/* the running thread pointer */
+size_t gr_tls_space(void) GR_HIDDEN;	/* bytes a block needs, 0 if off */
+char *gr_tls_carve(char *top, void **tcb) GR_HIDDEN;
+int gr_tls_thread_init(struct gr_thread *t, struct gr_hub *h, int mem) GR_HIDDEN;
+void gr_tls_thread_start(struct gr_thread *t) GR_HIDDEN;
+void gr_tls_thread_dtors(struct gr_thread *t) GR_HIDDEN;
+void gr_tls_thread_freeres(struct gr_thread *t) GR_HIDDEN;
+void gr_tls_thread_free(struct gr_thread *t) GR_HIDDEN;
+void gr_tls_set_tp_slow(void *tp) GR_HIDDEN;
+/* Run fn(arg) (0 or -errno) on the OS thread's own TCB: for glibc calls
+ * that walk glibc's thread lists and skip THREAD_SELF (set*id signals
+ * every other thread and waits for it). */
+long gr_tls_on_os(long (*fn)(void *), void *arg) GR_HIDDEN;
+/* Around dlopen (shim/nss.c): a module with static TLS loaded now gets
+ * its initial image copied into every green thread of this hub. */
+#define GR_TLS_SNAP_MODS 1024
+struct gr_tls_snap {
+	uint64_t had[GR_TLS_SNAP_MODS / 64];	/* module ids before */
+};
+bool gr_tls_dlopen_begin(struct gr_tls_snap *s) GR_HIDDEN;
+void gr_tls_dlopen_end(struct gr_tls_snap *s) GR_HIDDEN;
+/* Install a thread pointer.  No TLS access may come between this and the
+ * stack switch that goes with it. */
+static inline void gr_tls_set_tp(void *tp)
+{
+	if (likely(gr_tls.fsgsbase))
+		__asm__ volatile("wrfsbase %0" : : "r"(tp) : "memory");
+	else
+		gr_tls_set_tp_slow(tp);
+}
 
 /* ===== sched.c: hubs, run queues, park / ready ======================== */
 
@@ -248,6 +303,8 @@ struct gr_hub {
 	void *tfd_io;		/* ev_io, hub.c */
 	void *sig_state;	/* signal.c */
 	void *proc_state;	/* proc.c: threads waiting for children */
+	void *res_state;	/* resolver.c: this OS thread's channels */
+	char *altstack;		/* diag.c: this OS thread's sigaltstack */
 	uint64_t switches;
 	int deadlock_reported;
 	/* preempt.c: threads preempted at the end of their slice wait here,

@@ -24,6 +24,16 @@
 struct dl_phdr_info;
 
 #define GR_REAL_LIST                                                          \
+	/* set*id: glibc signals every other thread it knows of (tls.c) */  \
+	X(setuid, int, (uid_t))                                               \
+	X(setgid, int, (gid_t))                                               \
+	X(seteuid, int, (uid_t))                                              \
+	X(setegid, int, (gid_t))                                              \
+	X(setreuid, int, (uid_t, uid_t))                                      \
+	X(setregid, int, (gid_t, gid_t))                                      \
+	X(setresuid, int, (uid_t, uid_t, uid_t))                              \
+	X(setresgid, int, (gid_t, gid_t, gid_t))                              \
+	X(setgroups, int, (size_t, const gid_t *))                            \
 	/* threads */                                                         \
 	X(pthread_create, int, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *)) \
 	X(pthread_join, int, (pthread_t, void **))                            \

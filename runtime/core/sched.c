@@ -110,16 +110,23 @@ static void free_dead(struct gr_hub *h)
 	gr_thread_free(t);
 }
 
+/* errno lives in TLS, so it follows a thread with a block of its own; the
+ * hub and the OS thread's own context share the OS thread's block, so it
+ * is still carried for them (and for everyone under GREEN_TLS=shared). */
 static inline void switch_to(struct gr_hub *h, struct gr_thread *from,
 			     struct gr_thread *to)
 {
-	from->err = errno;
+	if (!from->tls_own)
+		from->err = errno;
 	atomic_store_explicit(&to->state, GR_RUNNING, memory_order_relaxed);
 	h->cur = to;
 	h->switches++;
+	if (to->tp != from->tp)
+		gr_tls_set_tp(to->tp);
 	gr_switch(&from->sp, to->sp);
 	/* Back in `from`, maybe much later. */
-	errno = from->err;
+	if (!from->tls_own)
+		errno = from->err;
 	if (unlikely(h->dead != NULL))
 		free_dead(h);
 }
@@ -385,6 +392,7 @@ struct gr_thread *gr_os_self(void)
 	t->stack_class = -1;
 	t->owner_id = (int)REAL(syscall)(SYS_gettid);
 	t->real_id = REAL(pthread_self)();
+	t->tp = gr_tls_os_tp();
 	t->state = GR_RUNNING;
 	REAL(pthread_sigmask)(SIG_SETMASK, NULL, &t->sigmask);
 	gr_tls_os = t;
@@ -409,6 +417,7 @@ struct gr_hub *gr_hub_get(void)
 {
 	struct gr_hub *h = gr_tls_hub;
 	struct gr_thread *os, *hub;
+	int mem;
 
 	if (h != NULL)
 		return h;
@@ -423,9 +432,10 @@ struct gr_hub *gr_hub_get(void)
 	h->nlive = 1;
 	h->tfd = -1;
 	atomic_flag_clear(&h->rlock);
-	hub = gr_thread_new(256 << 10, 0, NULL, 0);
+	hub = gr_thread_new(256 << 10, 0, NULL, 0, false, &mem);
 	if (hub == NULL)
 		gr_die("cannot map the hub's stack");
+	hub->tp = os->tp;	/* the hub keeps the OS thread's TLS */
 	hub->hub = h;
 	hub->owner_id = os->owner_id;
 	strcpy(hub->name, "hub");
@@ -449,6 +459,8 @@ void gr_coro_start(struct gr_thread *t)
 	errno = 0;
 	if (t == h->hub)
 		gr_sched_hub_main(h);
+	if (t->tls_own)
+		gr_tls_thread_start(t);
 	gr_sig_check(t);
 	gr_thread_exit(t->fn(t->arg));
 }
@@ -464,6 +476,8 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	void *ustack = NULL;
 	int detach = PTHREAD_CREATE_JOINABLE;
 	uint64_t live;
+	bool tls = gr_tls_enabled();
+	int mem;
 
 	gr_stack_limits(&dflt, &guard);
 	if (attr != NULL) {
@@ -485,9 +499,15 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	/* glibc: a guard or stack that overflows when rounded is EINVAL */
 	if (guard > SIZE_MAX / 2 || stack > SIZE_MAX / 2 - guard)
 		return EINVAL;
-	t = gr_thread_new(stack, guard, ustack, usize);
+	t = gr_thread_new(stack, guard, ustack, usize, tls, &mem);
 	if (t == NULL)
 		return EAGAIN;
+	if (!tls) {
+		t->tp = h->os->tp;
+	} else if (gr_tls_thread_init(t, h, mem) != 0) {
+		gr_thread_free(t);
+		return EAGAIN;
+	}
 	t->hub = h;
 	t->fn = fn;
 	t->arg = arg;
@@ -558,11 +578,16 @@ static void thread_finish(struct gr_thread *t)
 {
 	struct gr_hub *h = t->hub;
 
+	gr_tls_thread_dtors(t);	/* C++ thread_local, before the keys' */
 	gr_tsd_run_dtors(t);
 	if (h == NULL || h->nlive == 1) {
 		/* No green thread left beside this one. */
 		if (t->os)
 			REAL(pthread_exit)(t->ret);
+		/* glibc ends a thread through the OS thread's own TCB
+		 * (its cleanup buffer, its lists): go back to it. */
+		if (t->tls_own)
+			gr_tls_set_tp(h->os->tp);
 		/* The last green thread of a hub whose OS thread already
 		 * exited its own context: end as that OS thread would. */
 		if (h->tid == main_pid || main_pid == 0)
@@ -585,6 +610,7 @@ static void thread_finish(struct gr_thread *t)
 		gr_ready(t->joiner, 0);
 	if (t->detached && !t->os)
 		h->dead = t;
+	gr_tls_thread_freeres(t);	/* last: it shuts malloc down for t */
 	/* Never to return: the os context's stack stays as it is, parked. */
 	for (;;) {
 		struct gr_thread *next = pick_next(h);
@@ -849,6 +875,10 @@ void gr_hub_after_fork(void)
 		h->heap_len = 0;
 		h->tfd_armed = 0;
 		h->tid = (pid_t)REAL(syscall)(SYS_gettid);
+		/* fork() wrote the child's tid into the running TCB only; the
+		 * hub's (the OS thread's) must say the same. */
+		if (gr_tls.on && h->os->tp != NULL)
+			*(pid_t *)((char *)h->os->tp + gr_tls.tid_off) = h->tid;
 		h->tick = 0;
 		h->rq_len = 0;
 		h->deadlock_reported = 0;

@@ -324,7 +324,9 @@ __attribute__((constructor)) static void diag_init(void)
 /* ---- stack overflow --------------------------------------------------- */
 
 #define ALTSTACK_SIZE (256 << 10)
-static __thread char *altstack;	/* this OS thread's, once it has green threads */
+/* this OS thread's, once it has green threads: kept in its hub, as TLS is
+ * per green thread */
+#define altstack (gr_tls_hub->altstack)
 static _Atomic int segv_state;	/* 0: none, 1: installing, 2: installed */
 static struct sigaction segv_prev, bus_prev; /* the program's, at install */
 

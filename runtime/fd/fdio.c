@@ -22,6 +22,7 @@ long gr_io(int fd, struct gr_fd *f, int ev, long (*try)(int, void *, bool),
 	int64_t timeo = ev == GR_EV_READ ? f->rcvtimeo : f->sndtimeo;
 	int64_t deadline = 0;
 	bool waited = false;
+	int saved = errno;	/* the tries' EAGAIN is ours, not the caller's */
 	long r;
 
 	for (;;) {
@@ -32,6 +33,8 @@ long gr_io(int fd, struct gr_fd *f, int ev, long (*try)(int, void *, bool),
 				 * next one parks first (see the file comment). */
 				if (ev == GR_EV_READ && r >= 0)
 					f->drained = waited;
+				if (r >= 0)
+					errno = saved;
 				return r;
 			}
 		}

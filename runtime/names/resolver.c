@@ -234,7 +234,9 @@ struct res_hub {
 	struct res_chan *retired;
 };
 
-static __thread struct res_hub *tls_rh;
+/* Per OS thread (per hub: the channels' watchers are on its loop), kept in
+ * the hub and not in TLS, which is per green thread. */
+#define tls_rh (*(struct res_hub **)&gr_tls_hub->res_state)
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static int lib_ok;
 
@@ -644,9 +646,9 @@ static void drop_chan(struct res_chan *c)
 
 void gr_res_after_fork(void)
 {
-	struct res_hub *rh = tls_rh;
+	struct res_hub *rh;
 
-	if (rh == NULL)
+	if (gr_tls_hub == NULL || (rh = tls_rh) == NULL)
 		return;
 	if (rh->cur != NULL)
 		drop_chan(rh->cur);

@@ -6,7 +6,7 @@
  * std::condition_variable (wait_for timing out, notify_one, notify_all),
  * std::async(launch::async) futures (wait_for timing out, get), call_once,
  * std::this_thread::sleep_for / sleep_until / yield / get_id.
- * thread_local is not tested: under the shim it is per OS thread.
+ * thread_local across parks is tls_cxx's.
  */
 #include <atomic>
 #include <chrono>

@@ -29,6 +29,7 @@ bad=(
 	GREEN_STATS=yes
 	GREEN_WATCHDOG_MS=-1 GREEN_WATCHDOG_MS=10s
 	GREEN_DEADLOCK=panic
+	GREEN_TLS=fast
 )
 for kv in "${bad[@]}"; do
 	var=${kv%%=*}
