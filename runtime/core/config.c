@@ -195,6 +195,8 @@ void gr_config_load(void)
 	static const struct choice deadlock[] = {
 		{ "report", GR_DEADLOCK_REPORT }, { "abort", GR_DEADLOCK_ABORT },
 		{ "ignore", GR_DEADLOCK_IGNORE }, { 0 } };
+	static const struct choice clocks[] = {
+		{ "real", GR_CLOCK_REAL }, { "virtual", GR_CLOCK_VIRTUAL }, { 0 } };
 	struct gr_config c = { 0 };
 
 	c.threads = pick("GREEN_THREADS", threads, GR_MODE_GREEN);
@@ -224,6 +226,14 @@ void gr_config_load(void)
 	c.stats = stats_dest();
 	c.watchdog_ms = (int)number_of("GREEN_WATCHDOG_MS", 0, 3600000, 0);
 	c.deadlock = pick("GREEN_DEADLOCK", deadlock, GR_DEADLOCK_REPORT);
+	c.clock = pick("GREEN_CLOCK", clocks, GR_CLOCK_REAL);
+	c.clock_idle_ms = (int)number_of("GREEN_CLOCK_IDLE_MS", 0, 3600000, 50);
+	if (c.clock == GR_CLOCK_VIRTUAL && c.threads == GR_MODE_NATIVE) {
+		gr_warn("GREEN_CLOCK=virtual needs green threads (real threads "
+			"keep the kernel's clock): not with GREEN_THREADS=native; "
+			"using the real clock");
+		c.clock = GR_CLOCK_REAL;
+	}
 	c.loaded = 1;
 	gr_cfg = c;
 }

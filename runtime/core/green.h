@@ -106,6 +106,59 @@ static inline int gr_pret(long r)
 	return (int)-r;
 }
 
+/* ===== vclock.c: GREEN_CLOCK=virtual (docs/testing.md) ================= */
+
+struct gr_hub;
+struct gr_thread;
+
+/* One virtual clock per process: the real clock plus an offset that only
+ * grows.  The hub jumps it to the earliest deadline when nothing else can
+ * happen.  Deadlines in the timer heap are virtual CLOCK_MONOTONIC ns. */
+extern int gr_vclock_on GR_HIDDEN;		/* GREEN_CLOCK=virtual */
+extern _Atomic int64_t gr_voff GR_HIDDEN;	/* virtual - real, ns */
+/* The wrappers' fast path: the real functions while the clock is real,
+ * NULL under the virtual clock or before it is set up (shim/clock.c). */
+struct gr_clock_fast {
+	int (*gettime)(clockid_t, struct timespec *);
+	int (*gettimeofday)(struct timeval *, void *);
+	time_t (*time)(time_t *);
+};
+extern struct gr_clock_fast gr_clock_fast GR_HIDDEN;
+void gr_vclock_init(void) GR_HIDDEN;
+long gr_vclock_gettime(clockid_t c, struct timespec *ts) GR_HIDDEN;
+int64_t gr_real_now(void) GR_HIDDEN;		/* real CLOCK_MONOTONIC ns */
+/* A virtual CLOCK_MONOTONIC instant → the real one (timerfd arming). */
+static inline int64_t gr_vclock_real(int64_t at)
+{
+	if (likely(!gr_vclock_on))
+		return at;
+	return at - atomic_load_explicit(&gr_voff, memory_order_relaxed);
+}
+/* The hub is about to block with nothing to run: jump if it may.  True:
+ * threads were readied (hub.c).  Parks counted by kind (sched.c). */
+bool gr_vclock_idle(struct gr_hub *h) GR_HIDDEN;
+void gr_vclock_park(int why, int n) GR_HIDDEN;
+/* Emulated timers (alarm, setitimer, timerfd) live in the timer heap as
+ * entries that are not threads: magic GR_VTIMER_MAGIC. */
+#define GR_VTIMER_MAGIC 0x72656d6974767267ULL /* "grvtimer" */
+void gr_vtimer_fire(struct gr_hub *h, struct gr_thread *entry) GR_HIDDEN;
+void gr_vtimer_fd_closed(int fd) GR_HIDDEN;
+struct itimerval;
+struct itimerspec;
+long gr_vtimer_alarm(unsigned secs) GR_HIDDEN;
+long gr_vtimer_setitimer(int which, const struct itimerval *nv,
+			 struct itimerval *ov) GR_HIDDEN;
+long gr_vtimer_getitimer(int which, struct itimerval *ov) GR_HIDDEN;
+long gr_vtimerfd_create(int clock, int flags) GR_HIDDEN;
+long gr_vtimerfd_settime(int fd, int flags, const struct itimerspec *nv,
+			 struct itimerspec *ov) GR_HIDDEN;
+long gr_vtimerfd_gettime(int fd, struct itimerspec *ov) GR_HIDDEN;
+bool gr_vtimerfd_is(int fd) GR_HIDDEN;
+/* execve/posix_spawn with an explicit environment: the same array with
+ * GREEN_CLOCK_OFFSET set to now (malloc'd; NULL: use envp as it is). */
+char **gr_vclock_env(char *const envp[]) GR_HIDDEN;
+void gr_vclock_after_fork(void) GR_HIDDEN;
+
 /* ===== config.c: GREEN_* variables ===================================== */
 
 enum gr_threads_mode { GR_MODE_GREEN, GR_MODE_NATIVE };
@@ -121,7 +174,10 @@ struct gr_config {
 	const char *stats;	/* NULL, "1" or a path */
 	int watchdog_ms;
 	int deadlock;		/* GR_DEADLOCK_* */
+	int clock;		/* GR_CLOCK_* */
+	int clock_idle_ms;	/* GREEN_CLOCK_IDLE_MS */
 };
+enum { GR_CLOCK_REAL, GR_CLOCK_VIRTUAL };
 enum { GR_FILEIO_INLINE, GR_FILEIO_POOL, GR_FILEIO_NOWAIT };
 enum { GR_RES_AUTO, GR_RES_ARES, GR_RES_THREAD, GR_RES_BLOCK };
 enum { GR_DEADLOCK_REPORT, GR_DEADLOCK_ABORT, GR_DEADLOCK_IGNORE };
@@ -298,7 +354,11 @@ static inline bool gr_can_park(void)
 static inline bool gr_park_useful(void)
 {
 	struct gr_hub *h = gr_tls_hub;
-	return gr_may_park() && (h->nlive > 1 || h->rq_head != NULL);
+	if (likely(gr_may_park()) && (h->nlive > 1 || h->rq_head != NULL))
+		return true;
+	/* Under the virtual clock only the hub makes time pass: a lone
+	 * thread parks too, or its sleeps and timeouts would be real. */
+	return unlikely(gr_vclock_on) && gr_can_park();
 }
 
 enum { GR_PF_CANCEL = 1, GR_PF_EINTR = 2 }; /* gr_thread.interruptible */

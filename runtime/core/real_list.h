@@ -21,6 +21,8 @@
 #include <semaphore.h>
 #include <spawn.h>
 #include <setjmp.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
 
 #define GR_REAL_LIST                                                          \
 	/* threads */                                                         \
@@ -216,6 +218,17 @@
 	X(getservbyport_r, int, (int, const char *, struct servent *, char *, size_t, struct servent **)) \
 	X(getprotobyname, struct protoent *, (const char *))                  \
 	X(getprotobynumber, struct protoent *, (int))                         \
-	X(dlclose, int, (void *))
+	X(dlclose, int, (void *))                                             \
+	/* clocks and timers (vclock.c, shim/clock.c) */                      \
+	X(clock_gettime, int, (clockid_t, struct timespec *))                 \
+	X(gettimeofday, int, (struct timeval *, void *))                      \
+	X(time, time_t, (time_t *))                                           \
+	X(timespec_get, int, (struct timespec *, int))                        \
+	X(alarm, unsigned, (unsigned))                                        \
+	X(setitimer, int, (__itimer_which_t, const struct itimerval *, struct itimerval *)) \
+	X(getitimer, int, (__itimer_which_t, struct itimerval *))                          \
+	X(timerfd_create, int, (int, int))                                    \
+	X(timerfd_settime, int, (int, int, const struct itimerspec *, struct itimerspec *)) \
+	X(timerfd_gettime, int, (int, struct itimerspec *))
 
 #endif

@@ -160,6 +160,8 @@ void gr_park_begin(enum gr_wait why)
 	t->why = why;
 	t->wake = 0;
 	t->interruptible = park_flags[why];
+	if (unlikely(gr_vclock_on))
+		gr_vclock_park(why, 1);
 	atomic_store_explicit(&t->state, GR_PARKED, memory_order_release);
 }
 
@@ -186,6 +188,8 @@ long gr_park_end(int64_t deadline)
 		atomic_store_explicit(&t->state, GR_RUNNING, memory_order_relaxed);
 	if (t->heap_idx >= 0)
 		gr_timer_del(h, t);
+	if (unlikely(gr_vclock_on))
+		gr_vclock_park(t->why, -1);
 	t->why = GR_WAIT_NONE;
 	gr_sig_check(t);	/* handlers handed to us while parked */
 	return t->wake;
@@ -198,9 +202,11 @@ void gr_park_abort(void)
 	struct gr_thread *t = gr_tls_hub->cur;
 	int exp = GR_PARKED;
 
-	if (atomic_compare_exchange_strong(&t->state, &exp, GR_RUNNING))
+	if (atomic_compare_exchange_strong(&t->state, &exp, GR_RUNNING)) {
+		if (unlikely(gr_vclock_on))
+			gr_vclock_park(t->why, -1);
 		t->why = GR_WAIT_NONE;
-	else
+	} else
 		gr_park_end(0);
 }
 
