@@ -159,6 +159,14 @@ bool gr_vtimerfd_is(int fd) GR_HIDDEN;
 char **gr_vclock_env(char *const envp[]) GR_HIDDEN;
 void gr_vclock_after_fork(void) GR_HIDDEN;
 
+/* ===== schedpolicy.c: GREEN_SCHED=fifo|random|pct (docs/testing.md) === */
+
+enum { GR_SCHED_FIFO, GR_SCHED_RANDOM, GR_SCHED_PCT };
+extern int gr_sched_mode GR_HIDDEN;	/* GR_SCHED_*, read once at load */
+struct gr_thread *gr_policy_pop(struct gr_hub *h) GR_HIDDEN; /* sched.c */
+void gr_policy_point(void) GR_HIDDEN;	/* a shim entry (GR_CALL) */
+void gr_policy_fatal(int sig) GR_HIDDEN;	/* print the seed: dying */
+
 /* ===== config.c: GREEN_* variables ===================================== */
 
 enum gr_threads_mode { GR_MODE_GREEN, GR_MODE_NATIVE };
@@ -652,6 +660,9 @@ static inline struct gr_call_scope gr_call_begin(const char *name)
 	struct gr_call_scope s = { NULL, NULL, 0 };
 
 	if (h != NULL && h->cur != h->hub) {
+		/* GREEN_SCHED=random|pct: a scheduling point */
+		if (unlikely(gr_sched_mode) && gr_may_park())
+			gr_policy_point();
 		s.t = h->cur;
 		s.prev = s.t->call;
 		s.sw = h->switches;

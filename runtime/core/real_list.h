@@ -229,6 +229,8 @@
 	X(getitimer, int, (__itimer_which_t, struct itimerval *))                          \
 	X(timerfd_create, int, (int, int))                                    \
 	X(timerfd_settime, int, (int, int, const struct itimerspec *, struct itimerspec *)) \
-	X(timerfd_gettime, int, (int, struct itimerspec *))
+	X(timerfd_gettime, int, (int, struct itimerspec *))                   \
+	X(abort, void, (void))                                                \
+	X(__assert_fail, void, (const char *, const char *, unsigned, const char *))
 
 #endif

@@ -60,6 +60,9 @@ static inline struct gr_thread *rq_pop(struct gr_hub *h)
 {
 	struct gr_thread *t = h->rq_head;
 
+	if (unlikely(gr_sched_mode))	/* GREEN_SCHED: schedpolicy.c picks */
+		return gr_policy_pop(h);
+
 	if (t) {
 		h->rq_head = t->rq_next;
 		if (h->rq_head == NULL)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include "green.h"
 
@@ -30,7 +31,9 @@ void gr_die(const char *fmt, ...)
 	va_start(ap, fmt);
 	gr_vmsg(fmt, ap);
 	va_end(ap);
-	abort();
+	gr_policy_fatal(SIGABRT);
+	REAL(abort)();
+	__builtin_unreachable();
 }
 
 void gr_warn(const char *fmt, ...)
