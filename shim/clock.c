@@ -8,7 +8,9 @@
  * and NULL under the virtual clock or before the shim has read GREEN_CLOCK.
  */
 #include <sys/time.h>
+#include <signal.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include "green.h"
 
 GR_EXPORT int clock_gettime(clockid_t c, struct timespec *ts)
@@ -108,4 +110,53 @@ GR_EXPORT int timerfd_gettime(int fd, struct itimerspec *ov)
 	if (likely(!gr_vclock_on) || !gr_vtimerfd_is(fd))
 		return REAL(timerfd_gettime)(fd, ov);
 	return (int)gr_ret(gr_vtimerfd_gettime(fd, ov));
+}
+
+/* POSIX timers with SIGEV_SIGNAL or SIGEV_NONE on the virtualised clocks;
+ * SIGEV_THREAD ones (and any under the real clock) stay libc's. */
+GR_EXPORT int timer_create(clockid_t clock, struct sigevent *sev, timer_t *id)
+{
+	long r;
+
+	if (likely(!gr_vclock_on))
+		return REAL(timer_create)(clock, sev, id);
+	r = gr_vtimer_create(clock, sev, id);
+	if (r == 1)
+		return REAL(timer_create)(clock, sev, id);
+	return (int)gr_ret(r);
+}
+
+GR_EXPORT int timer_settime(timer_t id, int flags, const struct itimerspec *nv,
+			    struct itimerspec *ov)
+{
+	struct vtimer *v;
+
+	if (likely(!gr_vclock_on) || (v = gr_vtimer_posix(id)) == NULL)
+		return REAL(timer_settime)(id, flags, nv, ov);
+	return (int)gr_ret(gr_vtimer_settime(v, flags, nv, ov));
+}
+
+GR_EXPORT int timer_gettime(timer_t id, struct itimerspec *ov)
+{
+	struct vtimer *v;
+
+	if (likely(!gr_vclock_on) || (v = gr_vtimer_posix(id)) == NULL)
+		return REAL(timer_gettime)(id, ov);
+	return (int)gr_ret(gr_vtimer_gettime(v, ov));
+}
+
+GR_EXPORT int timer_getoverrun(timer_t id)
+{
+	if (likely(!gr_vclock_on) || gr_vtimer_posix(id) == NULL)
+		return REAL(timer_getoverrun)(id);
+	return 0;	/* expirations are not coalesced here */
+}
+
+GR_EXPORT int timer_delete(timer_t id)
+{
+	struct vtimer *v;
+
+	if (likely(!gr_vclock_on) || (v = gr_vtimer_posix(id)) == NULL)
+		return REAL(timer_delete)(id);
+	return (int)gr_ret(gr_vtimer_delete(v));
 }

@@ -154,6 +154,14 @@ long gr_vtimerfd_settime(int fd, int flags, const struct itimerspec *nv,
 			 struct itimerspec *ov) GR_HIDDEN;
 long gr_vtimerfd_gettime(int fd, struct itimerspec *ov) GR_HIDDEN;
 bool gr_vtimerfd_is(int fd) GR_HIDDEN;
+struct vtimer;		/* POSIX timers: timer_t values of ours */
+struct sigevent;
+struct vtimer *gr_vtimer_posix(timer_t id) GR_HIDDEN;	/* NULL: libc's */
+long gr_vtimer_create(clockid_t clock, struct sigevent *sev, timer_t *id) GR_HIDDEN;
+long gr_vtimer_settime(struct vtimer *v, int flags, const struct itimerspec *nv,
+		       struct itimerspec *ov) GR_HIDDEN;
+long gr_vtimer_gettime(struct vtimer *v, struct itimerspec *ov) GR_HIDDEN;
+long gr_vtimer_delete(struct vtimer *v) GR_HIDDEN;
 /* execve/posix_spawn with an explicit environment: the same array with
  * GREEN_CLOCK_OFFSET set to now (malloc'd; NULL: use envp as it is). */
 char **gr_vclock_env(char *const envp[]) GR_HIDDEN;

@@ -231,6 +231,11 @@
 	X(timerfd_settime, int, (int, int, const struct itimerspec *, struct itimerspec *)) \
 	X(timerfd_gettime, int, (int, struct itimerspec *))                   \
 	X(abort, void, (void))                                                \
+	X(timer_create, int, (clockid_t, struct sigevent *, timer_t *))       \
+	X(timer_settime, int, (timer_t, int, const struct itimerspec *, struct itimerspec *)) \
+	X(timer_gettime, int, (timer_t, struct itimerspec *))                 \
+	X(timer_getoverrun, int, (timer_t))                                   \
+	X(timer_delete, int, (timer_t))                                       \
 	X(__assert_fail, void, (const char *, const char *, unsigned, const char *))
 
 #endif

@@ -193,10 +193,13 @@ bool gr_vclock_idle(struct gr_hub *h)
 
 /* ---- emulated timers --------------------------------------------------- */
 
-enum { VT_ALARM, VT_TIMERFD };
+enum { VT_ALARM, VT_TIMERFD, VT_POSIX };
 struct vtimer {
 	struct gr_thread e;	/* the heap entry: magic, deadline, heap_idx */
 	int kind;
+	int notify, signo;	/* POSIX timer: SIGEV_SIGNAL or SIGEV_NONE */
+	union sigval value;
+	struct vtimer *next;	/* POSIX timers: all of ours */
 	int fd, efd;		/* timerfd: the program's fd, our hidden dup */
 	clockid_t clock;
 	int64_t interval;	/* ns, 0: one shot */
@@ -260,7 +263,10 @@ void gr_vtimer_fire(struct gr_hub *h, struct gr_thread *e)
 	}
 	if (v->kind == VT_ALARM)
 		kill(getpid(), SIGALRM);
-	else
+	else if (v->kind == VT_POSIX) {
+		if (v->notify == SIGEV_SIGNAL)
+			sigqueue(getpid(), v->signo, v->value);
+	} else
 		(void)!REAL(write)(v->efd, &one, sizeof(one));
 }
 
@@ -436,6 +442,89 @@ long gr_vtimerfd_settime(int fd, int flags, const struct itimerspec *nv,
 long gr_vtimerfd_gettime(int fd, struct itimerspec *ov)
 {
 	its_of(tfds[fd], ov);
+	return 0;
+}
+
+/* ---- POSIX timers ---------------------------------------------------- */
+
+/* Our timer_t values are our vtimers' addresses, told from glibc's (a
+ * kernel timer id, or glibc's own allocation for SIGEV_THREAD) by being
+ * on this list. */
+static struct vtimer *posix_timers;
+
+struct vtimer *gr_vtimer_posix(timer_t id)
+{
+	for (struct vtimer *v = posix_timers; v; v = v->next)
+		if ((timer_t)v == id)
+			return v;
+	return NULL;
+}
+
+long gr_vtimer_create(clockid_t clock, struct sigevent *sev, timer_t *id)
+{
+	struct vtimer *v;
+	int notify = sev ? sev->sigev_notify : SIGEV_SIGNAL;
+
+	if (!vt_usable() || !virtualised(clock) || clock == CLOCK_MONOTONIC_RAW ||
+	    clock == CLOCK_REALTIME_COARSE || clock == CLOCK_MONOTONIC_COARSE ||
+	    (notify != SIGEV_SIGNAL && notify != SIGEV_NONE))
+		return 1;	/* not ours: the caller calls libc */
+	if (notify == SIGEV_SIGNAL && sev && (sev->sigev_signo <= 0 || sev->sigev_signo >= NSIG))
+		return -EINVAL;
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return -EAGAIN;
+	v->kind = VT_POSIX;
+	v->clock = clock;
+	v->notify = notify;
+	v->signo = sev ? sev->sigev_signo : SIGALRM;
+	v->e.heap_idx = -1;
+	v->pid = getpid();
+	if (sev)
+		v->value = sev->sigev_value;
+	else
+		v->value.sival_ptr = v;	/* as glibc: the timer's id */
+	v->next = posix_timers;
+	posix_timers = v;
+	*id = (timer_t)v;
+	return 0;
+}
+
+long gr_vtimer_settime(struct vtimer *v, int flags, const struct itimerspec *nv,
+		       struct itimerspec *ov)
+{
+	int64_t at = 0;
+
+	if (nv == NULL || !ts_ok(&nv->it_value) || !ts_ok(&nv->it_interval))
+		return -EINVAL;
+	if (ov)
+		its_of(v, ov);
+	if (nv->it_value.tv_sec || nv->it_value.tv_nsec) {
+		if (flags & TIMER_ABSTIME)
+			at = gr_deadline_from_abs(v->clock, &nv->it_value);
+		else
+			at = gr_now() + gr_ts_ns(&nv->it_value);
+	}
+	vt_arm(v, at, at ? gr_ts_ns(&nv->it_interval) : 0);
+	return 0;
+}
+
+long gr_vtimer_gettime(struct vtimer *v, struct itimerspec *ov)
+{
+	its_of(v, ov);
+	return 0;
+}
+
+long gr_vtimer_delete(struct vtimer *v)
+{
+	struct vtimer **p;
+
+	for (p = &posix_timers; *p && *p != v; p = &(*p)->next)
+		;
+	if (*p)
+		*p = v->next;
+	vt_disarm(v);
+	free(v);
 	return 0;
 }
 

@@ -5,7 +5,8 @@
  * of S/2 s delivers three SIGALRMs to sigsuspend; a timerfd (CLOCK_MONOTONIC,
  * period S/2 s) read three times counts its expirations, an absolute
  * CLOCK_REALTIME timerfd fires once, timerfd_gettime and alarm() report
- * what is left.  Each wait lasts at least its time on CLOCK_MONOTONIC.
+ * what is left; a POSIX timer (timer_create, SIGEV_SIGNAL with SIGUSR1 and
+ * a value, periodic) delivers three signals carrying the value.  Each wait lasts at least its time on CLOCK_MONOTONIC.
  * Natively S = 1 (about 4 s); under GREEN_CLOCK=virtual S = 100 and the
  * run must take under a quarter of S of real time (a raw clock_gettime).
  *
@@ -21,11 +22,18 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t alarms;
+static volatile sig_atomic_t alarms, usr1s;
+static void *usr1_value;
 
 static void on_alarm(int sig)
 {
 	alarms++;
+}
+
+static void on_usr1(int sig, siginfo_t *si, void *uc)
+{
+	usr1s++;
+	usr1_value = si->si_value.sival_ptr;
 }
 
 static long long ns(clockid_t c, int raw)
@@ -108,6 +116,36 @@ int main(int argc, char **argv)
 	printf("absolute timerfd: %llu expiration, %s\n", (unsigned long long)n,
 	       atleast(t0, s * 1000000000LL - 1000000));
 	close(fd);
+
+	/* a POSIX timer, periodic, with a value */
+	{
+		struct sigaction su = { .sa_sigaction = on_usr1, .sa_flags = SA_SIGINFO };
+		struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1 };
+		timer_t id;
+
+		ev.sigev_value.sival_ptr = (void *)&usr1s;
+		sigaction(SIGUSR1, &su, NULL);
+		sigaddset(&block, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &block, NULL);
+		sigdelset(&none, SIGUSR1);
+		if (timer_create(CLOCK_MONOTONIC, &ev, &id) != 0) {
+			perror("timer_create");
+			return 1;
+		}
+		its = (struct itimerspec){ { 0, half }, { 0, half } };
+		if (half >= 1000000000LL)
+			its.it_interval = its.it_value =
+				(struct timespec){ half / 1000000000, half % 1000000000 };
+		t0 = ns(CLOCK_MONOTONIC, 0);
+		timer_settime(id, 0, &its, NULL);
+		while (usr1s < 3)
+			sigsuspend(&none);
+		timer_gettime(id, &cur);
+		printf("timer_create: %d signals, value %s, %s, still armed: %s\n",
+		       (int)usr1s, usr1_value == (void *)&usr1s ? "kept" : "LOST",
+		       atleast(t0, 3 * half), cur.it_value.tv_sec || cur.it_value.tv_nsec ? "yes" : "no");
+		timer_delete(id);
+	}
 
 	if (s >= 10 && ns(CLOCK_MONOTONIC, 1) - w0 > s * 250000000LL)
 		printf("took %.2f s of real time\n", (ns(CLOCK_MONOTONIC, 1) - w0) / 1e9);
