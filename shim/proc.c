@@ -124,8 +124,11 @@ GR_EXPORT int posix_spawn(pid_t *pid, const char *path,
 {
 	posix_spawnattr_t tmp;
 	const posix_spawnattr_t *a = gr_proc_spawn_attr(attr, &tmp);
+	char **e = gr_vclock_env(envp);	/* the virtual time travels */
+	int r = REAL(posix_spawn)(pid, path, fa, a, argv, e ? e : envp);
 
-	return REAL(posix_spawn)(pid, path, fa, a, argv, envp);
+	free(e);
+	return r;
 }
 
 GR_EXPORT int posix_spawnp(pid_t *pid, const char *file,
@@ -135,8 +138,11 @@ GR_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 {
 	posix_spawnattr_t tmp;
 	const posix_spawnattr_t *a = gr_proc_spawn_attr(attr, &tmp);
+	char **e = gr_vclock_env(envp);
+	int r = REAL(posix_spawnp)(pid, file, fa, a, argv, e ? e : envp);
 
-	return REAL(posix_spawnp)(pid, file, fa, a, argv, envp);
+	free(e);
+	return r;
 }
 
 /* The new image keeps the OS thread's mask: make it the caller's. */
@@ -144,13 +150,17 @@ GR_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	sigset_t green, old;
 	bool differs = gr_sig_mask_differs(&green);
+	char **env;
 	int r, e;
 
 	gr_preempt_exec(true);	/* no time-slice tick into the new image */
 	if (differs)
 		REAL(pthread_sigmask)(SIG_SETMASK, &green, &old);
-	r = REAL(execve)(path, argv, envp);
+	/* Under the virtual clock the child starts at our time now. */
+	env = gr_vclock_env(envp);
+	r = REAL(execve)(path, argv, env ? env : envp);
 	e = errno;
+	free(env);
 	if (differs)
 		REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
 	gr_preempt_exec(false);

@@ -202,6 +202,8 @@ void gr_config_load(void)
 	static const struct choice tlsmodes[] = {
 		{ "auto", GR_TLS_AUTO }, { "syscall", GR_TLS_SYSCALL },
 		{ "shared", GR_TLS_SHARED }, { 0 } };
+	static const struct choice clocks[] = {
+		{ "real", GR_CLOCK_REAL }, { "virtual", GR_CLOCK_VIRTUAL }, { 0 } };
 	struct gr_config c = { 0 };
 
 	c.threads = pick("GREEN_THREADS", threads, GR_MODE_GREEN);
@@ -244,6 +246,14 @@ void gr_config_load(void)
 		c.preempt_sig = 0;
 	}
 	c.tls = pick("GREEN_TLS", tlsmodes, GR_TLS_AUTO);
+	c.clock = pick("GREEN_CLOCK", clocks, GR_CLOCK_REAL);
+	c.clock_idle_ms = (int)number_of("GREEN_CLOCK_IDLE_MS", 0, 3600000, 50);
+	if (c.clock == GR_CLOCK_VIRTUAL && c.threads == GR_MODE_NATIVE) {
+		gr_warn("GREEN_CLOCK=virtual needs green threads (real threads "
+			"keep the kernel's clock): not with GREEN_THREADS=native; "
+			"using the real clock");
+		c.clock = GR_CLOCK_REAL;
+	}
 	c.loaded = 1;
 	gr_cfg = c;
 }

@@ -106,6 +106,75 @@ static inline int gr_pret(long r)
 	return (int)-r;
 }
 
+/* ===== vclock.c: GREEN_CLOCK=virtual (docs/testing.md) ================= */
+
+struct gr_hub;
+struct gr_thread;
+
+/* One virtual clock per process: the real clock plus an offset that only
+ * grows.  The hub jumps it to the earliest deadline when nothing else can
+ * happen.  Deadlines in the timer heap are virtual CLOCK_MONOTONIC ns. */
+extern int gr_vclock_on GR_HIDDEN;		/* GREEN_CLOCK=virtual */
+extern _Atomic int64_t gr_voff GR_HIDDEN;	/* virtual - real, ns */
+/* The wrappers' fast path: the real functions while the clock is real,
+ * NULL under the virtual clock or before it is set up (shim/clock.c). */
+struct gr_clock_fast {
+	int (*gettime)(clockid_t, struct timespec *);
+	int (*gettimeofday)(struct timeval *, void *);
+	time_t (*time)(time_t *);
+};
+extern struct gr_clock_fast gr_clock_fast GR_HIDDEN;
+void gr_vclock_init(void) GR_HIDDEN;
+long gr_vclock_gettime(clockid_t c, struct timespec *ts) GR_HIDDEN;
+int64_t gr_real_now(void) GR_HIDDEN;		/* real CLOCK_MONOTONIC ns */
+/* A virtual CLOCK_MONOTONIC instant → the real one (timerfd arming). */
+static inline int64_t gr_vclock_real(int64_t at)
+{
+	if (likely(!gr_vclock_on))
+		return at;
+	return at - atomic_load_explicit(&gr_voff, memory_order_relaxed);
+}
+/* The hub is about to block with nothing to run: jump if it may.  True:
+ * threads were readied (hub.c).  Parks counted by kind (sched.c). */
+bool gr_vclock_idle(struct gr_hub *h) GR_HIDDEN;
+void gr_vclock_park(int why, int n) GR_HIDDEN;
+/* Emulated timers (alarm, setitimer, timerfd) live in the timer heap as
+ * entries that are not threads: magic GR_VTIMER_MAGIC. */
+#define GR_VTIMER_MAGIC 0x72656d6974767267ULL /* "grvtimer" */
+void gr_vtimer_fire(struct gr_hub *h, struct gr_thread *entry) GR_HIDDEN;
+void gr_vtimer_fd_closed(int fd) GR_HIDDEN;
+struct itimerval;
+struct itimerspec;
+long gr_vtimer_alarm(unsigned secs) GR_HIDDEN;
+long gr_vtimer_setitimer(int which, const struct itimerval *nv,
+			 struct itimerval *ov) GR_HIDDEN;
+long gr_vtimer_getitimer(int which, struct itimerval *ov) GR_HIDDEN;
+long gr_vtimerfd_create(int clock, int flags) GR_HIDDEN;
+long gr_vtimerfd_settime(int fd, int flags, const struct itimerspec *nv,
+			 struct itimerspec *ov) GR_HIDDEN;
+long gr_vtimerfd_gettime(int fd, struct itimerspec *ov) GR_HIDDEN;
+bool gr_vtimerfd_is(int fd) GR_HIDDEN;
+struct vtimer;		/* POSIX timers: timer_t values of ours */
+struct sigevent;
+struct vtimer *gr_vtimer_posix(timer_t id) GR_HIDDEN;	/* NULL: libc's */
+long gr_vtimer_create(clockid_t clock, struct sigevent *sev, timer_t *id) GR_HIDDEN;
+long gr_vtimer_settime(struct vtimer *v, int flags, const struct itimerspec *nv,
+		       struct itimerspec *ov) GR_HIDDEN;
+long gr_vtimer_gettime(struct vtimer *v, struct itimerspec *ov) GR_HIDDEN;
+long gr_vtimer_delete(struct vtimer *v) GR_HIDDEN;
+/* execve/posix_spawn with an explicit environment: the same array with
+ * GREEN_CLOCK_OFFSET set to now (malloc'd; NULL: use envp as it is). */
+char **gr_vclock_env(char *const envp[]) GR_HIDDEN;
+void gr_vclock_after_fork(void) GR_HIDDEN;
+
+/* ===== schedpolicy.c: GREEN_SCHED=fifo|random|pct (docs/testing.md) === */
+
+enum { GR_SCHED_FIFO, GR_SCHED_RANDOM, GR_SCHED_PCT };
+extern int gr_sched_mode GR_HIDDEN;	/* GR_SCHED_*, read once at load */
+struct gr_thread *gr_policy_pop(struct gr_hub *h) GR_HIDDEN; /* sched.c */
+void gr_policy_point(void) GR_HIDDEN;	/* a shim entry (GR_CALL) */
+void gr_policy_fatal(int sig) GR_HIDDEN;	/* print the seed: dying */
+
 /* ===== config.c: GREEN_* variables ===================================== */
 
 enum gr_threads_mode { GR_MODE_GREEN, GR_MODE_NATIVE };
@@ -124,8 +193,11 @@ struct gr_config {
 	int preempt_ms;		/* time slice, 0: no preemption (preempt.c) */
 	int preempt_sig;	/* its signal, 0: the default (SIGRTMAX-2) */
 	int tls;		/* GR_TLS_* */
+	int clock;		/* GR_CLOCK_* */
+	int clock_idle_ms;	/* GREEN_CLOCK_IDLE_MS */
 };
 enum { GR_TLS_AUTO, GR_TLS_SYSCALL, GR_TLS_SHARED };
+enum { GR_CLOCK_REAL, GR_CLOCK_VIRTUAL };
 enum { GR_FILEIO_INLINE, GR_FILEIO_POOL, GR_FILEIO_NOWAIT };
 enum { GR_RES_AUTO, GR_RES_ARES, GR_RES_THREAD, GR_RES_BLOCK };
 enum { GR_DEADLOCK_REPORT, GR_DEADLOCK_ABORT, GR_DEADLOCK_IGNORE };
@@ -365,7 +437,11 @@ static inline bool gr_can_park(void)
 static inline bool gr_park_useful(void)
 {
 	struct gr_hub *h = gr_tls_hub;
-	return gr_may_park() && (h->nlive > 1 || h->rq_head != NULL);
+	if (likely(gr_may_park()) && (h->nlive > 1 || h->rq_head != NULL))
+		return true;
+	/* Under the virtual clock only the hub makes time pass: a lone
+	 * thread parks too, or its sleeps and timeouts would be real. */
+	return unlikely(gr_vclock_on) && gr_can_park();
 }
 
 enum { GR_PF_CANCEL = 1, GR_PF_EINTR = 2 }; /* gr_thread.interruptible */
@@ -663,6 +739,9 @@ static inline struct gr_call_scope gr_call_begin(const char *name)
 	struct gr_call_scope s = { NULL, NULL, 0 };
 
 	if (h != NULL && h->cur != h->hub) {
+		/* GREEN_SCHED=random|pct: a scheduling point */
+		if (unlikely(gr_sched_mode) && gr_may_park())
+			gr_policy_point();
 		s.t = h->cur;
 		s.prev = s.t->call;
 		s.sw = h->switches;

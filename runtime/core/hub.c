@@ -75,12 +75,20 @@ static void heap_down(struct gr_hub *h, int i)
 	heap_set(h, i, t);
 }
 
+/* `at` is on the program's clock, virtual under GREEN_CLOCK=virtual; the
+ * timerfd is armed at the real instant behind it (vclock.c). */
 static void tfd_arm(struct gr_hub *h, int64_t at)
 {
-	struct itimerspec its = { { 0, 0 }, gr_ns_ts(at) };
+	struct itimerspec its = { { 0, 0 }, gr_ns_ts(gr_vclock_real(at)) };
 
-	timerfd_settime(h->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	REAL(timerfd_settime)(h->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 	h->tfd_armed = at;
+}
+
+void gr_timer_arm(struct gr_hub *h, int64_t at) GR_HIDDEN;
+void gr_timer_arm(struct gr_hub *h, int64_t at)
+{
+	tfd_arm(h, at);
 }
 
 void gr_timer_add(struct gr_hub *h, struct gr_thread *t)
@@ -125,23 +133,34 @@ void gr_timer_del(struct gr_hub *h, struct gr_thread *t)
 	 * finds nothing due, and re-arms.  Cheaper than a syscall here. */
 }
 
-static void tfd_cb(struct ev_loop *loop, ev_io *io, int revents)
+/* Ready every thread whose deadline passed (an emulated timer of
+ * vclock.c fires instead), and arm the timerfd for the rest. */
+void gr_timer_fire_due(struct gr_hub *h) GR_HIDDEN;
+void gr_timer_fire_due(struct gr_hub *h)
 {
-	struct gr_hub *h = ev_userdata(loop);
-	uint64_t n;
-	int64_t now;
+	int64_t now = gr_now();
 
-	(void)!REAL(read)(h->tfd, &n, sizeof(n));
 	h->tfd_armed = 0;
-	now = gr_now();
 	while (h->heap_len > 0 && h->heap[0]->deadline <= now) {
 		struct gr_thread *t = h->heap[0];
 
 		gr_timer_del(h, t);
-		gr_ready(t, -ETIMEDOUT);
+		if (unlikely(t->magic == GR_VTIMER_MAGIC))
+			gr_vtimer_fire(h, t);
+		else
+			gr_ready(t, -ETIMEDOUT);
 	}
 	if (h->heap_len > 0)
 		tfd_arm(h, h->heap[0]->deadline);
+}
+
+static void tfd_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct gr_hub *h = ev_userdata(loop);
+	uint64_t n;
+
+	(void)!REAL(read)(h->tfd, &n, sizeof(n));
+	gr_timer_fire_due(h);
 }
 
 /* ---- the loop ------------------------------------------------------- */
@@ -167,7 +186,7 @@ void gr_hub_loop_init(struct gr_hub *h)
 	ev_async_start(h->loop, &w->async);
 	ev_unref(h->loop);
 	gr_tls_shimfd--;
-	h->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	h->tfd = REAL(timerfd_create)(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (h->tfd < 0)
 		gr_die("timerfd_create failed");
 	h->tfd = gr_shimfd_hide(h->tfd);
@@ -194,6 +213,14 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 		block = false;
 	else
 		h->drains++; /* every thread readied so far has run */
+	if (unlikely(gr_vclock_on) && block) {
+		/* GREEN_CLOCK=virtual: take what is there, then let the
+		 * clock jump if nothing else can happen (vclock.c). */
+		ev_run(h->loop, EVRUN_NOWAIT);
+		gr_sched_drain_remote(h);
+		if (h->rq_head != NULL || gr_vclock_idle(h))
+			block = false;
+	}
 	alive = ev_run(h->loop, block ? EVRUN_ONCE : EVRUN_NOWAIT);
 	gr_sched_drain_remote(h);
 	if (!block || h->rq_head != NULL || alive)

@@ -22,6 +22,8 @@
 #include <spawn.h>
 #include <setjmp.h>
 struct dl_phdr_info;
+#include <sys/time.h>
+#include <sys/timerfd.h>
 
 #define GR_REAL_LIST                                                          \
 	/* set*id: glibc signals every other thread it knows of (tls.c) */  \
@@ -231,6 +233,24 @@ struct dl_phdr_info;
 	X(getservbyport_r, int, (int, const char *, struct servent *, char *, size_t, struct servent **)) \
 	X(getprotobyname, struct protoent *, (const char *))                  \
 	X(getprotobynumber, struct protoent *, (int))                         \
-	X(dlclose, int, (void *))
+	X(dlclose, int, (void *))                                             \
+	/* clocks and timers (vclock.c, shim/clock.c) */                      \
+	X(clock_gettime, int, (clockid_t, struct timespec *))                 \
+	X(gettimeofday, int, (struct timeval *, void *))                      \
+	X(time, time_t, (time_t *))                                           \
+	X(timespec_get, int, (struct timespec *, int))                        \
+	X(alarm, unsigned, (unsigned))                                        \
+	X(setitimer, int, (__itimer_which_t, const struct itimerval *, struct itimerval *)) \
+	X(getitimer, int, (__itimer_which_t, struct itimerval *))                          \
+	X(timerfd_create, int, (int, int))                                    \
+	X(timerfd_settime, int, (int, int, const struct itimerspec *, struct itimerspec *)) \
+	X(timerfd_gettime, int, (int, struct itimerspec *))                   \
+	X(abort, void, (void))                                                \
+	X(timer_create, int, (clockid_t, struct sigevent *, timer_t *))       \
+	X(timer_settime, int, (timer_t, int, const struct itimerspec *, struct itimerspec *)) \
+	X(timer_gettime, int, (timer_t, struct itimerspec *))                 \
+	X(timer_getoverrun, int, (timer_t))                                   \
+	X(timer_delete, int, (timer_t))                                       \
+	X(__assert_fail, void, (const char *, const char *, unsigned, const char *))
 
 #endif

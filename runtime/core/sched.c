@@ -60,6 +60,9 @@ static inline struct gr_thread *rq_pop(struct gr_hub *h)
 {
 	struct gr_thread *t = h->rq_head;
 
+	if (unlikely(gr_sched_mode))	/* GREEN_SCHED: schedpolicy.c picks */
+		return gr_policy_pop(h);
+
 	if (t) {
 		h->rq_head = t->rq_next;
 		if (h->rq_head == NULL)
@@ -167,6 +170,8 @@ void gr_park_begin(enum gr_wait why)
 	t->why = why;
 	t->wake = 0;
 	t->interruptible = park_flags[why];
+	if (unlikely(gr_vclock_on))
+		gr_vclock_park(why, 1);
 	atomic_store_explicit(&t->state, GR_PARKED, memory_order_release);
 }
 
@@ -193,6 +198,8 @@ long gr_park_end(int64_t deadline)
 		atomic_store_explicit(&t->state, GR_RUNNING, memory_order_relaxed);
 	if (t->heap_idx >= 0)
 		gr_timer_del(h, t);
+	if (unlikely(gr_vclock_on))
+		gr_vclock_park(t->why, -1);
 	t->why = GR_WAIT_NONE;
 	gr_sig_check(t);	/* handlers handed to us while parked */
 	return t->wake;
@@ -205,9 +212,11 @@ void gr_park_abort(void)
 	struct gr_thread *t = gr_tls_hub->cur;
 	int exp = GR_PARKED;
 
-	if (atomic_compare_exchange_strong(&t->state, &exp, GR_RUNNING))
+	if (atomic_compare_exchange_strong(&t->state, &exp, GR_RUNNING)) {
+		if (unlikely(gr_vclock_on))
+			gr_vclock_park(t->why, -1);
 		t->why = GR_WAIT_NONE;
-	else
+	} else
 		gr_park_end(0);
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include "green.h"
 
@@ -30,7 +31,9 @@ void gr_die(const char *fmt, ...)
 	va_start(ap, fmt);
 	gr_vmsg(fmt, ap);
 	va_end(ap);
-	abort();
+	gr_policy_fatal(SIGABRT);
+	REAL(abort)();
+	__builtin_unreachable();
 }
 
 void gr_warn(const char *fmt, ...)
@@ -42,11 +45,14 @@ void gr_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The program's clock: virtual under GREEN_CLOCK=virtual (vclock.c). */
 int64_t gr_now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	REAL(clock_gettime)(CLOCK_MONOTONIC, &ts);
+	if (unlikely(gr_vclock_on))
+		return gr_ts_ns(&ts) + atomic_load_explicit(&gr_voff, memory_order_relaxed);
 	return gr_ts_ns(&ts);
 }
 
@@ -54,7 +60,7 @@ int64_t gr_clock_ns(clockid_t c)
 {
 	struct timespec ts;
 
-	if (clock_gettime(c, &ts) != 0)
+	if (gr_vclock_gettime(c, &ts) != 0)
 		return -1;
 	return gr_ts_ns(&ts);
 }

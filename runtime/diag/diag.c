@@ -396,6 +396,8 @@ static void segv_chain(int sig, siginfo_t *si, void *uc, struct sigaction *p)
 	if (p->sa_handler == SIG_DFL || p->sa_handler == SIG_IGN) {
 		struct sigaction dfl;
 
+		gr_policy_fatal(sig);	/* GREEN_SCHED: the seed, to replay */
+
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
 		REAL(sigaction)(sig, &dfl, NULL);
@@ -1082,6 +1084,8 @@ next:
 		bput(&b, "libgreen: still waiting, as the program would without "
 		     "the shim (GREEN_DEADLOCK=abort ends it, =ignore is silent)\n");
 	write_all(2, b.p, b.len);
-	if (mode == GR_DEADLOCK_ABORT)
-		abort();
+	if (mode == GR_DEADLOCK_ABORT) {
+		gr_policy_fatal(SIGABRT);
+		REAL(abort)();
+	}
 }

@@ -346,6 +346,9 @@ void gr_fd_close(int fd)
 {
 	struct gr_fd *f = gr_fd_at(fd);
 
+	if (unlikely(gr_vclock_on))
+		gr_vtimer_fd_closed(fd);	/* an emulated timerfd */
+
 	if (f != NULL)
 		fd_forget(f, -EBADF);
 }

@@ -31,6 +31,7 @@ void gr_fork_child(void)
 	gr_pool_after_fork();	/* pool.c: no workers, no jobs */
 	gr_res_after_fork();	/* resolver.c: the parent's channels */
 	gr_diag_after_fork();	/* diag.c: watchdog, hub list */
+	gr_vclock_after_fork();	/* vclock.c: no thread parked */
 }
 
 extern void *__dso_handle __attribute__((weak));

@@ -30,6 +30,7 @@ bad=(
 	GREEN_WATCHDOG_MS=-1 GREEN_WATCHDOG_MS=10s
 	GREEN_DEADLOCK=panic
 	GREEN_TLS=fast
+	GREEN_CLOCK=fake GREEN_CLOCK_IDLE_MS=soon GREEN_CLOCK_IDLE_MS=-5
 )
 for kv in "${bad[@]}"; do
 	var=${kv%%=*}
@@ -53,7 +54,8 @@ good=(
 	GREEN_BACKEND=poll GREEN_BACKEND=select GREEN_INHERIT=0
 	GREEN_INHERIT=1 GREEN_STATS=0 GREEN_WATCHDOG_MS=0
 	GREEN_WATCHDOG_MS=60000 GREEN_DEADLOCK=report GREEN_DEADLOCK=abort
-	GREEN_DEADLOCK=ignore
+	GREEN_DEADLOCK=ignore GREEN_CLOCK=real GREEN_CLOCK=virtual
+	GREEN_CLOCK_IDLE_MS=0 GREEN_CLOCK_IDLE_MS=200
 )
 for kv in "${good[@]}"; do
 	timeout 60 env "$kv" LD_PRELOAD="$LIBGREEN" "$PROG" 20 > "$tmp/out" 2> "$tmp/err" ||
@@ -61,4 +63,11 @@ for kv in "${good[@]}"; do
 	cmp -s "$tmp/native.out" "$tmp/out" || fail "$kv: stdout differs from native"
 	grep -q '^libgreen:' "$tmp/err" && fail "$kv: a message for a good value: $(cat "$tmp/err")"
 done
+# The virtual clock needs green threads: with native ones, one clear line.
+timeout 60 env GREEN_THREADS=native GREEN_CLOCK=virtual LD_PRELOAD="$LIBGREEN" \
+	"$PROG" 20 > "$tmp/out" 2> "$tmp/err" || fail "native + virtual clock: the program failed"
+cmp -s "$tmp/native.out" "$tmp/out" || fail "native + virtual clock: stdout differs"
+lines=$(grep -c '^libgreen:' "$tmp/err")
+[ "$lines" = 1 ] && grep -q 'GREEN_CLOCK=virtual.*GREEN_THREADS=native' "$tmp/err" ||
+	fail "native + virtual clock: want one line naming both: $(cat "$tmp/err")"
 exit $rc

@@ -40,13 +40,16 @@ done
 	fail "green without -- failed"
 
 # 2
-vars=$(grep -o 'GREEN_[A-Z_]*' "$SRC/runtime/core/config.c" | sort -u)
+vars=$(cat "$SRC/runtime/core/config.c" "$SRC/runtime/core/vclock.c" \
+	"$SRC/runtime/core/schedpolicy.c" | grep -o 'GREEN_[A-Z_]*' | sort -u |
+	grep -v -x -e GREEN_SCHED_FIFO -e GREEN_CLOCK_REAL -e GREEN_CLOCK_VIRTUAL)
 [ -n "$vars" ] || fail "no GREEN_ variables found in runtime/core/config.c"
 "$GREEN" --help > "$tmp/help" 2>&1 || fail "green --help exit status"
 man=$(MANWIDTH=200 man -l "$SRC/docs/green.1" 2>/dev/null || cat "$SRC/docs/green.1")
 for v in $vars GREEN_THREADS GREEN_STACK_SIZE GREEN_RESOLVER GREEN_DNS_SERVERS \
 	 GREEN_POOL_SIZE GREEN_FILEIO GREEN_BACKEND GREEN_INHERIT GREEN_STATS \
-	 GREEN_WATCHDOG_MS GREEN_DEADLOCK; do
+	 GREEN_WATCHDOG_MS GREEN_DEADLOCK GREEN_CLOCK GREEN_CLOCK_IDLE_MS \
+	 GREEN_CLOCK_OFFSET GREEN_SCHED; do
 	grep -q "$v" "$tmp/help" || fail "green --help does not document $v"
 	grep -q "$v" <<< "$man" || fail "green(1) does not document $v"
 done
