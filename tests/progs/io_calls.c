@@ -372,8 +372,10 @@ static void send_fd(int sock, int fd)
 	struct iovec iov = { "fd", 2 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = ctl.c, .msg_controllen = sizeof ctl.c };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	struct cmsghdr *c;
 
+	memset(&ctl, 0, sizeof ctl);	/* the padding after the fd too */
+	c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
