@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # real_lib.sh - shared by tests/scripts/real_*.sh (sourced, not run).
 #
 # The real-program tests start Debian's servers and clients on loopback,

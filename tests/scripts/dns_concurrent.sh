@@ -84,7 +84,7 @@ part1() {
 
 # part2: server on 127.0.0.1:<port>, the shim told so by GREEN_DNS_SERVERS.
 part2() {
-    local port= p out
+    local port='' p out
     for p in 5354 5355 5356 5357 5358 5359 5360 5361; do
         if dns_server_start "$DIR" --port $p --delay-ms $DELAY_MS 2>/dev/null; then
             port=$p

@@ -28,10 +28,11 @@ LIB=$("$GREEN" --version | sed -n 's/^library: //p')
 
 # 1
 for p in "diag_stats_threads 200" "sync_barrier" "time_sleeps_overlap"; do
-	set -- $p
-	[ -x "$BUILD/tests/$1" ] || continue
-	timeout 60 env LD_PRELOAD="$LIB" "$BUILD/tests/$@" > "$tmp/a.out" 2>/dev/null; ra=$?
-	timeout 60 "$GREEN" -- "$BUILD/tests/$@" > "$tmp/b.out" 2>/dev/null; rb=$?
+	read -r -a cmd <<< "$p"
+	cmd[0]=$BUILD/tests/${cmd[0]}
+	[ -x "${cmd[0]}" ] || continue
+	timeout 60 env LD_PRELOAD="$LIB" "${cmd[@]}" > "$tmp/a.out" 2>/dev/null; ra=$?
+	timeout 60 "$GREEN" -- "${cmd[@]}" > "$tmp/b.out" 2>/dev/null; rb=$?
 	[ $ra = $rb ] || fail "$p: exit $rb under green, $ra under LD_PRELOAD"
 	cmp -s "$tmp/a.out" "$tmp/b.out" || fail "$p: stdout differs between green and LD_PRELOAD"
 done
