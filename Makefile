@@ -69,10 +69,10 @@ uninstall:
 # /* LIBS: -lfoo */ in a program names what else it links (e.g. -lev).
 extra_libs = $(shell sed -n 's|^/\* LIBS: \(.*\) \*/.*|\1|p' $(1))
 tests: $(TBINS) $(HBINS)
-$(B)/tests/%: tests/progs/%.c
+$(B)/tests/%: tests/progs/%.c tests/progs/check.h
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -std=gnu11 -Wall -D_GNU_SOURCE -pthread $< -o $@ -lm $(call extra_libs,$<)
-$(B)/tests/%: tests/progs/%.cc
+$(B)/tests/%: tests/progs/%.cc tests/progs/check.h
 	@mkdir -p $(dir $@)
 	$(CXX) -O1 -g -std=gnu++17 -Wall -pthread $< -o $@ $(call extra_libs,$<)
 $(B)/helpers/%: tests/helpers/%.c
