@@ -9,6 +9,8 @@ CC      ?= gcc
 CXX     ?= g++
 B       := build
 CFLAGS  ?= -O2 -g
+# SANFLAGS: compile and link flags of a sanitizer build (make asan/ubsan).
+SANFLAGS ?=
 # runtime/ is one folder per area (core, fd, names, proc, diag); each is on
 # the include path, so a file names a header without its room.
 RTDIRS  := $(sort $(dir $(wildcard runtime/*/*.c)))
@@ -41,14 +43,14 @@ all: $(B)/libgreen.so $(B)/green tests
 
 $(B)/%.o: %.c $(wildcard runtime/*/*.h runtime/core/arch/*/*.h shim/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LIBCFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LIBCFLAGS) -c $< -o $@
 
 $(B)/%.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(LIBCFLAGS) -c $< -o $@
 
 $(B)/libgreen.so: $(LIBOBJ)
-	$(CC) $(LIBLDFLAGS) -o $@ $(LIBOBJ) $(LIBS)
+	$(CC) $(SANFLAGS) $(LIBLDFLAGS) -o $@ $(LIBOBJ) $(LIBS)
 
 $(B)/green: scripts/green Makefile
 	@mkdir -p $(B)
@@ -78,10 +80,10 @@ mod_flags = $(shell sed -n 's|^/\* MODFLAGS: \(.*\) \*/.*|\1|p' $(1))
 $(B)/tests/mods/%.so: tests/progs/mods/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -std=gnu11 -Wall -fPIC -shared $(call mod_flags,$<) $< -o $@
-$(B)/tests/%: tests/progs/%.c
+$(B)/tests/%: tests/progs/%.c tests/progs/check.h
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -std=gnu11 -Wall -D_GNU_SOURCE -pthread $< -o $@ -lm $(call extra_libs,$<)
-$(B)/tests/%: tests/progs/%.cc
+$(B)/tests/%: tests/progs/%.cc tests/progs/check.h
 	@mkdir -p $(dir $@)
 	$(CXX) -O1 -g -std=gnu++17 -Wall -pthread $< -o $@ $(call extra_libs,$<)
 $(B)/helpers/%: tests/helpers/%.c
@@ -89,9 +91,9 @@ $(B)/helpers/%: tests/helpers/%.c
 	$(CC) -O2 -g -std=gnu11 -Wall -D_GNU_SOURCE -pthread $< -o $@ -lm
 
 # make check: the rules the code keeps, checked on the build: the layering
-# (runtime/ calls no interposed name), the export list both ways.  Warnings
+# (runtime/ calls no interposed name), the export list both ways, shellcheck.  Warnings
 # (-Wmissing-prototypes among them) are errors in CI builds.
-check: $(B)/libgreen.so
+check: $(B)/libgreen.so shellcheck
 	scripts/check-layering $(B)
 	LIBGREEN=$(abspath $(B))/libgreen.so BUILD=$(abspath $(B)) SRC=$(CURDIR) \
 		bash tests/scripts/exports.sh
@@ -122,7 +124,58 @@ $(B)/fuzz/dns_answers_libfuzzer: tests/fuzz/dns_answers.c runtime/names/dnsmod.c
 	@mkdir -p $(dir $@)
 	clang -O1 -g -D_GNU_SOURCE -DGR_LIBFUZZER -fsanitize=fuzzer,address,undefined $(RTINC) $< -o $@
 
-clean:
-	rm -rf $(B)
+# Sanitizer and valgrind runs: libgreen built into its own directory with
+# the tool's flags, the test programs plain (uninstrumented, as every
+# program the shim meets), and a named subset of the suite run with it.
+# switchhook.h tells ASan (GR_ASAN) and valgrind (GR_VALGRIND) about the
+# green stacks and every switch between them.  ASan must come first in the
+# process, hence libasan preloaded ahead of libgreen.  Any report fails the
+# run: ASan and UBSan abort (halt_on_error, -fno-sanitize-recover), valgrind
+# exits 99.  docs/HACKING.md says more.
+#   threads: create/join/detach/exit/cancel/keys, C11 and C++ threads
+#   sync:    mutexes, conds, rwlocks, semaphores, barriers, once, spin
+#   fd:      read/write families, poll/select/epoll, close wakes, timeouts
+#   sleeps:  every sleep call, EINTR
+#   dns:     getaddrinfo and friends through c-ares, around fork
+SAN_TESTS := thread_api thread_cancel thread_create_fail thread_exit_main \
+	c11_threads cxx_threads sync_ fd_ io_calls poll_select_mix \
+	net_epoll_mix sock_rcvtimeo time_sleep_edge sig_nanosleep_eintr dns_fork
+# valgrind runs every program some 50 times slower: the same areas, fewer
+# (not poll_select_mix: valgrind 3.19 does not know epoll_pwait2).
+VG_TESTS := thread_api thread_cancel sync_mutex_kinds sync_cond_timed \
+	sync_semaphore sync_rwlock sync_producer_consumer io_calls \
+	sock_rcvtimeo time_sleep_edge dns_fork
+ASAN_OPTIONS_RUN := detect_leaks=0:halt_on_error=1:detect_stack_use_after_return=0:use_sigaltstack=0:intercept_tls_get_addr=0
+UBSAN_OPTIONS_RUN := halt_on_error=1:print_stacktrace=1
+VALGRIND_RUN := valgrind -q --error-exitcode=99 --trace-children=no
 
-.PHONY: all check tests test bench demo cpython-tests clean install uninstall fuzz
+asan:
+	$(MAKE) B=build-asan SANFLAGS="-fsanitize=address -fno-omit-frame-pointer -DGR_ASAN" \
+		CFLAGS="-O1 -g" build-asan/libgreen.so tests
+	BUILD=$(abspath build-asan) ASAN_OPTIONS=$(ASAN_OPTIONS_RUN) \
+	GREEN_TEST_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
+		scripts/run-tests $(SAN_TESTS)
+
+ubsan:
+	$(MAKE) B=build-ubsan SANFLAGS="-fsanitize=undefined -fno-sanitize-recover=undefined" \
+		CFLAGS="-O1 -g" build-ubsan/libgreen.so tests
+	BUILD=$(abspath build-ubsan) UBSAN_OPTIONS=$(UBSAN_OPTIONS_RUN) \
+		scripts/run-tests $(SAN_TESTS)
+
+valgrind:
+	$(MAKE) B=build-valgrind SANFLAGS="-DGR_VALGRIND" build-valgrind/libgreen.so tests
+	BUILD=$(abspath build-valgrind) GREEN_TEST_WRAP="$(VALGRIND_RUN)" \
+		scripts/run-tests $(VG_TESTS)
+
+# shellcheck over every shell script in scripts/ and tests/ (settings in
+# .shellcheckrc); standalone, for `make check` to call.
+SH_SCRIPTS = $(shell grep -l '^\#!.*\(ba\)\?sh' scripts/*) $(wildcard tests/scripts/*.sh \
+	tests/scripts/lib/*.sh tests/helpers/*.sh)
+shellcheck:
+	shellcheck -x $(SH_SCRIPTS)
+
+clean:
+	rm -rf $(B) build-asan build-ubsan build-valgrind
+
+.PHONY: all check tests test bench demo cpython-tests clean install uninstall fuzz \
+	asan ubsan valgrind shellcheck

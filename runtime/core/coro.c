@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include "green.h"
+#include "switchhook.h"
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
@@ -215,6 +216,7 @@ static struct gr_thread *thread_init(char *lo, size_t size, bool tls)
 	t->stack_lo = lo;
 	t->stack_size = size; /* as glibc reports it: the thread's room too */
 	t->heap_idx = -1;
+	gr_stack_registered(t);
 	/* The new thread starts with its creator's floating-point control
 	 * state, as POSIX asks of thread creation. */
 	__asm__ volatile("stmxcsr %0" : "=m"(mx));
@@ -293,6 +295,7 @@ void gr_thread_free(struct gr_thread *t)
 	size_t size;
 	int mem = GR_MEM_DIRTY;
 
+	gr_stack_gone(t);
 	t->magic = 0;
 	if (t->stack_class == -1) {	/* the program's own stack */
 		gr_tls_thread_free(t);

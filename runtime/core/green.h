@@ -283,6 +283,10 @@ struct gr_thread {
 	pthread_t real_id;	/* os contexts: the real pthread_t */
 	unsigned flocks;	/* flockfile depth: not preemptible while > 0 */
 	char name[16];
+#if defined(GR_ASAN) || defined(GR_VALGRIND)
+	void *san_fake;		/* switchhook.h: its ASan fake stack */
+	unsigned san_vg_id;	/* switchhook.h: valgrind's id for the stack */
+#endif
 };
 
 /* switch_<arch>.S: save callee-saved state on the current stack, store the

@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "green.h"
+#include "switchhook.h"
 
 #define GR_POLL_EVERY 61
 
@@ -124,9 +125,11 @@ static inline void switch_to(struct gr_hub *h, struct gr_thread *from,
 	atomic_store_explicit(&to->state, GR_RUNNING, memory_order_relaxed);
 	h->cur = to;
 	h->switches++;
+	gr_switch_prepare(from, to);
 	if (to->tp != from->tp)
 		gr_tls_set_tp(to->tp);
 	gr_switch(&from->sp, to->sp);
+	gr_switch_done(from);
 	/* Back in `from`, maybe much later. */
 	if (!from->tls_own)
 		errno = from->err;
@@ -463,6 +466,7 @@ void gr_coro_start(struct gr_thread *t)
 {
 	struct gr_hub *h = t->hub;
 
+	gr_switch_done(t);
 	if (h->dead != NULL)
 		free_dead(h);
 	errno = 0;
@@ -840,10 +844,12 @@ void gr_tsd_run_dtors(struct gr_thread *t)
 		if (!again)
 			break;
 	}
+	/* Unhooked first: free() may itself call pthread_getspecific (ASan's
+	 * allocator does, so do jemalloc and tcmalloc). */
+	t->tsd = NULL;
 	for (unsigned b = 0; b < GR_KEYS_MAX / GR_KEY_BLK; b++)
 		free(blks[b]);
 	free(blks);
-	t->tsd = NULL;
 }
 
 /* ---- fork ------------------------------------------------------------ */

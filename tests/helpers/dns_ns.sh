@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # dns_ns.sh - shared by the DNS test scripts (sourced, not run).
 #
 # glibc's resolver only talks to port 53, so comparisons against glibc run in
@@ -39,6 +40,7 @@ dns_ns_why() {
 dns_ns_enter() {
     local flags
     flags=$(dns_ns_flags) || return 1
+    # shellcheck disable=SC2086 # $flags is a list of options
     DNS_NS_FLAGS=$flags exec unshare $flags -- "${BASH:-bash}" "$0" "$@"
 }
 
@@ -112,12 +114,12 @@ dns_net() {
 }
 
 dns_server_start() {
-    local dir=$1 i
+    local dir=$1
     shift
     rm -f "$dir/server.pid"
     "$DNS_PY" "$SRC/tests/helpers/dns_delay.py" --pidfile "$dir/server.pid" "$@" \
         2>>"$dir/server.log" &
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         [ -s "$dir/server.pid" ] && return 0
         if ! kill -0 $! 2>/dev/null; then
             echo "dns_delay.py failed to start:" >&2
@@ -131,11 +133,11 @@ dns_server_start() {
 }
 
 dns_server_stop() {
-    local dir=$1 pid i
+    local dir=$1 pid
     [ -s "$dir/server.pid" ] || return 0
     pid=$(cat "$dir/server.pid")
     kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || return 0
         sleep 0.05
     done

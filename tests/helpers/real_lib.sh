@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # real_lib.sh - shared by tests/scripts/real_*.sh (sourced, not run).
 #
 # The real-program tests start Debian's servers and clients on loopback,
@@ -19,6 +20,11 @@
 #   rl_lighttpd PORT [shim] start lighttpd on 127.0.0.1:PORT serving
 #                           $DIR/www (index.html, small.txt, big.bin),
 #                           under the shim if asked; $RL_PID is its PID
+#   rl_witness FILE PROG [THREADS [BLOCKED]]
+#                           fail unless the GREEN_STATS file FILE shows
+#                           PROG ran under the shim (tests/scripts/lib/
+#                           witness.sh: THREADS 0 if it makes none,
+#                           BLOCKED ok if it may block the hub)
 #   fail MSG                print "FAIL: MSG" and remember the failure
 #   rl_done                 exit 0 or 1 from the failures seen
 # Needs LIBGREEN (or SRC/BUILD to find it).
@@ -30,6 +36,16 @@ LIBGREEN=${LIBGREEN:-$BUILD/libgreen.so}
 PY=/usr/bin/python3
 RL_PIDS=()
 RL_FAILS=0
+# shellcheck source=tests/scripts/lib/witness.sh
+. "$SRC/tests/scripts/lib/witness.sh"
+
+rl_witness() {
+	if witness "$2" "${3:-1}" "${4:-no}" "$1"; then
+		echo "witness: $2 under the shim: $WITNESS"
+	else
+		fail "$2 under the shim: $WITNESS"
+	fi
+}
 
 fail() {
 	echo "FAIL: $*"

@@ -19,21 +19,10 @@
 #include <shared_mutex>
 #include <thread>
 #include <vector>
+#include "check.h"
 
 using namespace std::chrono;
 using namespace std::chrono_literals;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-static void check(bool ok, const char *what)
-{
-	if (!ok)
-		fail(what);
-}
 
 static void test_threads()
 {

@@ -21,18 +21,13 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 static sem_t sem;
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int flag;
 static int pfd[2];
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
 
 static void on_alarm(int sig)
 {

@@ -12,17 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "check.h"
 
 static sigjmp_buf jb;
 static volatile char *page;
 static void *volatile fault_addr;
 static volatile int hits1, hits2;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
 
 static void h1(int sig, siginfo_t *si, void *uc)
 {

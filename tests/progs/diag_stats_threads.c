@@ -9,15 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "check.h"
 
 static pthread_barrier_t bar;
 static int done[100000];
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
 
 static void *worker(void *arg)
 {

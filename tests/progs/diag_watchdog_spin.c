@@ -13,23 +13,10 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 static long spin_ms, slice_ms;
 static volatile unsigned long sink;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A plain CPU loop: no call the shim could intercept. */
 static __attribute__((noinline)) void burn_until(long end)

@@ -25,18 +25,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "check.h"
 
 static int first;
 static int nbad;
 static pthread_mutex_t bad_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t start;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void bad(int n, const char *what)
 {

@@ -16,24 +16,15 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#define CHECK_TICKER
+#include "check.h"
 
 static char path[64];
-static atomic_int ticks, stop;
 
-static void fail(const char *what)
+/* fail() exits: the FIFO goes then too. */
+static void remove_fifo(void)
 {
-	fprintf(stderr, "FAIL: %s\n", what);
 	unlink(path);
-	exit(1);
-}
-
-static void *ticker(void *arg)
-{
-	while (!atomic_load(&stop)) {
-		usleep(10000);
-		atomic_fetch_add(&ticks, 1);
-	}
-	return NULL;
 }
 
 static void *late_writer(void *arg)
@@ -70,6 +61,7 @@ int main(void)
 	snprintf(path, sizeof path, "/tmp/fd_fifo_open.%d", (int)getpid());
 	if (mkfifo(path, 0600) != 0)
 		fail("mkfifo");
+	atexit(remove_fifo);
 	pthread_create(&tk, NULL, ticker, NULL);
 
 	/* reader first */

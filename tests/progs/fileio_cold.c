@@ -29,16 +29,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 static volatile int stop;
 static volatile long ticks;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void *ticker(void *arg)
 {
@@ -49,7 +43,7 @@ static void *ticker(void *arg)
     return arg;
 }
 
-static int check(const unsigned char *b, size_t n)
+static int pattern_ok(const unsigned char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (b[i] != (unsigned char)(i * 7 + (i >> 20)))
@@ -124,7 +118,7 @@ int main(int argc, char **argv)
             ssize_t n = read(fd, buf, size);
             double ms = now_ms() - a;
             long dt = ticks - t0;
-            if (n != (ssize_t)size || !check(buf, size)) {
+            if (n != (ssize_t)size || !pattern_ok(buf, size)) {
                 fprintf(stderr, "FAIL: %s read returned %zd of %zu bytes%s\n",
                         warm ? "warm" : "cold", n, size,
                         n == (ssize_t)size ? " (wrong bytes)" : "");

@@ -27,30 +27,9 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define BIG (256 * 1024)
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s (errno %d: %s)\n", what, errno, strerror(errno));
-	exit(1);
-}
-
-static void check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "FAIL: %s\n", what);
-		exit(1);
-	}
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int is_nonblock(int fd)
 {
@@ -372,8 +351,10 @@ static void send_fd(int sock, int fd)
 	struct iovec iov = { "fd", 2 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 			     .msg_control = ctl.c, .msg_controllen = sizeof ctl.c };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	struct cmsghdr *c;
 
+	memset(&ctl, 0, sizeof ctl);	/* the padding after the fd too */
+	c = CMSG_FIRSTHDR(&mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));

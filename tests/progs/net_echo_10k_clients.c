@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define MSGS 10
 #define MSGLEN 48
@@ -32,50 +33,6 @@ static pthread_barrier_t all_connected;
 static atomic_int served_ok;		/* server threads that saw a clean EOF */
 static atomic_long echoed_bytes;
 static atomic_int clients_ok;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s (errno %d: %s)\n", what, errno, strerror(errno));
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int read_full(int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		got += n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const char *buf, size_t len)
-{
-	size_t put = 0;
-
-	while (put < len) {
-		ssize_t n = write(fd, buf + put, len - put);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		put += n;
-	}
-	return 0;
-}
 
 /* One thread per connection: echo until the client closes. */
 static void *serve(void *arg)

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define NTHREADS 64
 #define ROUNDS 200
@@ -38,20 +39,6 @@ static int sp[NTHREADS][2];	/* [0] non-blocking, epoll side; [1] blocking */
 static int ctl[2];		/* main -> epoll thread: "start" */
 static atomic_int about_to_block;
 static atomic_int threads_done;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s (errno %d: %s)\n", what, errno, strerror(errno));
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int raw_getfl(int fd)
 {
@@ -64,34 +51,6 @@ static void set_nonblock(int fd)
 
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
 		fail("fcntl O_NONBLOCK");
-}
-
-static void read_full(int fd, char *buf, size_t len, const char *what)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			fail(what);
-		got += n;
-	}
-}
-
-static void write_full(int fd, const char *buf, size_t len, const char *what)
-{
-	size_t put = 0;
-
-	while (put < len) {
-		ssize_t n = write(fd, buf + put, len - put);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			fail(what);
-		put += n;
-	}
 }
 
 /* The program's own non-blocking checks, before any thread exists. */
@@ -196,14 +155,14 @@ static void *epoll_loop(void *arg)
 				if (read(ctl[0], buf, 1) != 1)
 					fail("read ctl");
 				for (i = 0; i < NTHREADS; i++)
-					write_full(sp[i][0], "go", 2, "write go");
+					CHECK(write_full(sp[i][0], "go", 2) == 0, "write go");
 				continue;
 			}
 			/* Drain: the last read of a level-triggered fd must be EAGAIN. */
 			for (;;) {
 				r = read(sp[id][0], buf, sizeof buf);
 				if (r > 0) {
-					write_full(sp[id][0], buf, r, "echo write");
+					CHECK(write_full(sp[id][0], buf, r) == 0, "echo write");
 					continue;
 				}
 				if (r == 0) {
@@ -233,14 +192,14 @@ static void *blocking_peer(void *arg)
 	char go[2], out[MSGLEN], in[MSGLEN];
 
 	atomic_fetch_add(&about_to_block, 1);
-	read_full(fd, go, 2, "read go");
+	CHECK(read_full(fd, go, 2) == 0, "read go");
 	if (memcmp(go, "go", 2) != 0)
 		fail("bad go message");
 	for (r = 0; r < ROUNDS; r++) {
 		memset(out, '.', sizeof out);
 		snprintf(out, sizeof out, "thread %d round %d", id, r);
-		write_full(fd, out, sizeof out, "peer write");
-		read_full(fd, in, sizeof in, "peer read");
+		CHECK(write_full(fd, out, sizeof out) == 0, "peer write");
+		CHECK(read_full(fd, in, sizeof in) == 0, "peer read");
 		if (memcmp(in, out, sizeof out) != 0)
 			fail("echo mismatch");
 	}
@@ -277,8 +236,8 @@ static void check_fork_child(void)
 	}
 	close(fk[1]);
 	usleep(200000);		/* the child is in read() by now, blocking */
-	write_full(fk[0], "ping", 4, "write ping");
-	read_full(fk[0], buf, 4, "read pong");
+	CHECK(write_full(fk[0], "ping", 4) == 0, "write ping");
+	CHECK(read_full(fk[0], buf, 4) == 0, "read pong");
 	if (memcmp(buf, "pong", 4) != 0)
 		fail("bad pong");
 	if (waitpid(pid, &st, 0) != pid)

@@ -26,31 +26,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 static int A[2], B[2], C[2], D;
 static struct sockaddr_in daddr;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s (errno %d: %s)\n", what, errno, strerror(errno));
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "FAIL: %s\n", what);
-		exit(1);
-	}
-}
 
 /* A call with a finite timeout that nothing ends: not early, not very late. */
 static void check_slept(double t0, long ms, const char *what)

@@ -9,6 +9,11 @@
  * which checks every answer and reaps the daemon.
  * Variant 2 first dup2()s one file onto every fd from 3 to 200, serves, and
  * checks that those fds still all refer to that file afterwards.
+ * Both variants run twice: once as above (our own fork and setsid), once
+ * made with daemon(0, 0) itself, where the fork happens inside libc (so only
+ * the atfork handlers can reset the child's runtime), the parent side exits
+ * at once and fds 0-2 become /dev/null; that daemon is not our child, and
+ * the answers are the proof.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,23 +32,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define NCLIENTS 100
 #define DUP_TOP 200
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s (errno %s)\n", what, strerror(errno));
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Read one line (bounded), returns its length or -1. */
 static int read_line(int fd, char *buf, int size)
@@ -60,19 +52,6 @@ static int read_line(int fd, char *buf, int size)
 	}
 	buf[n] = 0;
 	return n;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w <= 0)
-			return -1;
-		buf += w;
-		len -= w;
-	}
-	return 0;
 }
 
 /* ---- the daemon ---- */
@@ -113,7 +92,7 @@ static void *serve_one(void *arg)
 		usleep(100000);
 		n = snprintf(line, sizeof line, "answer %d %s\n", 2 * id + 1,
 			     localhost_is_loopback() ? "loopback" : "bad-dns");
-		write_all(fd, line, n);
+		write_full(fd, line, n);
 	}
 	atomic_fetch_sub(&in_flight, 1);
 	close(fd);
@@ -128,6 +107,9 @@ static int same_file(int fd, const struct stat *want)
 	       st.st_ino == want->st_ino;
 }
 
+/* How the daemon is made: our fork and setsid(), or daemon(3). */
+static int use_daemon3;
+
 /* The daemon's whole life; returns its exit code. fd 0 is the report pipe. */
 static int daemon_main(int variant)
 {
@@ -140,7 +122,11 @@ static int daemon_main(int variant)
 	int lfd, n, open_fds = 0;
 
 	alarm(60);		/* failsafe: a stuck daemon dies */
-	if (setsid() < 0 || getsid(0) != getpid()) {
+	if (use_daemon3 && getsid(0) != getpid()) {	/* daemon() made it */
+		fprintf(stderr, "FAIL: daemon: not a session leader\n");
+		return 20;
+	}
+	if (!use_daemon3 && (setsid() < 0 || getsid(0) != getpid())) {
 		fprintf(stderr, "FAIL: daemon: setsid\n");
 		return 20;
 	}
@@ -201,7 +187,7 @@ static int daemon_main(int variant)
 
 	/* Report the port on fd 0, then make fd 0 /dev/null as daemons do. */
 	n = snprintf(buf, sizeof buf, "%d\n", ntohs(sin.sin_port));
-	if (write_all(0, buf, n) != 0)
+	if (write_full(0, buf, n) != 0)
 		return 30;
 	close(0);
 	if (open("/dev/null", O_RDWR) != 0)
@@ -261,7 +247,7 @@ static void *client(void *arg)
 		return NULL;
 	}
 	n = snprintf(line, sizeof line, "hello %d\n", id);
-	if (write_all(fd, line, n) == 0 && read_line(fd, line, sizeof line) > 0
+	if (write_full(fd, line, n) == 0 && read_line(fd, line, sizeof line) > 0
 	    && sscanf(line, "answer %d %31s", &val, word) == 2 &&
 	    val == 2 * id + 1 && strcmp(word, "loopback") == 0)
 		answer_ok[id] = 1;
@@ -288,6 +274,8 @@ static void run_variant(int variant)
 	if (pid < 0)
 		fail("fork");
 	if (pid == 0) {
+		if (use_daemon3 && daemon(0, 0) != 0)
+			_exit(18);
 		if (dup2(p[1], 0) != 0)
 			_exit(19);
 		_exit(daemon_main(variant));
@@ -335,13 +323,16 @@ static void run_variant(int variant)
 			"daemon did not serve them concurrently\n", variant, t);
 		exit(1);
 	}
-	printf("daemon variant %d: %d concurrent clients served, daemon "
-	       "exit 0\n", variant, NCLIENTS);
+	printf("%s variant %d: %d concurrent clients served, daemon "
+	       "exit 0\n", use_daemon3 ? "daemon(3)" : "fork+setsid", variant,
+	       NCLIENTS);
 }
 
 int main(void)
 {
-	run_variant(1);
-	run_variant(2);
+	for (use_daemon3 = 0; use_daemon3 <= 1; use_daemon3++) {
+		run_variant(1);
+		run_variant(2);
+	}
 	return 0;
 }

@@ -17,24 +17,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define NTHREADS 20
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s (errno %s)\n", what, strerror(errno));
-	exit(1);
-}
-
-#define CHECK(c, what) do { if (!(c)) fail(what); } while (0)
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int pfd[2];
 

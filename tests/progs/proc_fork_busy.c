@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "check.h"
 
 #define NBUSY 8
 #define FORKER 3
@@ -32,12 +33,6 @@ static int prepare_calls, parent_calls, child_calls;
 
 static pthread_mutex_t child_lock = PTHREAD_MUTEX_INITIALIZER;
 static long child_counter;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
 
 static void at_prepare(void)
 {

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "check.h"
 
 #define NMSG 5
 
@@ -28,12 +29,6 @@ static char got[128];
 static size_t got_len;
 static int io_done, sig_seen, child_seen, child_status = -1, timer_ticks;
 static int timed_out;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
 
 static void maybe_done(struct ev_loop *loop)
 {

@@ -17,31 +17,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#define CHECK_TICKER
+#include "check.h"
 
 extern char **environ;
 
-static atomic_int ticks, stop;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s (errno %s)\n", what, strerror(errno));
-	exit(1);
-}
-
-#define CHECK(cond, what) do { if (!(cond)) fail(what); } while (0)
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int exited_with(int st, int code)
-{
-	return WIFEXITED(st) && WEXITSTATUS(st) == code;
-}
 
 static int reap(pid_t pid)
 {
@@ -50,16 +30,6 @@ static int reap(pid_t pid)
 	if (waitpid(pid, &st, 0) != pid)
 		return -1;
 	return st;
-}
-
-static void *ticker(void *arg)
-{
-	(void)arg;
-	for (int i = 0; i < 6000 && !atomic_load(&stop); i++) {
-		usleep(10000);
-		atomic_fetch_add(&ticks, 1);
-	}
-	return NULL;
 }
 
 static void test_posix_spawn(void)

@@ -13,36 +13,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#define CHECK_TICKER
+#include "check.h"
 
-static atomic_int ticks;
-static atomic_int stop;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void *ticker(void *arg)
-{
-	int i;
-
-	(void)arg;
-	/* Bounded: at most 60 s of ticking. */
-	for (i = 0; i < 6000 && !atomic_load(&stop); i++) {
-		usleep(10000);
-		atomic_fetch_add(&ticks, 1);
-	}
-	return NULL;
-}
 
 int main(void)
 {

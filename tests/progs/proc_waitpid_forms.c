@@ -17,22 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s (errno %s)\n", what, strerror(errno));
-	exit(1);
-}
-
-#define CHECK(cond, what) do { if (!(cond)) fail(what); } while (0)
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "check.h"
 
 /* Burn about ms milliseconds of CPU. */
 static void burn(int ms)
@@ -74,11 +59,6 @@ static pid_t spawn(int ms, int burn_ms, int code, pid_t pgid)
 	    && errno != EACCES)	/* EACCES: the child already exec'd, n/a */
 		fail("setpgid in parent");
 	return pid;
-}
-
-static int exited_with(int st, int code)
-{
-	return WIFEXITED(st) && WEXITSTATUS(st) == code;
 }
 
 static void no_children_left(const char *where)

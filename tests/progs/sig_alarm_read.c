@@ -18,25 +18,12 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 static atomic_int ticks;
 static atomic_int stop;
 static volatile sig_atomic_t alarms;
 static int pfd[2];
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void on_alarm(int sig)
 {

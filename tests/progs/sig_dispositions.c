@@ -21,14 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-#define CHECK(c, what) do { if (!(c)) fail(what); } while (0)
+#include "check.h"
 
 static volatile sig_atomic_t hits;
 static void h1(int sig) { (void)sig; hits++; }

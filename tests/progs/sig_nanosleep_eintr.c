@@ -22,26 +22,11 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#define CHECK_TICKER
+#include "check.h"
 
 static pthread_t main_th;
 static volatile sig_atomic_t handled;
-static atomic_int ticks, stop;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-#define CHECK(cond, what) do { if (!(cond)) fail(what); } while (0)
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static double ts_sec(const struct timespec *ts)
 {
@@ -76,16 +61,6 @@ static void spawn(pthread_t *th, void *(*fn)(void *), void *arg)
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	CHECK(pthread_create(th, NULL, fn, arg) == 0, "pthread_create");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-static void *ticker(void *arg)
-{
-	(void)arg;
-	for (int i = 0; i < 6000 && !atomic_load(&stop); i++) {
-		usleep(10000);
-		atomic_fetch_add(&ticks, 1);
-	}
-	return NULL;
 }
 
 /* A thread that sends SIGUSR1 to the main thread after ms milliseconds. */

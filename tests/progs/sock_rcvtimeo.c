@@ -22,22 +22,9 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define NCONC 100
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s (errno %d: %s)\n", what, errno, strerror(errno));
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void set_timeo(int fd, int opt, long ms)
 {

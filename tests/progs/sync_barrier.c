@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "check.h"
 
 #define THREADS 64
 #define ROUNDS 100
@@ -17,12 +18,6 @@
 static pthread_barrier_t bar;
 static int arrived[ROUNDS];
 static int serial[ROUNDS];
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
 
 static void *worker(void *arg)
 {

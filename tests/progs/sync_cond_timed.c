@@ -14,57 +14,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 static pthread_mutex_t m;	/* errorcheck: unlock proves ownership */
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-static void expect(int got, int want, const char *what)
-{
-	if (got != want) {
-		fprintf(stderr, "FAIL: %s: got %d (%s), want %d (%s)\n", what,
-			got, strerror(got), want, strerror(want));
-		exit(1);
-	}
-}
-
-static long long ns_of(struct timespec t)
-{
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static long long now_ns(clockid_t clk)
-{
-	struct timespec t;
-
-	clock_gettime(clk, &t);
-	return ns_of(t);
-}
-
-static struct timespec deadline(clockid_t clk, long ms)
-{
-	struct timespec t;
-	long long ns = now_ns(clk) + ms * 1000000LL;
-
-	t.tv_sec = ns / 1000000000LL;
-	t.tv_nsec = ns % 1000000000LL;
-	return t;
-}
-
-static void not_early(clockid_t clk, struct timespec dl, const char *what)
-{
-	long long now = now_ns(clk);
-
-	if (now < ns_of(dl)) {
-		fprintf(stderr, "FAIL: %s returned %lld ns early\n", what,
-			ns_of(dl) - now);
-		exit(1);
-	}
-}
 
 /* The wait must return with M held by the caller. */
 static void holds_mutex(const char *what)

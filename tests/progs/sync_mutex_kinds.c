@@ -12,56 +12,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 static pthread_mutex_t early = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t s_normal = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t s_recursive = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static pthread_mutex_t s_errorcheck = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
 
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-static void expect(int got, int want, const char *what)
-{
-	if (got != want) {
-		fprintf(stderr, "FAIL: %s: got %d (%s), want %d (%s)\n", what,
-			got, strerror(got), want, strerror(want));
-		exit(1);
-	}
-}
-
-static long long ns_of(struct timespec t)
-{
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static struct timespec deadline(clockid_t clk, long ms)
-{
-	struct timespec t;
-
-	clock_gettime(clk, &t);
-	t.tv_nsec += ms * 1000000L;
-	t.tv_sec += t.tv_nsec / 1000000000L;
-	t.tv_nsec %= 1000000000L;
-	return t;
-}
-
 /* Fails unless CLK has reached DL. */
-static void not_early(clockid_t clk, struct timespec dl, const char *what)
-{
-	struct timespec now;
-
-	clock_gettime(clk, &now);
-	if (ns_of(now) < ns_of(dl)) {
-		fprintf(stderr, "FAIL: %s returned %lld ns early\n", what,
-			ns_of(dl) - ns_of(now));
-		exit(1);
-	}
-}
-
 /* --- a mutex locked before any thread exists ------------------------ */
 
 static int early_count;

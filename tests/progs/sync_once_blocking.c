@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define CALLERS 50
 
@@ -18,28 +19,14 @@ static pthread_barrier_t start;
 static int init_runs, init_done, init2_runs;
 static long long init_began, init_ended;
 
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-static long long now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 static void init(void)
 {
 	__atomic_add_fetch(&init_runs, 1, __ATOMIC_SEQ_CST);
-	init_began = now_ns();
+	init_began = now_ns(CLOCK_MONOTONIC);
 	struct timespec ts = { 0, 50 * 1000000L };
 	while (nanosleep(&ts, &ts))
 		;
-	init_ended = now_ns();
+	init_ended = now_ns(CLOCK_MONOTONIC);
 	__atomic_store_n(&init_done, 1, __ATOMIC_SEQ_CST);
 }
 
@@ -58,7 +45,7 @@ static void *caller(void *arg)
 		fail("pthread_once");
 	if (!__atomic_load_n(&init_done, __ATOMIC_SEQ_CST))
 		fail("pthread_once returned before init finished");
-	if (now_ns() < init_ended)
+	if (now_ns(CLOCK_MONOTONIC) < init_ended)
 		fail("returned before the end of init");
 	if (pthread_once(&once2, init2))
 		fail("pthread_once 2");
@@ -68,7 +55,7 @@ static void *caller(void *arg)
 int main(void)
 {
 	pthread_t t[CALLERS];
-	long long t0 = now_ns();
+	long long t0 = now_ns(CLOCK_MONOTONIC);
 
 	if (pthread_barrier_init(&start, NULL, CALLERS))
 		fail("pthread_barrier_init");
@@ -86,7 +73,7 @@ int main(void)
 	if (pthread_once(&once, init) || init_runs != 1)
 		fail("pthread_once after completion");
 	fprintf(stderr, "all callers done after %.1f ms\n",
-		(now_ns() - t0) / 1e6);
+		(now_ns(CLOCK_MONOTONIC) - t0) / 1e6);
 	printf("once: init ran 1 time, %d callers returned after it ok\n",
 	       CALLERS);
 	return 0;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "check.h"
 
 #define PRODUCERS 100
 #define CONSUMERS 100
@@ -24,12 +25,6 @@ static int head, count;
 static unsigned char seen[PRODUCERS * ITEMS];
 static long long sum;
 static long consumed;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
 
 static void put(long v, int sleep_inside)
 {

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define ROUNDS 1000
 
@@ -32,26 +33,11 @@ struct shared {
 static struct shared *sh;
 static int done, ticks;
 
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s (pid %d)\n", what, (int)getpid());
-	exit(1);
-}
-
-static struct timespec in_10s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_sec += 10;
-	return t;
-}
-
 /* One side of the mutex/cond game: SIDE moves when turn == SIDE. */
 static void play_cond(int side)
 {
 	for (int r = 0; r < ROUNDS; r++) {
-		struct timespec dl = in_10s();
+		struct timespec dl = deadline(CLOCK_REALTIME, 10000);
 
 		if (pthread_mutex_lock(&sh->m))
 			fail("pshared mutex lock");
@@ -72,7 +58,7 @@ static void play_cond(int side)
 
 static void sem_wait_10s(sem_t *s, const char *what)
 {
-	struct timespec dl = in_10s();
+	struct timespec dl = deadline(CLOCK_REALTIME, 10000);
 
 	while (sem_timedwait(s, &dl)) {
 		if (errno == ETIMEDOUT)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 #define LIMIT 4
 #define THREADS 32
@@ -23,54 +24,7 @@ static sem_t gate;
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static int inside, max_inside, entries;
 
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
 /* Checks a -1/errno style result. */
-static void expect_errno(int rc, int want, const char *what)
-{
-	int got = rc == 0 ? 0 : errno;
-
-	if ((want == 0 && rc != 0) || (want != 0 && (rc != -1 || got != want))) {
-		fprintf(stderr, "FAIL: %s: rc %d errno %d (%s), want errno %d (%s)\n",
-			what, rc, got, strerror(got), want, strerror(want));
-		exit(1);
-	}
-}
-
-static long long ns_of(struct timespec t)
-{
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static struct timespec deadline(clockid_t clk, long ms)
-{
-	struct timespec t;
-
-	long long ns;
-
-	clock_gettime(clk, &t);
-	ns = ns_of(t) + ms * 1000000LL;
-	t.tv_sec = ns / 1000000000LL;
-	t.tv_nsec = ns % 1000000000LL;
-	return t;
-}
-
-static void not_early(clockid_t clk, struct timespec dl, const char *what)
-{
-	struct timespec now;
-
-	clock_gettime(clk, &now);
-	if (ns_of(now) < ns_of(dl)) {
-		fprintf(stderr, "FAIL: %s returned %lld ns early\n", what,
-			ns_of(dl) - ns_of(now));
-		exit(1);
-	}
-}
-
 static void *worker(void *arg)
 {
 	for (int i = 0; i < ROUNDS; i++) {

@@ -11,18 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "check.h"
 
 #define THREADS 8
 #define ROUNDS 200
 
 static pthread_spinlock_t lock;
 static int inside, count;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
 
 static void *worker(void *arg)
 {

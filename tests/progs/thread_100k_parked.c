@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 /* Generous bound: a parked thread must not commit its stack. */
 #define MAX_RSS_PER_THREAD (64 * 1024)
@@ -25,12 +26,6 @@ static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t all_parked = PTHREAD_COND_INITIALIZER;
 static long parked, n;
 static int released;
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
 
 static long rss_bytes(void)
 {

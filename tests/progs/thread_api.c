@@ -20,46 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-static void expect(int got, int want, const char *what)
-{
-	if (got != want) {
-		fprintf(stderr, "FAIL: %s: got %d (%s), want %d (%s)\n", what,
-			got, strerror(got), want, strerror(want));
-		exit(1);
-	}
-}
-
-static long long ns_of(struct timespec t)
-{
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static struct timespec deadline(long ms)
-{
-	struct timespec t;
-	long long ns;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	ns = ns_of(t) + ms * 1000000LL;
-	t.tv_sec = ns / 1000000000LL;
-	t.tv_nsec = ns % 1000000000LL;
-	return t;
-}
-
-static void msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
-
-	while (nanosleep(&ts, &ts))
-		;
-}
+#include "check.h"
 
 /* --- create, join, exit values -------------------------------------- */
 
@@ -150,7 +111,7 @@ static void test_create_join(void)
 	set_go(0);
 	expect(pthread_create(&t, NULL, waits_go, NULL), 0, "create");
 	expect(pthread_tryjoin_np(t, &r), EBUSY, "tryjoin_np while running");
-	dl = deadline(50);
+	dl = deadline(CLOCK_REALTIME, 50);
 	expect(pthread_timedjoin_np(t, &r, &dl), ETIMEDOUT,
 	       "timedjoin_np while running");
 	struct timespec now;
@@ -158,7 +119,7 @@ static void test_create_join(void)
 	if (ns_of(now) < ns_of(dl))
 		fail("timedjoin_np returned early");
 	set_go(1);
-	dl = deadline(5000);
+	dl = deadline(CLOCK_REALTIME, 5000);
 	expect(pthread_timedjoin_np(t, &r, &dl), 0, "timedjoin_np after release");
 	if (r != (void *)7)
 		fail("timedjoin_np value");

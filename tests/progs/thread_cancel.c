@@ -17,37 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-static void expect(int got, int want, const char *what)
-{
-	if (got != want) {
-		fprintf(stderr, "FAIL: %s: got %d (%s), want %d (%s)\n", what,
-			got, strerror(got), want, strerror(want));
-		exit(1);
-	}
-}
-
-static long long now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
-static void msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
-
-	while (nanosleep(&ts, &ts))
-		;
-}
+#include "check.h"
 
 static int cleaned;
 static sem_t ready;

@@ -24,23 +24,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "FAIL: %s\n", what);
-	exit(1);
-}
-
-static void expect_errno(int rc, int want, const char *what)
-{
-	int got = rc == 0 ? 0 : errno;
-
-	if ((want == 0 && rc != 0) || (want != 0 && (rc != -1 || got != want))) {
-		fprintf(stderr, "FAIL: %s: rc %d errno %d (%s), want %d (%s)\n",
-			what, rc, got, strerror(got), want, strerror(want));
-		exit(1);
-	}
-}
+#include "check.h"
 
 /* clock_nanosleep returns the error number and leaves errno alone. */
 static void expect_ret(int rc, int want, const char *what)
@@ -55,20 +39,6 @@ static void expect_ret(int rc, int want, const char *what)
 			errno, strerror(errno));
 		exit(1);
 	}
-}
-
-static long long ns_of(struct timespec t)
-{
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static long long now_ns(clockid_t clk)
-{
-	struct timespec t;
-
-	if (clock_gettime(clk, &t))
-		fail("clock_gettime");
-	return ns_of(t);
 }
 
 static void test_invalid(void)

@@ -17,6 +17,7 @@
 #include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
+#include "check.h"
 
 enum { NANOSLEEP, USLEEP, CNS_MONO_REL, CNS_MONO_ABS, CNS_REAL_REL,
        CNS_REAL_ABS, POLL, PPOLL, SELECT, PSELECT, METHODS };
@@ -27,26 +28,6 @@ static const char *method_name[METHODS] = {
 	"clock_nanosleep(REALTIME, ABSTIME)", "poll(NULL, 0)",
 	"ppoll(NULL, 0)", "select(0)", "pselect(0)",
 };
-
-static long long ns_of(struct timespec t)
-{
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static long long now_ns(clockid_t clk)
-{
-	struct timespec t;
-
-	clock_gettime(clk, &t);
-	return ns_of(t);
-}
-
-static struct timespec ts_of(long long ns)
-{
-	struct timespec t = { ns / 1000000000LL, ns % 1000000000LL };
-
-	return t;
-}
 
 static void *sleeper(void *arg)
 {

@@ -33,7 +33,6 @@ bad=(
 	GREEN_CLOCK=fake GREEN_CLOCK_IDLE_MS=soon GREEN_CLOCK_IDLE_MS=-5
 )
 for kv in "${bad[@]}"; do
-	var=${kv%%=*}
 	timeout 60 env "$kv" LD_PRELOAD="$LIBGREEN" "$PROG" 20 > "$tmp/out" 2> "$tmp/err" ||
 		fail "$kv: the program did not run to the end"
 	cmp -s "$tmp/native.out" "$tmp/out" || fail "$kv: stdout differs from native"
@@ -48,7 +47,7 @@ timeout 60 env GREEN_THREADS=bogus LD_PRELOAD="$LIBGREEN" "$PROG" 20 2>&1 >/dev/
 good=(
 	GREEN_THREADS=green GREEN_THREADS=native GREEN_STACK_SIZE=64K
 	GREEN_STACK_SIZE=1048576 GREEN_RESOLVER=ares GREEN_RESOLVER=thread
-	GREEN_RESOLVER=block GREEN_DNS_SERVERS=127.0.0.1:5353,[::1]:53
+	GREEN_RESOLVER=block "GREEN_DNS_SERVERS=127.0.0.1:5353,[::1]:53"
 	GREEN_DNS_SERVERS=::1 GREEN_POOL_SIZE=8 GREEN_FILEIO=inline
 	GREEN_FILEIO=pool GREEN_FILEIO=nowait GREEN_BACKEND=epoll
 	GREEN_BACKEND=poll GREEN_BACKEND=select GREEN_INHERIT=0

@@ -46,9 +46,11 @@ cat "$tmp/shim.err" >&2
 GREEN_STATS="$tmp/stats.%p" timeout 60 env LD_PRELOAD="$LIBGREEN" "$PROG" 50 \
 	> /dev/null 2> "$tmp/file.err" || fail "shim run with a stats file"
 [ -s "$tmp/file.err" ] && fail "stderr not empty with GREEN_STATS=path: $(head -3 "$tmp/file.err")"
-files=$(ls "$tmp"/stats.* 2>/dev/null | wc -l)
-[ "$files" = 1 ] || fail "expected one stats.<pid> file, found $files"
-f=$(ls "$tmp"/stats.* 2>/dev/null | head -1)
+shopt -s nullglob
+sfiles=("$tmp"/stats.*)
+shopt -u nullglob
+[ ${#sfiles[@]} = 1 ] || fail "expected one stats.<pid> file, found ${#sfiles[@]}"
+f=${sfiles[0]:-}
 [ -n "$f" ] && [ "$(field 'green threads created' "$f")" = 50 ] ||
 	fail "stats file does not say 50 threads created"
 

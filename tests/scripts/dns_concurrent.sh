@@ -22,6 +22,8 @@ SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-$SRC/build}
 LIBGREEN=${LIBGREEN:-$BUILD/libgreen.so}
 . "$SRC/tests/helpers/dns_ns.sh"
+# shellcheck source=tests/scripts/lib/witness.sh
+. "$SRC/tests/scripts/lib/witness.sh"
 PROG=$BUILD/tests/dns_concurrent_1000
 FORK=$BUILD/tests/dns_fork
 DELAY_MS=300
@@ -74,9 +76,13 @@ part1() {
     fork_check "part 1 native" || rc=1
     if [ "${DNS_NATIVE_ONLY:-0}" != 1 ]; then
         echo "part 1 shim, 1000 threads:" >&2
-        out=$(LD_PRELOAD="$LIBGREEN" timeout -k 5 60 "$PROG" 1000 $MAX_MS 1000) ||
+        rm -f "$DIR/p1.stats"
+        out=$(GREEN_STATS="$DIR/p1.stats" LD_PRELOAD="$LIBGREEN" \
+            timeout -k 5 60 "$PROG" 1000 $MAX_MS 1000) ||
             { echo "FAIL: shim lookups (server 127.0.0.1:53, delay $DELAY_MS ms)" >&2; rc=1; }
         check_out "$out" shim || rc=1
+        witness "${PROG##*/}" 1 no "$DIR/p1.stats" ||
+            { echo "FAIL: part 1 shim: $WITNESS" >&2; rc=1; }
         fork_check "part 1 shim" LD_PRELOAD="$LIBGREEN" || rc=1
     fi
     dns_server_stop "$DIR"
@@ -84,7 +90,7 @@ part1() {
 
 # part2: server on 127.0.0.1:<port>, the shim told so by GREEN_DNS_SERVERS.
 part2() {
-    local port= p out
+    local port='' p out
     for p in 5354 5355 5356 5357 5358 5359 5360 5361; do
         if dns_server_start "$DIR" --port $p --delay-ms $DELAY_MS 2>/dev/null; then
             port=$p
@@ -113,10 +119,13 @@ print("part 2 server on port %s answers" % sys.argv[1], file=sys.stderr)
 PYEOF
     else
         echo "part 2 shim, 1000 threads, GREEN_DNS_SERVERS=127.0.0.1:$port:" >&2
-        out=$(GREEN_DNS_SERVERS=127.0.0.1:$port LD_PRELOAD="$LIBGREEN" \
+        rm -f "$DIR/p2.stats"
+        out=$(GREEN_STATS="$DIR/p2.stats" GREEN_DNS_SERVERS=127.0.0.1:$port LD_PRELOAD="$LIBGREEN" \
             timeout -k 5 60 "$PROG" 1000 $MAX_MS 2000) ||
             { echo "FAIL: shim lookups (GREEN_DNS_SERVERS=127.0.0.1:$port, delay $DELAY_MS ms)" >&2; rc=1; }
         check_out "$out" "part 2 shim" || rc=1
+        witness "${PROG##*/}" 1 no "$DIR/p2.stats" ||
+            { echo "FAIL: part 2 shim: $WITNESS" >&2; rc=1; }
         fork_check "part 2 shim" GREEN_DNS_SERVERS=127.0.0.1:$port LD_PRELOAD="$LIBGREEN" || rc=1
     fi
     dns_server_stop "$DIR"

@@ -56,6 +56,7 @@ fi
 
 # ---------------------------------------------------------------- inside
 DIR=$(mktemp -d /tmp/dns_differential.XXXXXX) || exit 1
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
     dns_server_stop "$DIR"
     wait 2>/dev/null

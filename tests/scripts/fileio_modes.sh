@@ -46,8 +46,8 @@ run() {
     local label=$1 expect=$2 out
     shift 2
     rm -f "$DIR/stats"
-    out=$(timeout -k 5 60 env "$@" "$PROG" "$expect" "$MIB" $ROUNDS 2>"$DIR/$label.err")
-    if [ $? -ne 0 ] || [ "$out" != "$want" ]; then
+    if ! out=$(timeout -k 5 60 env "$@" "$PROG" "$expect" "$MIB" $ROUNDS 2>"$DIR/$label.err") ||
+       [ "$out" != "$want" ]; then
         echo "FAIL: $label:" >&2
         cat "$DIR/$label.err" >&2
         rc=1

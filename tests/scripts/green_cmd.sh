@@ -26,12 +26,21 @@ fail() { echo "FAIL: $*" >&2; rc=1; }
 LIB=$("$GREEN" --version | sed -n 's/^library: //p')
 [ -f "$LIB" ] || { echo "FAIL: green --version names no library ($LIB)"; exit 1; }
 
-# 1
+# shellcheck source=tests/scripts/lib/witness.sh
+. "$SRC/tests/scripts/lib/witness.sh"
+
+# 1 (and the witness: both runs really ran under the shim)
 for p in "diag_stats_threads 200" "sync_barrier" "time_sleeps_overlap"; do
-	set -- $p
-	[ -x "$BUILD/tests/$1" ] || continue
-	timeout 60 env LD_PRELOAD="$LIB" "$BUILD/tests/$@" > "$tmp/a.out" 2>/dev/null; ra=$?
-	timeout 60 "$GREEN" -- "$BUILD/tests/$@" > "$tmp/b.out" 2>/dev/null; rb=$?
+	read -r -a cmd <<< "$p"
+	cmd[0]=$BUILD/tests/${cmd[0]}
+	[ -x "${cmd[0]}" ] || continue
+	rm -f "$tmp/a.stats" "$tmp/b.stats"
+	timeout 60 env GREEN_STATS="$tmp/a.stats" LD_PRELOAD="$LIB" "${cmd[@]}" \
+		> "$tmp/a.out" 2>/dev/null; ra=$?
+	timeout 60 env GREEN_STATS="$tmp/b.stats" "$GREEN" -- "${cmd[@]}" \
+		> "$tmp/b.out" 2>/dev/null; rb=$?
+	witness "${cmd[0]##*/}" 1 no "$tmp/a.stats" || fail "$p under LD_PRELOAD: $WITNESS"
+	witness "${cmd[0]##*/}" 1 no "$tmp/b.stats" || fail "$p under green: $WITNESS"
 	[ $ra = $rb ] || fail "$p: exit $rb under green, $ra under LD_PRELOAD"
 	cmp -s "$tmp/a.out" "$tmp/b.out" || fail "$p: stdout differs between green and LD_PRELOAD"
 done

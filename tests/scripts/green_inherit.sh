@@ -9,7 +9,10 @@ if [ ! -f "$LIBGREEN" ]; then
 	echo "FAIL: $LIBGREEN missing"
 	exit 1
 fi
-LIBM=$(ls /lib/x86_64-linux-gnu/libm.so.6 /lib/*/libm.so.6 2>/dev/null | head -1)
+LIBM=
+for f in /lib/x86_64-linux-gnu/libm.so.6 /lib/*/libm.so.6; do
+	[ -e "$f" ] && { LIBM=$f; break; }
+done
 fail=0
 
 # mapped PID: 1 if libgreen is mapped in process PID, else 0

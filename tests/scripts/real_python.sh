@@ -17,7 +17,7 @@ MAX_SHIM_THREADS=4
 
 for mode in native shim; do
 	pre=()
-	[ $mode = shim ] && pre=(env "LD_PRELOAD=$LIBGREEN")
+	[ $mode = shim ] && pre=(env "GREEN_STATS=$DIR/shim.stats" "LD_PRELOAD=$LIBGREEN")
 	t0=$EPOCHREALTIME
 	timeout -k 5 50 "${pre[@]}" "$PY" "$SRC/tests/helpers/py_threads.py" $N \
 		> "$DIR/$mode.out" 2> "$DIR/$mode.err" < /dev/null
@@ -32,6 +32,7 @@ if ! diff -u "$DIR/native.out" "$DIR/shim.out"; then
 fi
 echo "--- stdout (both)"
 cat "$DIR/shim.out"
+rl_witness "$DIR/shim.stats" "${PY##*/}"
 
 nat=$(sed -n 's/.*os-threads: \([0-9]*\).*/\1/p' "$DIR/native.err")
 shim=$(sed -n 's/.*os-threads: \([0-9]*\).*/\1/p' "$DIR/shim.err")

@@ -58,7 +58,7 @@ for mode in native shim; do
 		"http://127.0.0.1:$LPORT/small.txt" "$DIR/www/small.txt" \
 		> "$DIR/hold.$mode.txt" 2>&1
 	rc=$?
-	cat "$DIR/hold.$mode.txt" | sed "s/^/$mode: /"
+	sed "s/^/$mode: /" "$DIR/hold.$mode.txt"
 	[ $rc -eq 0 ] || fail "$mode: not all $N held connections were answered right"
 	threads=$(sed -n 's/^threads-while-held: //p' "$DIR/hold.$mode.txt")
 	if [ $mode = native ]; then

@@ -29,7 +29,7 @@ seed=$(sed -n 's/^replay: .* replay \([0-9]*\) -- .*/\1/p' "$tmp/explore")
 grep -q "^green explore: [0-9]* runs, 1 failures, " "$tmp/explore" || fail "no summary line"
 if [ -n "$seed" ]; then
 	n=0
-	for i in $(seq 10); do
+	for _ in $(seq 10); do
 		"$GREEN" replay "$seed" -- "$PROG" > /dev/null 2> "$tmp/err"
 		[ $? = 1 ] && n=$((n + 1))
 	done
