@@ -104,10 +104,27 @@ GR_EXPORT pid_t _Fork(void)
 {
 	pid_t pid = REAL(_Fork)();
 
-	if (pid == 0)
+	if (pid == 0) {
 		gr_proc_fork_child();
+		gr_hub_refork(gr_tls_hub);
+	}
 	return pid;
 }
+
+/* Our atfork child handler runs first and leaves the hub's loop to this
+ * point, after every other handler (the program's malloc resets its locks
+ * in one): libev allocates with that malloc.  __fork is glibc's other
+ * name for fork. */
+GR_EXPORT pid_t fork(void)
+{
+	pid_t pid = REAL(fork)();
+
+	if (pid == 0)
+		gr_hub_refork(gr_tls_hub);
+	return pid;
+}
+
+GR_EXPORT pid_t __fork(void) __attribute__((alias("fork"), copy(fork)));
 
 /* pthread_atfork (in libc_nonshared) lands here: ours goes in first, so
  * in a child it runs before the program's own child handlers. */
@@ -156,3 +173,4 @@ GR_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	errno = e;
 	return r;
 }
+

@@ -89,7 +89,7 @@ void gr_timer_add(struct gr_hub *h, struct gr_thread *t)
 
 	if (h->heap_len == h->heap_cap) {
 		int cap = h->heap_cap ? h->heap_cap * 2 : 64;
-		struct gr_thread **n = realloc(h->heap, cap * sizeof(*n));
+		struct gr_thread **n = gr_realloc(h->heap, cap * sizeof(*n));
 
 		if (n == NULL)
 			gr_die("out of memory for the timer heap");
@@ -148,7 +148,7 @@ static void tfd_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 void gr_hub_loop_init(struct gr_hub *h)
 {
-	struct hub_watchers *w = calloc(1, sizeof(*w));
+	struct hub_watchers *w = gr_calloc(1, sizeof(*w));
 	unsigned flags = EVFLAG_NOENV | EVFLAG_NOSIGMASK | EVFLAG_NOINOTIFY |
 			 EVFLAG_NOTIMERFD | gr_conf()->backend;
 
@@ -189,6 +189,8 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 	struct hub_watchers *w = h->async;
 	int alive;
 
+	if (unlikely(h->forked))
+		gr_hub_refork(h);
 	gr_sched_drain_remote(h);
 	if (h->rq_head != NULL)
 		block = false;
@@ -221,7 +223,7 @@ void gr_hub_loop_after_fork(struct gr_hub *h)
 	ev_loop_destroy(h->loop);
 	gr_tls_shimfd--;
 	gr_shimfd_close(h->tfd);
-	free(h->async);
+	gr_free(h->async);
 	h->heap_len = 0;
 	h->tfd_armed = 0;
 	gr_hub_loop_init(h);

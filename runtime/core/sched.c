@@ -323,7 +323,7 @@ struct gr_thread *gr_os_self(void)
 
 	if (t != NULL)
 		return t;
-	t = calloc(1, sizeof(*t));
+	t = gr_calloc(1, sizeof(*t));
 	if (t == NULL)
 		gr_die("out of memory for the OS thread's context");
 	t->os = 1;
@@ -356,10 +356,13 @@ struct gr_hub *gr_hub_get(void)
 	struct gr_hub *h = gr_tls_hub;
 	struct gr_thread *os, *hub;
 
-	if (h != NULL)
+	if (h != NULL) {
+		if (unlikely(h->forked))
+			gr_hub_refork(h);
 		return h;
+	}
 	os = gr_os_self();
-	h = calloc(1, sizeof(*h));
+	h = gr_calloc(1, sizeof(*h));
 	if (h == NULL)
 		gr_die("out of memory for a hub");
 	h->tid = os->owner_id;
@@ -676,7 +679,7 @@ static struct gr_tsd_slot *tsd_slot(struct gr_thread *t, pthread_key_t k,
 	if (t->tsd == NULL) {
 		if (!make)
 			return NULL;
-		t->tsd = calloc(GR_KEYS_MAX / GR_KEY_BLK, sizeof(void *));
+		t->tsd = gr_calloc(GR_KEYS_MAX / GR_KEY_BLK, sizeof(void *));
 		if (t->tsd == NULL)
 			return NULL;
 	}
@@ -684,7 +687,7 @@ static struct gr_tsd_slot *tsd_slot(struct gr_thread *t, pthread_key_t k,
 	if (*blk == NULL) {
 		if (!make)
 			return NULL;
-		*blk = calloc(GR_KEY_BLK, sizeof(struct gr_tsd_slot));
+		*blk = gr_calloc(GR_KEY_BLK, sizeof(struct gr_tsd_slot));
 		if (*blk == NULL)
 			return NULL;
 	}
@@ -757,8 +760,8 @@ void gr_tsd_run_dtors(struct gr_thread *t)
 			break;
 	}
 	for (unsigned b = 0; b < GR_KEYS_MAX / GR_KEY_BLK; b++)
-		free(blks[b]);
-	free(blks);
+		gr_free(blks[b]);
+	gr_free(blks);
 	t->tsd = NULL;
 }
 
@@ -775,6 +778,11 @@ void gr_tsd_run_dtors(struct gr_thread *t)
 void gr_res_after_fork(void) __attribute__((weak));
 void gr_diag_after_fork(void) __attribute__((weak));
 
+/* The loop is made anew later, in gr_hub_refork: libev allocates with the
+ * program's malloc, and this handler runs before the allocator's own child
+ * handler (ours is registered first) has reset its locks, which the
+ * forking thread's twin in the parent may hold (jemalloc: every child
+ * aborted, "epoll_wait: Bad file descriptor", after parking on one). */
 void gr_hub_after_fork(void)
 {
 	struct gr_hub *h = gr_tls_hub;
@@ -807,7 +815,7 @@ void gr_hub_after_fork(void)
 		h->rq_len = 0;
 		h->deadlock_reported = 0;
 		self->joiner = NULL;
-		gr_hub_loop_after_fork(h);
+		h->forked = 1;
 	}
 	gr_fd_after_fork();
 	gr_sig_after_fork(h);
@@ -817,3 +825,15 @@ void gr_hub_after_fork(void)
 	if (gr_diag_after_fork)
 		gr_diag_after_fork();
 }
+
+/* Called by fork() once glibc has run every child handler, by _Fork, and
+ * lazily by the hub's poll and gr_hub_get for a fork we did not see. */
+void gr_hub_refork(struct gr_hub *h)
+{
+	if (h == NULL || !h->forked)
+		return;
+	h->forked = 0;
+	gr_hub_loop_after_fork(h);
+	gr_sig_after_refork(h);
+}
+

@@ -19,8 +19,9 @@
  *    sockets, as glibc does, through the real libc calls);
  *  - inet/getnameinfo.c.
  * Lists are allocated as glibc allocates them (one malloc per entry with
- * its address, ai_canonname separately), so glibc's freeaddrinfo frees
- * them and ours frees glibc's.
+ * its address, ai_canonname separately), with the program's malloc, so
+ * glibc's freeaddrinfo frees them and ours frees glibc's.  Everything else
+ * here is the shim's own and comes from gr_malloc (runtime/core/alloc.c).
  *
  * Not here: nscd (glibc asks it first when it runs; we never do), IDN
  * flags (shim/dns.c sends those calls to the thread resolver), host.conf
@@ -288,8 +289,8 @@ static void hosts_conf(struct hosts_conf *out)
 				p++;
 			if (*p != ':')
 				continue;
-			free(spec);
-			spec = strdup(p + 1);
+			gr_free(spec);
+			spec = gr_strdup(p + 1);
 			break;	/* glibc takes the first hosts line */
 		}
 		if (f != NULL)
@@ -297,7 +298,7 @@ static void hosts_conf(struct hosts_conf *out)
 		free(line);
 		/* glibc's default without a hosts line. */
 		parse_services(&nss_cur, spec ? spec : "dns [!UNAVAIL=return] files");
-		free(spec);
+		gr_free(spec);
 		nss_st = st;
 		nss_st_ok = ok;
 	}
@@ -559,7 +560,7 @@ static void check_pf(bool *seen4, bool *seen6, struct in6ai **out, size_t *outle
 				*seen6 = true;
 			}
 			if (n == cap) {
-				struct in6ai *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+				struct in6ai *nv = gr_realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
 
 				if (nv == NULL)
 					goto fail;
@@ -587,7 +588,7 @@ static void check_pf(bool *seen4, bool *seen6, struct in6ai **out, size_t *outle
 	return;
 fail:
 	REAL(close)(fd);
-	free(v);
+	gr_free(v);
 	*seen4 = *seen6 = true;
 }
 
@@ -711,7 +712,7 @@ static bool add_prefix(struct plist **l, size_t *n, bool *nullbits,
 	    (cp == NULL || *endp == '\0') && bits <= 128 &&
 	    ((val = strtoul(val2, &endp, 10)) != ULONG_MAX || errno != ERANGE) &&
 	    *endp == '\0' && val <= INT_MAX) {
-		struct plist *p = malloc(sizeof(*p));
+		struct plist *p = gr_malloc(sizeof(*p));
 
 		if (p == NULL)
 			return false;
@@ -730,7 +731,7 @@ static bool add_scope(struct slist **l, size_t *n, bool *nullbits,
 		      const struct in6_addr *prefix, unsigned long bits,
 		      unsigned long val)
 {
-	struct slist *p = malloc(sizeof(*p));
+	struct slist *p = gr_malloc(sizeof(*p));
 
 	if (p == NULL)
 		return false;
@@ -754,7 +755,7 @@ static void *build_prefixes(struct plist *l, size_t n, bool nullbits,
 		return (void *)fallback;
 	if (!nullbits)
 		n++;
-	v = malloc(n * sizeof(*v));
+	v = gr_malloc(n * sizeof(*v));
 	if (v == NULL)
 		return NULL;
 	i = n;
@@ -869,7 +870,7 @@ static void gaiconf_init(void)
 
 			if (!snull)
 				ns++;
-			v = malloc(ns * sizeof(*v));
+			v = gr_malloc(ns * sizeof(*v));
 			if (v != NULL) {
 				struct slist *l = sl;
 
@@ -895,9 +896,9 @@ static void gaiconf_init(void)
 			gaiconf_mtime = st.st_mtim;
 		}
 	}
-	while (ll) { struct plist *x = ll; ll = ll->next; free(x); }
-	while (pl) { struct plist *x = pl; pl = pl->next; free(x); }
-	while (sl) { struct slist *x = sl; sl = sl->next; free(x); }
+	while (ll) { struct plist *x = ll; ll = ll->next; gr_free(x); }
+	while (pl) { struct plist *x = pl; pl = pl->next; gr_free(x); }
+	while (sl) { struct slist *x = sl; sl = sl->next; gr_free(x); }
 	return;
 no_file:
 	labels = default_labels;
@@ -1194,7 +1195,7 @@ static struct addrinfo *sort_results(struct addrinfo *p, int nresults,
 	struct sort_result_combo src;
 
 	REAL(pthread_once)(&gaiconf_once, gaiconf_init);
-	results = malloc(nresults * (sizeof(*results) + sizeof(size_t)));
+	results = gr_malloc(nresults * (sizeof(*results) + sizeof(size_t)));
 	if (results == NULL)
 		return NULL;
 	order = (size_t *)(results + nresults);
@@ -1295,9 +1296,9 @@ static struct addrinfo *sort_results(struct addrinfo *p, int nresults,
 		q = q->ai_next = results[order[i]].dest_addr;
 	q->ai_next = NULL;
 	p->ai_canonname = canonname;
-	free(results);
+	gr_free(results);
 	if (!check_pf_called)
-		free(in6ai);
+		gr_free(in6ai);
 	return p;
 }
 
@@ -1348,11 +1349,11 @@ struct scratch {
 static bool scratch_grow(struct scratch *s)
 {
 	size_t n = s->length * 2;
-	char *d = malloc(n);
+	char *d = gr_malloc(n);
 
 	if (d == NULL)
 		return false;
-	free(s->data);
+	gr_free(s->data);
 	s->data = d;
 	s->length = n;
 	return true;
@@ -1548,7 +1549,7 @@ static int scopeid_pton(const struct in6_addr *a, const char *scope, uint32_t *r
 
 static struct gaih_addrtuple *tuple_new(struct gaih_result *res)
 {
-	struct gaih_addrtuple *t = calloc(1, sizeof(*t));
+	struct gaih_addrtuple *t = gr_calloc(1, sizeof(*t));
 
 	if (t != NULL)
 		res->at = t;
@@ -1636,7 +1637,7 @@ static bool convert_hostent(const struct addrinfo *req, int family,
 		return true;
 	for (array = res->at; array != NULL; array = array->next)
 		old++;
-	array = realloc(res->at, (old + count) * sizeof(*array));
+	array = gr_realloc(res->at, (old + count) * sizeof(*array));
 	if (array == NULL)
 		return false;
 	/* glibc 2.36's gethosts: got_ipv6 once an AF_INET6 lookup had
@@ -1701,7 +1702,7 @@ static int try_simple_gethostbyname(const char *name, const struct addrinfo *req
 
 static void local_addresses(const struct addrinfo *req, struct gaih_result *res)
 {
-	struct gaih_addrtuple *a = calloc(2, sizeof(*a)), *atr = a;
+	struct gaih_addrtuple *a = gr_calloc(2, sizeof(*a)), *atr = a;
 
 	if (a == NULL)
 		return;
@@ -1774,7 +1775,7 @@ static int gethosts(const struct hosts_module *m, bool use3, int family,
 
 static void res_reset(struct gaih_result *res)
 {
-	free(res->at);
+	gr_free(res->at);
 	free(res->canon);
 	memset(res, 0, sizeof(*res));
 }
@@ -1789,7 +1790,7 @@ static int keep_tuples(struct gaih_addrtuple *in, const struct addrinfo *req,
 
 	for (struct gaih_addrtuple *p = in; p; p = p->next)
 		n++;
-	v = calloc(n ? n : 1, sizeof(*v));
+	v = gr_calloc(n ? n : 1, sizeof(*v));
 	if (v == NULL)
 		return -EAI_MEMORY;
 	for (struct gaih_addrtuple *p = in; p; p = p->next) {
@@ -1815,7 +1816,7 @@ static int keep_tuples(struct gaih_addrtuple *in, const struct addrinfo *req,
 		v[i].next = i + 1 < k ? &v[i + 1] : NULL;
 	}
 	if (k == 0) {
-		free(v);
+		gr_free(v);
 		v = NULL;
 	}
 	res->at = v;
@@ -2029,7 +2030,7 @@ process_list:
 	}
 	result = generate_addrinfo(req, &res, st, pai, naddrs);
 free_and_return:
-	free(res.at);
+	gr_free(res.at);
 	free(res.canon);
 	return result;
 }
@@ -2089,7 +2090,7 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 			}
 		} else if ((hints->ai_family == AF_INET && !seen4) ||
 			   (hints->ai_family == AF_INET6 && !seen6)) {
-			free(in6ai);
+			gr_free(in6ai);
 			return EAI_NONAME;
 		}
 	}
@@ -2100,7 +2101,7 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 		gs.num = strtoul(service, &c, 10);
 		if (*c != '\0') {
 			if (hints->ai_flags & AI_NUMERICSERV) {
-				free(in6ai);
+				gr_free(in6ai);
 				return EAI_NONAME;
 			}
 			gs.num = -1;
@@ -2108,16 +2109,16 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 		ps = &gs;
 	}
 	tmp.length = 1024;
-	tmp.data = malloc(tmp.length);
+	tmp.data = gr_malloc(tmp.length);
 	if (tmp.data == NULL) {
-		free(in6ai);
+		gr_free(in6ai);
 		return EAI_MEMORY;
 	}
 	last_i = gaih_inet(name, ps, hints, end, &naddrs, &tmp);
-	free(tmp.data);
+	gr_free(tmp.data);
 	if (last_i != 0) {
 		gr_gai_freeaddrinfo(p);
-		free(in6ai);
+		gr_free(in6ai);
 		return -last_i;
 	}
 	while (*end) {
@@ -2130,12 +2131,12 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 
 		if (s == NULL) {
 			gr_gai_freeaddrinfo(p);
-			free(in6ai);
+			gr_free(in6ai);
 			return EAI_MEMORY;
 		}
 		p = s;
 	}
-	free(in6ai);
+	gr_free(in6ai);
 	if (p) {
 		*pai = p;
 		return 0;
@@ -2160,20 +2161,20 @@ static const char *nrl_domainname(void)
 	nrl_done = true;
 	gr_gai_gethostbyname_r("localhost", &th, buf, sizeof(buf), &h, &herr);
 	if (h && (c = strchr(h->h_name, '.'))) {
-		nrl_domain = strdup(++c);
+		nrl_domain = gr_strdup(++c);
 		return nrl_domain;
 	}
 	if (gethostname(host, sizeof(host)) != 0)
 		return NULL;
 	host[sizeof(host) - 1] = '\0';
 	if ((c = strchr(host, '.'))) {
-		nrl_domain = strdup(++c);
+		nrl_domain = gr_strdup(++c);
 		return nrl_domain;
 	}
 	h = NULL;
 	gr_gai_gethostbyname_r(host, &th, buf, sizeof(buf), &h, &herr);
 	if (h && (c = strchr(h->h_name, '.'))) {
-		nrl_domain = strdup(++c);
+		nrl_domain = gr_strdup(++c);
 		return nrl_domain;
 	}
 	{
@@ -2183,7 +2184,7 @@ static const char *nrl_domainname(void)
 		gr_gai_gethostbyaddr_r(&lo, sizeof(lo), AF_INET, &th, buf,
 				       sizeof(buf), &h, &herr);
 		if (h && (c = strchr(h->h_name, '.')))
-			nrl_domain = strdup(++c);
+			nrl_domain = gr_strdup(++c);
 	}
 	return nrl_domain;
 }
@@ -2211,7 +2212,7 @@ static int gni_host_inet_name(const struct sockaddr *sa, char *host,
 			      socklen_t hostlen, int flags)
 {
 	struct hostent th, *h = NULL;
-	struct scratch tmp = { malloc(1024), 1024 };
+	struct scratch tmp = { gr_malloc(1024), 1024 };
 	int herrno = 0, r = EAI_NONAME;
 	const void *addr;
 	socklen_t alen;
@@ -2231,7 +2232,7 @@ static int gni_host_inet_name(const struct sockaddr *sa, char *host,
 		if (herrno == NETDB_INTERNAL && errno == ERANGE) {
 			if (!scratch_grow(&tmp)) {
 				h_errno = herrno;
-				free(tmp.data);
+				gr_free(tmp.data);
 				return EAI_MEMORY;
 			}
 		} else {
@@ -2263,7 +2264,7 @@ static int gni_host_inet_name(const struct sockaddr *sa, char *host,
 			memcpy(host, h->h_name, strlen(h->h_name) + 1);
 	}
 out:
-	free(tmp.data);
+	gr_free(tmp.data);
 	return r;
 }
 
@@ -2341,7 +2342,7 @@ static int gni_serv(const struct sockaddr *sa, char *serv, socklen_t servlen,
 		const struct sockaddr_in *s = (const void *)sa;
 
 		if (!(flags & NI_NUMERICSERV)) {
-			struct scratch tmp = { malloc(1024), 1024 };
+			struct scratch tmp = { gr_malloc(1024), 1024 };
 			struct servent ts, *sv = NULL;
 			int e, r;
 
@@ -2356,16 +2357,16 @@ static int gni_serv(const struct sockaddr *sa, char *serv, socklen_t servlen,
 				if (e != ERANGE)
 					break;
 				if (!scratch_grow(&tmp)) {
-					free(tmp.data);
+					gr_free(tmp.data);
 					return EAI_MEMORY;
 				}
 			}
 			if (e == 0 && sv) {
 				r = checked_copy(serv, servlen, sv->s_name);
-				free(tmp.data);
+				gr_free(tmp.data);
 				return r;
 			}
-			free(tmp.data);
+			gr_free(tmp.data);
 		}
 		return checked_snprintf_result(
 			snprintf(serv, servlen, "%d", ntohs(s->sin_port)), servlen);

@@ -72,7 +72,7 @@ static struct proc_hub *proc_hub(struct gr_hub *h)
 	struct proc_hub *p = h->proc_state;
 
 	if (p == NULL) {
-		p = calloc(1, sizeof(*p));
+		p = gr_calloc(1, sizeof(*p));
 		if (p == NULL)
 			return NULL;
 		ev_timer_init(&p->poll, poll_cb, 0., 0.);
@@ -384,11 +384,11 @@ FILE *gr_proc_popen(const char *cmd, const char *mode)
 			return NULL;
 		}
 	}
-	e = malloc(sizeof(*e));
+	e = gr_malloc(sizeof(*e));
 	if (e == NULL)
 		return NULL;
 	if (REAL(pipe2)(fds, O_CLOEXEC) != 0) {
-		free(e);
+		gr_free(e);
 		return NULL;
 	}
 	gr_fd_created(fds[0], GR_FD_PIPE, false);
@@ -416,7 +416,7 @@ FILE *gr_proc_popen(const char *cmd, const char *mode)
 	if (ret != 0) {
 		gr_fd_close(parent);
 		REAL(close)(parent);
-		free(e);
+		gr_free(e);
 		errno = ret;
 		return NULL;
 	}
@@ -429,7 +429,7 @@ FILE *gr_proc_popen(const char *cmd, const char *mode)
 		gr_fd_close(parent);
 		REAL(close)(parent);
 		gr_proc_wait4(pid, NULL, 0, NULL);
-		free(e);
+		gr_free(e);
 		errno = err;
 		return NULL;
 	}
@@ -465,7 +465,7 @@ int gr_proc_pclose(FILE *fp, int *status)
 	do
 		r = gr_proc_wait4(e->pid, &st, 0, NULL);
 	while (r == -EINTR);
-	free(e);
+	gr_free(e);
 	if (r < 0) {
 		errno = (int)-r;
 		*status = -1;
