@@ -291,3 +291,6 @@ GR_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 	return do_epoll(epfd, ev, max, ts ? gr_ts_ns(ts) : -1, mask);
 }
 
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__poll, poll);
+GR_ALIAS(__select, select);

@@ -174,3 +174,7 @@ GR_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	return r;
 }
 
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__waitpid, waitpid);
+GR_ALIAS(__wait, wait);
+GR_ALIAS(__vfork, vfork);

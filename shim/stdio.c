@@ -280,3 +280,8 @@ GR_EXPORT FILE *freopen(const char *path, const char *mode, FILE *fp)
 		gr_fd_close(fp->_fileno);
 	return REAL(freopen)(path, mode, fp);
 }
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(freopen64, freopen);
+extern __typeof__(gr_vfscanf) gr_vfscanf_alias __asm__("__vfscanf")
+	__attribute__((alias("vfscanf"), copy(gr_vfscanf), visibility("default")));
