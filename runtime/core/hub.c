@@ -158,9 +158,16 @@ void gr_hub_loop_init(struct gr_hub *h)
 	 * (shimfd.c), and so does the timerfd. */
 	gr_tls_shimfd++;
 	h->loop = ev_loop_new(flags);
+	if (h->loop == NULL && gr_conf()->backend) {
+		/* the backend was chosen and cannot start here (seccomp,
+		 * a kernel without it): a setting must not kill the program */
+		gr_warn("GREEN_BACKEND=%s cannot start here; using the default",
+			secure_getenv("GREEN_BACKEND"));
+		gr_cfg.backend = 0;
+		h->loop = ev_loop_new(flags & ~EVBACKEND_MASK);
+	}
 	if (h->loop == NULL)
-		gr_die("ev_loop_new failed (GREEN_BACKEND=%s?)",
-		       gr_conf()->backend ? "set" : "default");
+		gr_die("ev_loop_new failed (out of file descriptors?)");
 	ev_set_userdata(h->loop, h);
 	h->async = w;
 	ev_async_init(&w->async, async_cb);
