@@ -72,8 +72,11 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man1/green.1
 
 # Test programs are plain programs: they never link libgreen.  A line
-# /* LIBS: -lfoo */ in a program names what else it links (e.g. -lev).
+# /* LIBS: -lfoo */ in a program names what else it links (e.g. -lev), a
+# line /* CFLAGS: ... */ what it is compiled with besides (they come last,
+# so -O2 there wins over -O1).
 extra_libs = $(shell sed -n 's|^/\* LIBS: \(.*\) \*/.*|\1|p' $(1))
+extra_cflags = $(shell sed -n 's|^/\* CFLAGS: \(.*\) \*/.*|\1|p' $(1))
 tests: $(TBINS) $(HBINS) $(TMODS)
 # A line /* MODFLAGS: ... */ in a module names its extra compiler flags.
 mod_flags = $(shell sed -n 's|^/\* MODFLAGS: \(.*\) \*/.*|\1|p' $(1))
@@ -82,10 +85,10 @@ $(B)/tests/mods/%.so: tests/progs/mods/%.c
 	$(CC) -O1 -g -std=gnu11 -Wall -fPIC -shared $(call mod_flags,$<) $< -o $@
 $(B)/tests/%: tests/progs/%.c tests/progs/check.h
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g -std=gnu11 -Wall -D_GNU_SOURCE -pthread $< -o $@ -lm $(call extra_libs,$<)
+	$(CC) -O1 -g -std=gnu11 -Wall -D_GNU_SOURCE -pthread $(call extra_cflags,$<) $< -o $@ -lm $(call extra_libs,$<)
 $(B)/tests/%: tests/progs/%.cc tests/progs/check.h
 	@mkdir -p $(dir $@)
-	$(CXX) -O1 -g -std=gnu++17 -Wall -pthread $< -o $@ $(call extra_libs,$<)
+	$(CXX) -O1 -g -std=gnu++17 -Wall -pthread $(call extra_cflags,$<) $< -o $@ $(call extra_libs,$<)
 $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -std=gnu11 -Wall -D_GNU_SOURCE -pthread $< -o $@ -lm

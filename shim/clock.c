@@ -42,6 +42,7 @@ GR_EXPORT int gettimeofday(struct timeval *tv, void *tz)
 	}
 	return 0;
 }
+GR_ALIAS(__gettimeofday, gettimeofday);
 
 /* libc's time() reads the coarse clock; so does this one. */
 GR_EXPORT time_t time(time_t *tp)

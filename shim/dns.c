@@ -325,7 +325,7 @@ static struct hostent *hent_nonreentrant(int path, struct hent_job *j,
 					 struct hent_static *hs)
 {
 	size_t size = 1024;
-	char *buf = malloc(size);
+	char *buf = gr_malloc(size);
 	struct hostent he, *result = NULL;
 	int herr = 0, save_errno = errno;
 
@@ -341,22 +341,22 @@ static struct hostent *hent_nonreentrant(int path, struct hent_job *j,
 			break;
 		size += 1024;
 		errno = 0;
-		nb = realloc(buf, size);
+		nb = gr_realloc(buf, size);
 		if (nb == NULL)
-			free(buf);
+			gr_free(buf);
 		buf = nb;
 	}
 	if (errno == 0)
 		errno = save_errno;
 	if (buf == NULL || result == NULL) {
-		free(buf);
+		gr_free(buf);
 		result = NULL;
 	} else {
 		int e = errno;
 
 		/* The hostent's pointers are into buf: it moves as a whole. */
 		REAL(pthread_mutex_lock)(&hs->lock);
-		free(hs->buf);
+		gr_free(hs->buf);
 		hs->buf = buf;
 		hs->he = he;
 		result = &hs->he;

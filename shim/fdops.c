@@ -133,3 +133,9 @@ GR_EXPORT int ioctl(int fd, unsigned long req, ...)
 		gr_fd_set_nonblock(fd, *(int *)arg != 0);
 	return r;
 }
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__pipe, pipe);
+GR_ALIAS(__close, close);
+GR_ALIAS(__dup2, dup2);
+GR_ALIAS(__fcntl, fcntl);

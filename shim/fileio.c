@@ -120,3 +120,7 @@ GR_EXPORT int fdatasync(int fd)
 	gr_testcancel();
 	return (int)gr_ret(gr_file_io(GR_FILE_FDATASYNC, fd, NULL, 0, -1));
 }
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__pread64, pread64);
+GR_ALIAS(__pwrite64, pwrite64);

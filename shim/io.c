@@ -265,3 +265,7 @@ GR_EXPORT ssize_t preadv64v2(int, const struct iovec *, int, off_t, int)
 	__attribute__((alias("preadv2")));
 GR_EXPORT ssize_t pwritev64v2(int, const struct iovec *, int, off_t, int)
 	__attribute__((alias("pwritev2")));
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__read, read);
+GR_ALIAS(__write, write);

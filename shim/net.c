@@ -563,3 +563,7 @@ GR_EXPORT ssize_t splice(int in, loff_t *offin, int out, loff_t *offout,
 
 /* The large-file name of sendfile (off_t is 64 bits here). */
 GR_EXPORT ssize_t sendfile64(int, int, off_t *, size_t) __attribute__((alias("sendfile")));
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__connect, connect);
+GR_ALIAS(__send, send);

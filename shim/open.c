@@ -198,3 +198,7 @@ GR_EXPORT int __xstat64(int, const char *, struct stat *) __attribute__((alias("
 GR_EXPORT int __lxstat64(int, const char *, struct stat *) __attribute__((alias("__lxstat")));
 GR_EXPORT int __fxstatat64(int, int, const char *, struct stat *, int)
 	__attribute__((alias("__fxstatat")));
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__open, open);
+GR_ALIAS(__open64, open);

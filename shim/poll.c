@@ -165,7 +165,7 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
 		if (!ev)
 			continue;
 		if (np == 64 && p == stackp) {
-			p = malloc(n * sizeof(*p));
+			p = gr_malloc(n * sizeof(*p));
 			if (p == NULL)
 				return (int)gr_ret(-ENOMEM);
 			memcpy(p, stackp, sizeof(stackp));
@@ -179,7 +179,7 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
 	deadline = ns > 0 ? gr_now() + ns : 0;
 	rc = wait_then(p, np, deadline, sel_check, &a);
 	if (p != stackp)
-		free(p);
+		gr_free(p);
 	if (rc == -2) {
 		struct timespec ts = gr_ns_ts(ns);
 		sel_check(&a); /* restore the sets */
@@ -289,3 +289,7 @@ GR_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
 		return REAL(epoll_pwait2)(epfd, ev, max, ts, mask);
 	return do_epoll(epfd, ev, max, ts ? gr_ts_ns(ts) : -1, mask);
 }
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__poll, poll);
+GR_ALIAS(__select, select);

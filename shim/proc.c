@@ -103,10 +103,27 @@ GR_EXPORT pid_t _Fork(void)
 {
 	pid_t pid = REAL(_Fork)();
 
-	if (pid == 0)
+	if (pid == 0) {
 		gr_fork_child();
+		gr_hub_refork(gr_tls_hub);
+	}
 	return pid;
 }
+
+/* Our atfork child handler runs first and leaves the hub's loop to this
+ * point, after every other handler (the program's malloc resets its locks
+ * in one): libev allocates with that malloc.  __fork is glibc's other
+ * name for fork. */
+GR_EXPORT pid_t fork(void)
+{
+	pid_t pid = REAL(fork)();
+
+	if (pid == 0)
+		gr_hub_refork(gr_tls_hub);
+	return pid;
+}
+
+GR_EXPORT pid_t __fork(void) __attribute__((alias("fork"), copy(fork)));
 
 /* pthread_atfork (in libc_nonshared) lands here: ours goes in first, so
  * in a child it runs before the program's own child handlers. */
@@ -167,3 +184,8 @@ GR_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	errno = e;
 	return r;
 }
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__waitpid, waitpid);
+GR_ALIAS(__wait, wait);
+GR_ALIAS(__vfork, vfork);

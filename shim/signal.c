@@ -161,3 +161,7 @@ LONGJMP_WRAPPER(longjmp)
 LONGJMP_WRAPPER(_longjmp)
 LONGJMP_WRAPPER(siglongjmp)
 LONGJMP_WRAPPER(__longjmp_chk)
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__sigaction, sigaction);
+GR_ALIAS(__sigsuspend, sigsuspend);

@@ -336,3 +336,8 @@ GR_EXPORT void gr_io_funlockfile(FILE *fp)
 {
 	funlockfile(fp);
 }
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(freopen64, freopen);
+extern __typeof__(gr_vfscanf) gr_vfscanf_alias __asm__("__vfscanf")
+	__attribute__((alias("vfscanf"), copy(gr_vfscanf), visibility("default")));

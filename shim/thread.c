@@ -355,3 +355,7 @@ GR_EXPORT int pthread_getaffinity_np(pthread_t id, size_t n, cpu_set_t *s)
 {
 	return REAL(pthread_getaffinity_np)(os_id(id), n, s);
 }
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__pthread_key_create, pthread_key_create);
+GR_ALIAS(__sched_yield, sched_yield);

@@ -143,3 +143,6 @@ GR_EXPORT unsigned sleep(unsigned s)
 	errno = e;
 	return 0;
 }
+
+/* glibc's other public names for these calls (docs/fidelity.md). */
+GR_ALIAS(__nanosleep, nanosleep);

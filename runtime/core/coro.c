@@ -146,7 +146,7 @@ static char *slot_carve(struct gr_stack_class *c)
 			 -1, 0);
 		if (p == MAP_FAILED)
 			return NULL;
-		s = malloc(sizeof(*s));
+		s = gr_malloc(sizeof(*s));
 		if (s == NULL) {
 			munmap(p, len);
 			return NULL;
@@ -171,13 +171,13 @@ static int slot_cache_push(struct gr_stack_class *c, char *slot, int mem)
 {
 	if (c->nfree == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
-		char **f = realloc(c->free, cap * sizeof(*f));
+		char **f = gr_realloc(c->free, cap * sizeof(*f));
 		unsigned char *k;
 
 		if (f == NULL)
 			return -1;
 		c->free = f;
-		k = realloc(c->cold, cap);
+		k = gr_realloc(c->cold, cap);
 		if (k == NULL)
 			return -1;
 		c->cold = k;

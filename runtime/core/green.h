@@ -27,6 +27,13 @@
 
 #define GR_HIDDEN __attribute__((visibility("hidden")))
 #define GR_EXPORT __attribute__((visibility("default")))
+/* Another public name glibc gives the same function (__read for read,
+ * freopen64 for freopen...): tests/scripts/exports.sh derives the list
+ * from libc's nm and fails on one the shim misses. */
+#define GR_ALIAS(name, target)                                                \
+	extern __typeof__(target) name                                        \
+		__attribute__((alias(#target), copy(target),                  \
+			       visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -89,6 +96,17 @@ static inline struct timespec gr_ns_ts(int64_t ns)
 }
 /* Absolute deadline on `clock` → absolute CLOCK_MONOTONIC ns (0 if past). */
 int64_t gr_deadline_from_abs(clockid_t clock, const struct timespec *abs) GR_HIDDEN;
+
+/* alloc.c: the shim's own memory, from glibc's allocator (__libc_malloc
+ * and friends of libc.so.6 itself), never the program's malloc, which may
+ * be the caller (jemalloc, tcmalloc... call our pthread names while they
+ * initialise).  Memory glibc or the program frees (getaddrinfo lists,
+ * getline buffers) uses the program's malloc instead. */
+void *gr_malloc(size_t n) GR_HIDDEN;
+void *gr_calloc(size_t n, size_t size) GR_HIDDEN;
+void *gr_realloc(void *p, size_t n) GR_HIDDEN;
+void gr_free(void *p) GR_HIDDEN;
+char *gr_strdup(const char *s) GR_HIDDEN;
 
 /* Shim wrappers end with this: set errno only on failure. */
 static inline long gr_ret(long r)
@@ -390,6 +408,7 @@ struct gr_hub {
 	int64_t pq_last;	/* when the hub last took one from pq */
 	unsigned char preempt_due;
 	void *preempt;		/* preempt.c's per-hub state */
+	int forked;		/* child: the loop is still the parent's */
 };
 
 extern __thread struct gr_hub *gr_tls_hub GR_HIDDEN;
@@ -508,6 +527,9 @@ void gr_timer_add(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_timer_del(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_hub_after_fork(void) GR_HIDDEN;
 void gr_hub_loop_after_fork(struct gr_hub *h) GR_HIDDEN; /* fresh loop */
+/* The second half of the child's reset, once every atfork handler has run
+ * (sched.c): a fresh loop and signal watchers.  No-op unless h->forked. */
+void gr_hub_refork(struct gr_hub *h) GR_HIDDEN;
 
 /* ===== waitq.c: wait queues keyed by an address ======================= */
 
@@ -784,7 +806,8 @@ static inline void gr_sig_check(struct gr_thread *t)
 void gr_sig_hub_init(struct gr_hub *h) GR_HIDDEN;	/* sched.c, new hub */
 void gr_sig_thread_new(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
-void gr_sig_after_fork(struct gr_hub *h) GR_HIDDEN;	/* child, fresh hub */
+void gr_sig_after_fork(struct gr_hub *h) GR_HIDDEN;	/* child, in the handler */
+void gr_sig_after_refork(struct gr_hub *h) GR_HIDDEN;	/* child, fresh loop */
 /* The program-visible signal calls (shim/signal.c, shim/proc.c). */
 int gr_sig_action(int sig, const struct sigaction *act, struct sigaction *old) GR_HIDDEN;
 __sighandler_t gr_sig_signal(int sig, __sighandler_t fn, bool sysv) GR_HIDDEN;

@@ -97,7 +97,7 @@ void gr_timer_add(struct gr_hub *h, struct gr_thread *t)
 
 	if (h->heap_len == h->heap_cap) {
 		int cap = h->heap_cap ? h->heap_cap * 2 : 64;
-		struct gr_thread **n = realloc(h->heap, cap * sizeof(*n));
+		struct gr_thread **n = gr_realloc(h->heap, cap * sizeof(*n));
 
 		if (n == NULL)
 			gr_die("out of memory for the timer heap");
@@ -167,7 +167,7 @@ static void tfd_cb(struct ev_loop *loop, ev_io *io, int revents)
 
 void gr_hub_loop_init(struct gr_hub *h)
 {
-	struct hub_watchers *w = calloc(1, sizeof(*w));
+	struct hub_watchers *w = gr_calloc(1, sizeof(*w));
 	unsigned flags = EVFLAG_NOENV | EVFLAG_NOSIGMASK | EVFLAG_NOINOTIFY |
 			 EVFLAG_NOTIMERFD | gr_conf()->backend;
 
@@ -177,9 +177,16 @@ void gr_hub_loop_init(struct gr_hub *h)
 	 * (shimfd.c), and so does the timerfd. */
 	gr_tls_shimfd++;
 	h->loop = ev_loop_new(flags);
+	if (h->loop == NULL && gr_conf()->backend) {
+		/* the backend was chosen and cannot start here (seccomp,
+		 * a kernel without it): a setting must not kill the program */
+		gr_warn("GREEN_BACKEND=%s cannot start here; using the default",
+			secure_getenv("GREEN_BACKEND"));
+		gr_cfg.backend = 0;
+		h->loop = ev_loop_new(flags & ~EVBACKEND_MASK);
+	}
 	if (h->loop == NULL)
-		gr_die("ev_loop_new failed (GREEN_BACKEND=%s?)",
-		       gr_conf()->backend ? "set" : "default");
+		gr_die("ev_loop_new failed (out of file descriptors?)");
 	ev_set_userdata(h->loop, h);
 	h->async = w;
 	ev_async_init(&w->async, async_cb);
@@ -208,6 +215,8 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 	struct hub_watchers *w = h->async;
 	int alive;
 
+	if (unlikely(h->forked))
+		gr_hub_refork(h);
 	gr_sched_drain_remote(h);
 	if (h->rq_head != NULL)
 		block = false;
@@ -248,7 +257,7 @@ void gr_hub_loop_after_fork(struct gr_hub *h)
 	ev_loop_destroy(h->loop);
 	gr_tls_shimfd--;
 	gr_shimfd_close(h->tfd);
-	free(h->async);
+	gr_free(h->async);
 	h->heap_len = 0;
 	h->tfd_armed = 0;
 	gr_hub_loop_init(h);

@@ -175,6 +175,7 @@ struct dl_phdr_info;
 	X(pause, int, (void))                                                 \
 	X(exit, void, (int))                                                  \
 	X(_Fork, pid_t, (void))                                               \
+	X(fork, pid_t, (void))                                                \
 	X(__register_atfork, int, (void (*)(void), void (*)(void), void (*)(void), void *)) \
 	X(posix_spawn, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const[], char *const[])) \
 	X(posix_spawnp, int, (pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *, char *const[], char *const[])) \

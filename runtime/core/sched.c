@@ -396,7 +396,7 @@ struct gr_thread *gr_os_self(void)
 
 	if (t != NULL)
 		return t;
-	t = calloc(1, sizeof(*t));
+	t = gr_calloc(1, sizeof(*t));
 	if (t == NULL)
 		gr_die("out of memory for the OS thread's context");
 	t->os = 1;
@@ -431,10 +431,13 @@ struct gr_hub *gr_hub_get(void)
 	struct gr_thread *os, *hub;
 	int mem;
 
-	if (h != NULL)
+	if (h != NULL) {
+		if (unlikely(h->forked))
+			gr_hub_refork(h);
 		return h;
+	}
 	os = gr_os_self();
-	h = calloc(1, sizeof(*h));
+	h = gr_calloc(1, sizeof(*h));
 	if (h == NULL)
 		gr_die("out of memory for a hub");
 	h->tid = os->owner_id;
@@ -764,7 +767,7 @@ static struct gr_tsd_slot *tsd_slot(struct gr_thread *t, pthread_key_t k,
 	if (t->tsd == NULL) {
 		if (!make)
 			return NULL;
-		t->tsd = calloc(GR_KEYS_MAX / GR_KEY_BLK, sizeof(void *));
+		t->tsd = gr_calloc(GR_KEYS_MAX / GR_KEY_BLK, sizeof(void *));
 		if (t->tsd == NULL)
 			return NULL;
 	}
@@ -772,7 +775,7 @@ static struct gr_tsd_slot *tsd_slot(struct gr_thread *t, pthread_key_t k,
 	if (*blk == NULL) {
 		if (!make)
 			return NULL;
-		*blk = calloc(GR_KEY_BLK, sizeof(struct gr_tsd_slot));
+		*blk = gr_calloc(GR_KEY_BLK, sizeof(struct gr_tsd_slot));
 		if (*blk == NULL)
 			return NULL;
 	}
@@ -848,8 +851,8 @@ void gr_tsd_run_dtors(struct gr_thread *t)
 	 * allocator does, so do jemalloc and tcmalloc). */
 	t->tsd = NULL;
 	for (unsigned b = 0; b < GR_KEYS_MAX / GR_KEY_BLK; b++)
-		free(blks[b]);
-	free(blks);
+		gr_free(blks[b]);
+	gr_free(blks);
 }
 
 /* ---- fork ------------------------------------------------------------ */
@@ -861,6 +864,11 @@ void gr_tsd_run_dtors(struct gr_thread *t)
  * (their stacks stay mapped, untouched: the parent's copy-on-write pages).
  * The hub coroutine itself is kept: it is always parked at the top of
  * gr_sched_hub_main's loop, which reads h->loop afresh. */
+/* The loop is made anew later, in gr_hub_refork: libev allocates with the
+ * program's malloc, and this handler runs before the allocator's own child
+ * handler (ours is registered first) has reset its locks, which the
+ * forking thread's twin in the parent may hold (jemalloc: every child
+ * aborted, "epoll_wait: Bad file descriptor", after parking on one). */
 void gr_hub_after_fork(void)
 {
 	struct gr_hub *h = gr_tls_hub;
@@ -898,6 +906,18 @@ void gr_hub_after_fork(void)
 		h->rq_len = 0;
 		h->deadlock_reported = 0;
 		self->joiner = NULL;
-		gr_hub_loop_after_fork(h);
+		h->forked = 1;
 	}
 }
+
+/* Called by fork() once glibc has run every child handler, by _Fork, and
+ * lazily by the hub's poll and gr_hub_get for a fork we did not see. */
+void gr_hub_refork(struct gr_hub *h)
+{
+	if (h == NULL || !h->forked)
+		return;
+	h->forked = 0;
+	gr_hub_loop_after_fork(h);
+	gr_sig_after_refork(h);
+}
+

@@ -115,7 +115,7 @@ static _Atomic(struct hub_node *) hubs;
 
 static void hub_register(struct gr_hub *h)
 {
-	struct hub_node *n = calloc(1, sizeof(*n));
+	struct hub_node *n = gr_calloc(1, sizeof(*n));
 
 	if (n == NULL)
 		return; /* diagnostics only: this hub goes unwatched */

@@ -76,7 +76,7 @@ struct gr_fd *gr_fd_at(int fd)
 		return NULL;
 	c = __atomic_load_n(&chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
 	if (unlikely(c == NULL)) {
-		struct gr_fd *n = calloc(CHUNK, sizeof(*n));
+		struct gr_fd *n = gr_calloc(CHUNK, sizeof(*n));
 
 		if (n == NULL)
 			return NULL;
@@ -88,7 +88,7 @@ struct gr_fd *gr_fd_at(int fd)
 			n = NULL;
 		}
 		gr_spin_release(&chunk_lock);
-		free(n);
+		gr_free(n);
 	}
 	return &c[fd & (CHUNK - 1)];
 }
@@ -182,7 +182,7 @@ static void watch_update(struct gr_fd *f, struct gr_hub *h, int want)
 	if (fw == NULL) {
 		if (want == 0)
 			return;
-		fw = calloc(1, sizeof(*fw));
+		fw = gr_calloc(1, sizeof(*fw));
 		if (fw == NULL)
 			gr_die("out of memory for an fd watcher");
 		fw->f = f;
@@ -275,7 +275,7 @@ long gr_fd_wait_many(const struct pollfd *p, unsigned long n, int64_t deadline)
 	long r = 0;
 
 	if (n > 16) {
-		w = calloc(n, sizeof(*w));
+		w = gr_calloc(n, sizeof(*w));
 		if (w == NULL)
 			return -ENOMEM;
 	} else {
@@ -309,7 +309,7 @@ long gr_fd_wait_many(const struct pollfd *p, unsigned long n, int64_t deadline)
 		if (w[i].linked)
 			fd_dequeue(gr_fd_at(p[i].fd), &w[i]);
 	if (w != stackw)
-		free(w);
+		gr_free(w);
 	return r;
 }
 

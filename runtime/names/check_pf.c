@@ -106,7 +106,7 @@ void gr_check_pf(bool *seen4, bool *seen6, struct in6ai **out, size_t *outlen)
 				*seen6 = true;
 			}
 			if (n == cap) {
-				struct in6ai *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+				struct in6ai *nv = gr_realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
 
 				if (nv == NULL)
 					goto fail;
@@ -134,7 +134,7 @@ void gr_check_pf(bool *seen4, bool *seen6, struct in6ai **out, size_t *outlen)
 	return;
 fail:
 	REAL(close)(fd);
-	free(v);
+	gr_free(v);
 	*seen4 = *seen6 = true;
 }
 

@@ -159,7 +159,7 @@ struct answer {
 
 static void answer_free(struct answer *a)
 {
-	free(a->buf);
+	gr_free(a->buf);
 	a->buf = NULL;
 	a->len = 0;
 }

@@ -19,8 +19,9 @@
  *    sockets, as glibc does, through the real libc calls);
  *  - inet/getnameinfo.c.
  * Lists are allocated as glibc allocates them (one malloc per entry with
- * its address, ai_canonname separately), so glibc's freeaddrinfo frees
- * them and ours frees glibc's.
+ * its address, ai_canonname separately), with the program's malloc, so
+ * glibc's freeaddrinfo frees them and ours frees glibc's.  Everything else
+ * here is the shim's own and comes from gr_malloc (runtime/core/alloc.c).
  *
  * Not here: nscd (glibc asks it first when it runs; we never do), IDN
  * flags (shim/dns.c sends those calls to the thread resolver), host.conf
@@ -139,7 +140,7 @@ static bool add_prefix(struct plist **l, size_t *n, bool *nullbits,
 	    (cp == NULL || *endp == '\0') && bits <= 128 &&
 	    ((val = strtoul(val2, &endp, 10)) != ULONG_MAX || errno != ERANGE) &&
 	    *endp == '\0' && val <= INT_MAX) {
-		struct plist *p = malloc(sizeof(*p));
+		struct plist *p = gr_malloc(sizeof(*p));
 
 		if (p == NULL)
 			return false;
@@ -158,7 +159,7 @@ static bool add_scope(struct slist **l, size_t *n, bool *nullbits,
 		      const struct in6_addr *prefix, unsigned long bits,
 		      unsigned long val)
 {
-	struct slist *p = malloc(sizeof(*p));
+	struct slist *p = gr_malloc(sizeof(*p));
 
 	if (p == NULL)
 		return false;
@@ -182,7 +183,7 @@ static void *build_prefixes(struct plist *l, size_t n, bool nullbits,
 		return (void *)fallback;
 	if (!nullbits)
 		n++;
-	v = malloc(n * sizeof(*v));
+	v = gr_malloc(n * sizeof(*v));
 	if (v == NULL)
 		return NULL;
 	i = n;
@@ -297,7 +298,7 @@ static void gaiconf_init(void)
 
 			if (!snull)
 				ns++;
-			v = malloc(ns * sizeof(*v));
+			v = gr_malloc(ns * sizeof(*v));
 			if (v != NULL) {
 				struct slist *l = sl;
 
@@ -323,9 +324,9 @@ static void gaiconf_init(void)
 			gaiconf_mtime = st.st_mtim;
 		}
 	}
-	while (ll) { struct plist *x = ll; ll = ll->next; free(x); }
-	while (pl) { struct plist *x = pl; pl = pl->next; free(x); }
-	while (sl) { struct slist *x = sl; sl = sl->next; free(x); }
+	while (ll) { struct plist *x = ll; ll = ll->next; gr_free(x); }
+	while (pl) { struct plist *x = pl; pl = pl->next; gr_free(x); }
+	while (sl) { struct slist *x = sl; sl = sl->next; gr_free(x); }
 	return;
 no_file:
 	labels = default_labels;
@@ -622,7 +623,7 @@ static struct addrinfo *sort_results(struct addrinfo *p, int nresults,
 	struct sort_result_combo src;
 
 	REAL(pthread_once)(&gaiconf_once, gaiconf_init);
-	results = malloc(nresults * (sizeof(*results) + sizeof(size_t)));
+	results = gr_malloc(nresults * (sizeof(*results) + sizeof(size_t)));
 	if (results == NULL)
 		return NULL;
 	order = (size_t *)(results + nresults);
@@ -723,9 +724,9 @@ static struct addrinfo *sort_results(struct addrinfo *p, int nresults,
 		q = q->ai_next = results[order[i]].dest_addr;
 	q->ai_next = NULL;
 	p->ai_canonname = canonname;
-	free(results);
+	gr_free(results);
 	if (!check_pf_called)
-		free(in6ai);
+		gr_free(in6ai);
 	return p;
 }
 
@@ -958,7 +959,7 @@ static int scopeid_pton(const struct in6_addr *a, const char *scope, uint32_t *r
 
 static struct gaih_addrtuple *tuple_new(struct gaih_result *res)
 {
-	struct gaih_addrtuple *t = calloc(1, sizeof(*t));
+	struct gaih_addrtuple *t = gr_calloc(1, sizeof(*t));
 
 	if (t != NULL)
 		res->at = t;
@@ -1046,7 +1047,7 @@ static bool convert_hostent(const struct addrinfo *req, int family,
 		return true;
 	for (array = res->at; array != NULL; array = array->next)
 		old++;
-	array = realloc(res->at, (old + count) * sizeof(*array));
+	array = gr_realloc(res->at, (old + count) * sizeof(*array));
 	if (array == NULL)
 		return false;
 	/* glibc 2.36's gethosts: got_ipv6 once an AF_INET6 lookup had
@@ -1111,7 +1112,7 @@ static int try_simple_gethostbyname(const char *name, const struct addrinfo *req
 
 static void local_addresses(const struct addrinfo *req, struct gaih_result *res)
 {
-	struct gaih_addrtuple *a = calloc(2, sizeof(*a)), *atr = a;
+	struct gaih_addrtuple *a = gr_calloc(2, sizeof(*a)), *atr = a;
 
 	if (a == NULL)
 		return;
@@ -1184,7 +1185,7 @@ static int gethosts(const struct hosts_module *m, bool use3, int family,
 
 static void res_reset(struct gaih_result *res)
 {
-	free(res->at);
+	gr_free(res->at);
 	free(res->canon);
 	memset(res, 0, sizeof(*res));
 }
@@ -1199,7 +1200,7 @@ static int keep_tuples(struct gaih_addrtuple *in, const struct addrinfo *req,
 
 	for (struct gaih_addrtuple *p = in; p; p = p->next)
 		n++;
-	v = calloc(n ? n : 1, sizeof(*v));
+	v = gr_calloc(n ? n : 1, sizeof(*v));
 	if (v == NULL)
 		return -EAI_MEMORY;
 	for (struct gaih_addrtuple *p = in; p; p = p->next) {
@@ -1225,7 +1226,7 @@ static int keep_tuples(struct gaih_addrtuple *in, const struct addrinfo *req,
 		v[i].next = i + 1 < k ? &v[i + 1] : NULL;
 	}
 	if (k == 0) {
-		free(v);
+		gr_free(v);
 		v = NULL;
 	}
 	res->at = v;
@@ -1439,7 +1440,7 @@ process_list:
 	}
 	result = generate_addrinfo(req, &res, st, pai, naddrs);
 free_and_return:
-	free(res.at);
+	gr_free(res.at);
 	free(res.canon);
 	return result;
 }
@@ -1499,7 +1500,7 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 			}
 		} else if ((hints->ai_family == AF_INET && !seen4) ||
 			   (hints->ai_family == AF_INET6 && !seen6)) {
-			free(in6ai);
+			gr_free(in6ai);
 			return EAI_NONAME;
 		}
 	}
@@ -1510,7 +1511,7 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 		gs.num = strtoul(service, &c, 10);
 		if (*c != '\0') {
 			if (hints->ai_flags & AI_NUMERICSERV) {
-				free(in6ai);
+				gr_free(in6ai);
 				return EAI_NONAME;
 			}
 			gs.num = -1;
@@ -1518,16 +1519,16 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 		ps = &gs;
 	}
 	tmp.length = 1024;
-	tmp.data = malloc(tmp.length);
+	tmp.data = gr_malloc(tmp.length);
 	if (tmp.data == NULL) {
-		free(in6ai);
+		gr_free(in6ai);
 		return EAI_MEMORY;
 	}
 	last_i = gaih_inet(name, ps, hints, end, &naddrs, &tmp);
-	free(tmp.data);
+	gr_free(tmp.data);
 	if (last_i != 0) {
 		gr_gai_freeaddrinfo(p);
-		free(in6ai);
+		gr_free(in6ai);
 		return -last_i;
 	}
 	while (*end) {
@@ -1540,12 +1541,12 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 
 		if (s == NULL) {
 			gr_gai_freeaddrinfo(p);
-			free(in6ai);
+			gr_free(in6ai);
 			return EAI_MEMORY;
 		}
 		p = s;
 	}
-	free(in6ai);
+	gr_free(in6ai);
 	if (p) {
 		*pai = p;
 		return 0;
@@ -1558,11 +1559,11 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 bool gr_scratch_grow(struct scratch *s)
 {
 	size_t n = s->length * 2;
-	char *d = malloc(n);
+	char *d = gr_malloc(n);
 
 	if (d == NULL)
 		return false;
-	free(s->data);
+	gr_free(s->data);
 	s->data = d;
 	s->length = n;
 	return true;

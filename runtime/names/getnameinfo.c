@@ -37,20 +37,20 @@ static const char *nrl_domainname(void)
 	nrl_done = true;
 	gr_gai_gethostbyname_r("localhost", &th, buf, sizeof(buf), &h, &herr);
 	if (h && (c = strchr(h->h_name, '.'))) {
-		nrl_domain = strdup(++c);
+		nrl_domain = gr_strdup(++c);
 		return nrl_domain;
 	}
 	if (gethostname(host, sizeof(host)) != 0)
 		return NULL;
 	host[sizeof(host) - 1] = '\0';
 	if ((c = strchr(host, '.'))) {
-		nrl_domain = strdup(++c);
+		nrl_domain = gr_strdup(++c);
 		return nrl_domain;
 	}
 	h = NULL;
 	gr_gai_gethostbyname_r(host, &th, buf, sizeof(buf), &h, &herr);
 	if (h && (c = strchr(h->h_name, '.'))) {
-		nrl_domain = strdup(++c);
+		nrl_domain = gr_strdup(++c);
 		return nrl_domain;
 	}
 	{
@@ -60,7 +60,7 @@ static const char *nrl_domainname(void)
 		gr_gai_gethostbyaddr_r(&lo, sizeof(lo), AF_INET, &th, buf,
 				       sizeof(buf), &h, &herr);
 		if (h && (c = strchr(h->h_name, '.')))
-			nrl_domain = strdup(++c);
+			nrl_domain = gr_strdup(++c);
 	}
 	return nrl_domain;
 }
@@ -88,7 +88,7 @@ static int gni_host_inet_name(const struct sockaddr *sa, char *host,
 			      socklen_t hostlen, int flags)
 {
 	struct hostent th, *h = NULL;
-	struct scratch tmp = { malloc(1024), 1024 };
+	struct scratch tmp = { gr_malloc(1024), 1024 };
 	int herrno = 0, r = EAI_NONAME;
 	const void *addr;
 	socklen_t alen;
@@ -108,7 +108,7 @@ static int gni_host_inet_name(const struct sockaddr *sa, char *host,
 		if (herrno == NETDB_INTERNAL && errno == ERANGE) {
 			if (!gr_scratch_grow(&tmp)) {
 				h_errno = herrno;
-				free(tmp.data);
+				gr_free(tmp.data);
 				return EAI_MEMORY;
 			}
 		} else {
@@ -140,7 +140,7 @@ static int gni_host_inet_name(const struct sockaddr *sa, char *host,
 			memcpy(host, h->h_name, strlen(h->h_name) + 1);
 	}
 out:
-	free(tmp.data);
+	gr_free(tmp.data);
 	return r;
 }
 
@@ -218,7 +218,7 @@ static int gni_serv(const struct sockaddr *sa, char *serv, socklen_t servlen,
 		const struct sockaddr_in *s = (const void *)sa;
 
 		if (!(flags & NI_NUMERICSERV)) {
-			struct scratch tmp = { malloc(1024), 1024 };
+			struct scratch tmp = { gr_malloc(1024), 1024 };
 			struct servent ts, *sv = NULL;
 			int e, r;
 
@@ -233,16 +233,16 @@ static int gni_serv(const struct sockaddr *sa, char *serv, socklen_t servlen,
 				if (e != ERANGE)
 					break;
 				if (!gr_scratch_grow(&tmp)) {
-					free(tmp.data);
+					gr_free(tmp.data);
 					return EAI_MEMORY;
 				}
 			}
 			if (e == 0 && sv) {
 				r = checked_copy(serv, servlen, sv->s_name);
-				free(tmp.data);
+				gr_free(tmp.data);
 				return r;
 			}
-			free(tmp.data);
+			gr_free(tmp.data);
 		}
 		return checked_snprintf_result(
 			snprintf(serv, servlen, "%d", ntohs(s->sin_port)), servlen);

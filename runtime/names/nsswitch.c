@@ -212,8 +212,8 @@ void gr_hosts_conf(struct hosts_conf *out)
 				p++;
 			if (*p != ':')
 				continue;
-			free(spec);
-			spec = strdup(p + 1);
+			gr_free(spec);
+			spec = gr_strdup(p + 1);
 			break;	/* glibc takes the first hosts line */
 		}
 		if (f != NULL)
@@ -221,7 +221,7 @@ void gr_hosts_conf(struct hosts_conf *out)
 		free(line);
 		/* glibc's default without a hosts line. */
 		parse_services(&nss_cur, spec ? spec : "dns [!UNAVAIL=return] files");
-		free(spec);
+		gr_free(spec);
 		nss_st = st;
 		nss_st_ok = ok;
 	}

@@ -61,8 +61,8 @@ static unsigned conf_gen;
 static void conf_free(struct gr_resconf *c)
 {
 	for (int i = 0; i < c->nsearch; i++)
-		free(c->search[i]);
-	free(c);
+		gr_free(c->search[i]);
+	gr_free(c);
 }
 
 void gr_res_conf_put(struct gr_resconf *c)
@@ -82,7 +82,7 @@ static bool same_file(const struct stat *a, const struct stat *b)
 static struct gr_resconf *conf_load(void)
 {
 	struct __res_state st;
-	struct gr_resconf *c = calloc(1, sizeof(*c));
+	struct gr_resconf *c = gr_calloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
@@ -106,7 +106,7 @@ static struct gr_resconf *conf_load(void)
 		}
 	}
 	for (int i = 0; i < MAXDNSRCH && st.dnsrch[i] != NULL; i++) {
-		c->search[i] = strdup(st.dnsrch[i]);
+		c->search[i] = gr_strdup(st.dnsrch[i]);
 		if (c->search[i] == NULL)
 			break;
 		c->nsearch = i + 1;
@@ -302,12 +302,12 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 	if (!readable && !writable) {
 		if (io != NULL) {
 			*pp = io->next;
-			free(io);
+			gr_free(io);
 		}
 		return;
 	}
 	if (io == NULL) {
-		io = calloc(1, sizeof(*io));
+		io = gr_calloc(1, sizeof(*io));
 		if (io == NULL)
 			gr_die("resolver: out of memory for a socket watcher");
 		io->next = c->ios;
@@ -321,7 +321,8 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 
 static void lib_init(void)
 {
-	lib_ok = ares_library_init(ARES_LIB_INIT_ALL) == ARES_SUCCESS;
+	lib_ok = ares_library_init_mem(ARES_LIB_INIT_ALL, gr_malloc,
+						gr_free, gr_realloc) == ARES_SUCCESS;
 	/* The child of a fork must not use its parent's channel
 	 * (gr_res_after_fork, in fork.c's list). */
 	gr_fork_register();
@@ -383,7 +384,7 @@ static int set_servers(struct res_chan *c, const struct gr_resconf *conf)
 		n = 1;
 	}
 	total = n * (conf->retry > 0 ? conf->retry : 1);
-	v = calloc(total, sizeof(*v));
+	v = gr_calloc(total, sizeof(*v));
 	if (v == NULL)
 		return -1;
 	for (int i = 0; i < total; i++) {
@@ -391,13 +392,13 @@ static int set_servers(struct res_chan *c, const struct gr_resconf *conf)
 		v[i].next = i + 1 < total ? &v[i + 1] : NULL;
 	}
 	r = ares_set_servers_ports(c->ch, v);
-	free(v);
+	gr_free(v);
 	return r == ARES_SUCCESS ? 0 : -1;
 }
 
 static struct res_chan *chan_new(const struct gr_resconf *conf)
 {
-	struct res_chan *c = calloc(1, sizeof(*c));
+	struct res_chan *c = gr_calloc(1, sizeof(*c));
 	struct ares_options o;
 	int mask;
 
@@ -420,14 +421,14 @@ static struct res_chan *chan_new(const struct gr_resconf *conf)
 	gr_nopark_enter();
 	if (ares_init_options(&c->ch, &o, mask) != ARES_SUCCESS) {
 		gr_nopark_leave();
-		free(c);
+		gr_free(c);
 		return NULL;
 	}
 	gr_nopark_leave();
 	ares_set_socket_functions(c->ch, &sock_funcs, c);
 	if (set_servers(c, conf) != 0) {
 		ares_destroy(c->ch);
-		free(c);
+		gr_free(c);
 		return NULL;
 	}
 	c->gen = conf->gen;
@@ -446,9 +447,9 @@ static void chan_destroy(struct res_chan *c)
 
 		c->ios = io->next;
 		ev_io_stop(c->loop, &io->w);
-		free(io);
+		gr_free(io);
 	}
-	free(c);
+	gr_free(c);
 }
 
 static struct res_chan *chan_get(const struct gr_resconf *conf)
@@ -460,7 +461,7 @@ static struct res_chan *chan_get(const struct gr_resconf *conf)
 	if (!lib_ok)
 		return NULL;
 	if (rh == NULL) {
-		rh = tls_rh = calloc(1, sizeof(*rh));
+		rh = tls_rh = gr_calloc(1, sizeof(*rh));
 		if (rh == NULL)
 			return NULL;
 	}
@@ -508,8 +509,8 @@ struct res_req {
 static void req_free(struct res_req *r)
 {
 	for (int i = 0; i < GR_DNS_MAXQ; i++)
-		free(r->slot[i].buf);
-	free(r);
+		gr_free(r->slot[i].buf);
+	gr_free(r);
 }
 
 static void on_answer(void *arg, int status, int timeouts,
@@ -521,7 +522,7 @@ static void on_answer(void *arg, int status, int timeouts,
 	r->chan->inflight--;
 	s->status = status;
 	if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
-		s->buf = malloc(alen);
+		s->buf = gr_malloc(alen);
 		if (s->buf != NULL) {
 			memcpy(s->buf, abuf, alen);
 			s->len = alen;
@@ -576,7 +577,7 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 	c = chan_get(conf);
 	if (c == NULL)
 		return -EAGAIN;
-	r = calloc(1, sizeof(*r));
+	r = gr_calloc(1, sizeof(*r));
 	if (r == NULL)
 		return -ENOMEM;
 	GR_STAT_ADD(GR_ST_DNS, n);

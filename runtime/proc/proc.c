@@ -65,7 +65,7 @@ static struct proc_hub *proc_hub(struct gr_hub *h)
 	struct proc_hub *p = h->proc_state;
 
 	if (p == NULL) {
-		p = calloc(1, sizeof(*p));
+		p = gr_calloc(1, sizeof(*p));
 		if (p == NULL)
 			return NULL;
 		ev_timer_init(&p->poll, poll_cb, 0., 0.);
@@ -374,12 +374,12 @@ int gr_proc_popen(const char *cmd, const char *mode, FILE **out)
 		else
 			return -EINVAL;
 	}
-	e = malloc(sizeof(*e));
+	e = gr_malloc(sizeof(*e));
 	if (e == NULL)
 		return -ENOMEM;
 	if (REAL(pipe2)(fds, O_CLOEXEC) != 0) {
 		ret = errno;
-		free(e);
+		gr_free(e);
 		return -ret;
 	}
 	gr_fd_created(fds[0], GR_FD_PIPE, false);
@@ -407,7 +407,7 @@ int gr_proc_popen(const char *cmd, const char *mode, FILE **out)
 	if (ret != 0) {
 		gr_fd_close(parent);
 		REAL(close)(parent);
-		free(e);
+		gr_free(e);
 		return -ret;
 	}
 	if (!cloexec)
@@ -418,7 +418,7 @@ int gr_proc_popen(const char *cmd, const char *mode, FILE **out)
 		gr_fd_close(parent);
 		REAL(close)(parent);
 		gr_proc_wait4(pid, NULL, 0, NULL);
-		free(e);
+		gr_free(e);
 		return -ret;
 	}
 	e->fp = fp;
@@ -454,7 +454,7 @@ int gr_proc_pclose(FILE *fp, int *status)
 	do
 		r = gr_proc_wait4(e->pid, &st, 0, NULL);
 	while (r == -EINTR);
-	free(e);
+	gr_free(e);
 	if (r < 0)
 		return (int)r;
 	*status = st;

@@ -118,7 +118,7 @@ static struct sig_thr *ext(struct gr_thread *t)
 	struct sig_thr *x = t->sig;
 
 	if (x == NULL) {
-		x = calloc(1, sizeof(*x));
+		x = gr_calloc(1, sizeof(*x));
 		if (x == NULL)
 			return NULL;
 		x->t = t;
@@ -223,7 +223,7 @@ void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t)
 			os_sync(s);
 	}
 	/* Its pending signals go with it, as with a real thread. */
-	free(t->sig);
+	gr_free(t->sig);
 	t->sig = NULL;
 }
 
@@ -601,7 +601,7 @@ static void sfd_update(struct gr_hub *h, struct sig_hub *s)
 
 void gr_sig_hub_init(struct gr_hub *h)
 {
-	struct sig_hub *s = calloc(1, sizeof(*s));
+	struct sig_hub *s = gr_calloc(1, sizeof(*s));
 
 	if (s == NULL)
 		gr_die("out of memory for a hub's signal state");
@@ -627,7 +627,7 @@ static void wait_ref(struct gr_hub *h, struct sig_hub *s, int d)
 		ev_unref(h->loop);
 }
 
-/* In a child after fork, on the fresh hub (or none): only the calling
+/* In a child after fork, in the atfork handler (or none): only the calling
  * thread exists, nothing is pending, the OS mask is that thread's. */
 void gr_sig_after_fork(struct gr_hub *h)
 {
@@ -643,17 +643,23 @@ void gr_sig_after_fork(struct gr_hub *h)
 		set64(&set, m64(&self->sigmask));
 		REAL(pthread_sigmask)(SIG_SETMASK, &set, NULL);
 	}
-	if (h != NULL) {
-		h->sig_state = NULL; /* the old one watched the parent's loop */
-		gr_sig_hub_init(h);
-		if (self != h->os) { /* recount: self only */
-			struct sig_hub *s = h->sig_state;
+}
 
-			memset(s->nblk, 0, sizeof(s->nblk));
-			s->anyblk = 0;
-			acc_add(s, m64(&self->sigmask), +1);
-			s->os_mask = m64(&self->sigmask);
-		}
+/* With the child's fresh loop (gr_hub_refork): signal state of its own;
+ * the old one watched the parent's loop. */
+void gr_sig_after_refork(struct gr_hub *h)
+{
+	struct gr_thread *self = h->cur;
+	struct sig_hub *s;
+
+	h->sig_state = NULL;
+	gr_sig_hub_init(h);
+	if (self != h->os) { /* recount: self only */
+		s = h->sig_state;
+		memset(s->nblk, 0, sizeof(s->nblk));
+		s->anyblk = 0;
+		acc_add(s, m64(&self->sigmask), +1);
+		s->os_mask = m64(&self->sigmask);
 	}
 }
 

@@ -1,4 +1,4 @@
-/* TEST: mode=both timeout=120 args="15" */
+/* TEST: mode=both threads=0 timeout=120 args="15" */
 /*
  * execve from a process whose threads are being preempted: the new image
  * must not inherit the time slice's signal.  Each step starts two threads

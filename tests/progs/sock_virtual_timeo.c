@@ -1,4 +1,4 @@
-/* TEST: mode=both timeout=60 args="1" shim_args="30" shim_env="GREEN_CLOCK=virtual" */
+/* TEST: mode=both threads=0 timeout=60 args="1" shim_args="30" shim_env="GREEN_CLOCK=virtual" */
 /*
  * sock_virtual_timeo: the virtual clock jumps over a receive timeout
  * nobody can end, and never over live I/O.

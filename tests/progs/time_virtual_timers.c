@@ -1,4 +1,4 @@
-/* TEST: mode=both timeout=60 args="1" shim_args="100" shim_env="GREEN_CLOCK=virtual" */
+/* TEST: mode=both threads=0 timeout=60 args="1" shim_args="100" shim_env="GREEN_CLOCK=virtual" */
 /*
  * time_virtual_timers: kernel timers on virtual time.  With a scale S
  * (seconds): alarm(S) ends a pause(); setitimer(ITIMER_REAL) with a period

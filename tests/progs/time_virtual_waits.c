@@ -1,4 +1,4 @@
-/* TEST: mode=both timeout=60 args="1" shim_args="100" shim_env="GREEN_CLOCK=virtual" */
+/* TEST: mode=both threads=0 timeout=60 args="1" shim_args="100" shim_env="GREEN_CLOCK=virtual" */
 /*
  * time_virtual_waits: one thread alone times out S seconds in each call
  * with a timeout that nobody ends: poll, select and epoll_wait on an empty
