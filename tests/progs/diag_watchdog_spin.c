@@ -5,8 +5,12 @@
  * "sleeper" threads sleep 10 ms at a time.  With SLICE = SPIN it never
  * yields: under the shim, with GREEN_WATCHDOG_MS=100, diag_watchdog.sh
  * expects exactly one watchdog report naming "spinner"; with short slices,
- * none.
+ * none.  With a third argument "handler" the spinner does its work in a
+ * SIGUSR1 handler it raise()s: no preemption there, so with preemption
+ * on the watchdog reports it, saying why it could not be preempted.
  */
+#include <signal.h>
+#include <string.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -26,11 +30,24 @@ static __attribute__((noinline)) void burn_until(long end)
 			sink += i;
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+	burn_until(now_ms() + spin_ms);
+}
+
+static int in_handler;
+
 static void *spinner(void *arg)
 {
 	long end = now_ms() + spin_ms;
 
 	(void)arg;
+	if (in_handler) {
+		signal(SIGUSR1, on_usr1);
+		raise(SIGUSR1);
+		return NULL;
+	}
 	while (now_ms() < end) {
 		long s = now_ms() + slice_ms;
 
@@ -54,6 +71,7 @@ int main(int argc, char **argv)
 
 	spin_ms = argc > 1 ? atol(argv[1]) : 300;
 	slice_ms = argc > 2 ? atol(argv[2]) : spin_ms;
+	in_handler = argc > 3 && strcmp(argv[3], "handler") == 0;
 	if (spin_ms < 1 || slice_ms < 1)
 		fail("bad arguments");
 	for (int i = 0; i < 3; i++)

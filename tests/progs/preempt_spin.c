@@ -1,4 +1,4 @@
-/* TEST: mode=both timeout=120 args="2000" shim_args="2000 30" */
+/* TEST: mode=both timeout=120 args="2000" shim_args="2000 75" */
 /*
  * Three threads compute for SPIN ms of CPU each (default 2000) without a
  * single blocking call, with floating point, SSE2 and (when the CPU has
@@ -8,8 +8,9 @@
  * every preemption.
  *
  * With a second argument LATE (ms), the sleeper must wake at least 20
- * times while the spinners run, each time at most LATE ms late in CPU
- * time (the CPU the process burned while it waited, less its 10 ms):
+ * times while the spinners run, at most 20 ms (two slices) late on
+ * average in CPU time (the CPU the process burned while it waited, less
+ * its 10 ms) and at most LATE ms in the worst case:
  * only the shim run is given it (run-tests' shim_args).  A thread that
  * computes holds its hub unless it is preempted (GREEN_PREEMPT_MS=10: a
  * slice is 10 to 15 ms of the hub's CPU time); CPU time, because on this
@@ -142,7 +143,7 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
-static long worst_late, worst_cpu_late;
+static long worst_late, worst_cpu_late, sum_cpu_late;
 static int wakeups;
 static long lates[4096];
 
@@ -160,6 +161,7 @@ static void *sleeper(void *arg)
 		cl = (proc_cpu_us() - c0) / 1000 - 10;
 		if (cl > worst_cpu_late)
 			worst_cpu_late = cl;
+		sum_cpu_late += cl > 0 ? cl : 0;
 		if (late > worst_late)
 			worst_late = late;
 		if (wakeups < 4096)
@@ -226,13 +228,23 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "preempt_spin: %ld rounds per spinner, avx2 %d, "
 			"sleeper woke %d times, lateness mean %.1f ms, worst %ld "
-			"ms, %d over 20 ms; worst CPU-time lateness %ld ms\n",
-			rounds_for_spin, have_avx2, wakeups,
-			n ? (double)sum / n : 0.0, worst_late, over, worst_cpu_late);
+			"ms, %d over 20 ms; CPU-time lateness mean %.1f ms, worst "
+			"%ld ms\n", rounds_for_spin, have_avx2, wakeups,
+			n ? (double)sum / n : 0.0, worst_late, over,
+			wakeups ? (double)sum_cpu_late / wakeups : 0.0, worst_cpu_late);
 	}
 	if (late_ms > 0 && wakeups < 20) {
 		fprintf(stderr, "FAIL: the sleeper woke only %d times while the "
 			"spinners ran (starved)\n", wakeups);
+		return 1;
+	}
+	/* Two slices on average; the worst case gets a margin: the kernel
+	 * notices a CPU timer's expiry at its scheduler tick, late under
+	 * load (51 ms seen with a load average of 14 on 2 cores). */
+	if (late_ms > 0 && sum_cpu_late > 20L * wakeups) {
+		fprintf(stderr, "FAIL: the sleeper was %.1f ms of CPU time late "
+			"on average (bound 20 ms, two slices)\n",
+			(double)sum_cpu_late / wakeups);
 		return 1;
 	}
 	if (late_ms > 0 && worst_cpu_late > late_ms) {

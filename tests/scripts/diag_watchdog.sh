@@ -13,6 +13,8 @@
 #  4. diag_watchdog_spin 300 300 with preemption on (the default): the
 #     spinner is preempted, so it holds its hub for no more than a slice:
 #     no report.
+#  5. diag_watchdog_spin 300 300 handler, preemption on: the work is in a
+#     signal handler, where no thread is preempted: one report, saying so.
 set -u
 SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 BUILD=${BUILD:-$SRC/build}
@@ -56,5 +58,15 @@ GREEN_PREEMPT_MS=10 GREEN_WATCHDOG_MS=100 timeout 60 env LD_PRELOAD="$LIBGREEN" 
 	> "$tmp/4.out" 2> "$tmp/4.err" || fail "shim run with preemption"
 cmp -s "$tmp/native.out" "$tmp/4.out" || fail "stdout differs from native (preemption)"
 grep -q 'watchdog' "$tmp/4.err" && fail "a report for a thread that is preempted: $(cat "$tmp/4.err")"
+
+# 5
+timeout 60 "$PROG" 300 300 handler > "$tmp/native5.out" || fail "native run (handler)"
+GREEN_PREEMPT_MS=10 GREEN_WATCHDOG_MS=100 timeout 60 env LD_PRELOAD="$LIBGREEN" "$PROG" 300 300 handler \
+	> "$tmp/5.out" 2> "$tmp/5.err" || fail "shim run (handler)"
+cmp -s "$tmp/native5.out" "$tmp/5.out" || fail "stdout differs from native (handler)"
+n=$(grep -c '^libgreen: watchdog:' "$tmp/5.err")
+[ "$n" = 1 ] || fail "handler: expected exactly one watchdog report, found $n"
+grep '^libgreen: watchdog:' "$tmp/5.err" | grep -q "could not be preempted: it was in a signal handler" ||
+	fail "the report does not say it could not be preempted in a handler: $(cat "$tmp/5.err")"
 
 exit $rc
