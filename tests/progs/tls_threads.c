@@ -8,7 +8,9 @@
  * variable of a module they dlopen (build/tests/mods/tls_gd.so, general-
  * dynamic), errno, h_errno and their locale (uselocale), then wait in
  * sleeps of different lengths, a contended mutex and a read on a shared
- * socketpair, and read every value back after each wait.  Main checks its
+ * socketpair, and read every value back after each wait; sched_getcpu,
+ * gettid, pthread_self and pthread_getattr_np still answer as they should
+ * (a CPU, a tid, the id the creator got, a stack holding a local).  Main checks its
  * own values are untouched.  Under the shim a hub's green threads once
  * shared one OS thread's TLS, so every value but the last writer's was lost.
  */
@@ -18,6 +20,7 @@
 #include <limits.h>
 #include <locale.h>
 #include <netdb.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,12 +35,17 @@ static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t c = PTHREAD_COND_INITIALIZER;
 static int started;
 static long shared_count;
-static int sp[2];
+/* Readers share NPAIRS socketpairs: long wait lists on one fd are not
+ * what is tested here (fd.c walks them). */
+#define NPAIRS 256
+static int sp[NPAIRS][2];
 static char modpath[PATH_MAX];
 static long bad;
+static pthread_t *cur_ids;	/* the ids pthread_create gave, this round */
 
 struct mine {
 	long id;
+	pthread_t self;
 	locale_t loc;
 	long *modval;
 	char *(*modbuf)(void);
@@ -84,9 +92,33 @@ static void check_all(struct mine *me, const char *where, int err)
 	(void)where;
 }
 
+/* What a thread asks about itself still answers as before: a CPU, a tid,
+ * its own id, its own stack. */
+static void check_identity(struct mine *me)
+{
+	pthread_attr_t a;
+	void *lo;
+	size_t size;
+	int cpu = sched_getcpu();
+	char here;
+
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		fail(me->id, "sched_getcpu");
+	if (gettid() <= 0)
+		fail(me->id, "gettid");
+	if (!pthread_equal(pthread_self(), cur_ids[me->id]) ||
+	    !pthread_equal(pthread_self(), me->self))
+		fail(me->id, "pthread_self");
+	if (pthread_getattr_np(pthread_self(), &a) != 0 ||
+	    pthread_attr_getstack(&a, &lo, &size) != 0 ||
+	    &here < (char *)lo || &here >= (char *)lo + size)
+		fail(me->id, "pthread_getattr_np");
+	pthread_attr_destroy(&a);
+}
+
 static void *run(void *arg)
 {
-	struct mine me = { .id = (long)arg };
+	struct mine me = { .id = (long)arg, .self = pthread_self() };
 	void *h = dlopen(modpath, RTLD_NOW);
 	char byte;
 
@@ -122,7 +154,7 @@ static void *run(void *arg)
 	pthread_cond_broadcast(&c);
 	pthread_mutex_unlock(&m);
 	errno = (int)(me.id % 100) + 2000;
-	if (read(sp[0], &byte, 1) != 1) {
+	if (read(sp[me.id % NPAIRS][0], &byte, 1) != 1) {
 		perror("read");
 		exit(1);
 	}
@@ -130,6 +162,7 @@ static void *run(void *arg)
 
 	usleep((me.id % 3) * 500);
 	check_all(&me, "second sleep", -1);
+	check_identity(&me);
 	uselocale(LC_GLOBAL_LOCALE);
 	freelocale(me.loc);
 	dlclose(h);
@@ -142,6 +175,7 @@ static void round_of(long n, long kib)
 	pthread_attr_t a;
 
 	started = 0;
+	cur_ids = ids;
 	pthread_attr_init(&a);
 	if (kib > 0)
 		pthread_attr_setstacksize(&a, kib << 10);
@@ -157,7 +191,7 @@ static void round_of(long n, long kib)
 		pthread_cond_wait(&c, &m);
 	pthread_mutex_unlock(&m);
 	for (long i = 0; i < n; i++)
-		if (write(sp[1], "x", 1) != 1)
+		if (write(sp[i % NPAIRS][1], "x", 1) != 1)
 			exit(1);
 	for (long i = 0; i < n; i++)
 		pthread_join(ids[i], NULL);
@@ -176,8 +210,9 @@ int main(int argc, char **argv)
 		return 1;
 	slash = strrchr(modpath, '/');
 	strcpy(slash + 1, "mods/tls_gd.so");
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0)
-		return 1;
+	for (int i = 0; i < NPAIRS; i++)
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp[i]) != 0)
+			return 1;
 	mainloc = duplocale(LC_GLOBAL_LOCALE);
 	uselocale(mainloc);
 	tl_long = -1;
