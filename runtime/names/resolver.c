@@ -219,14 +219,40 @@ struct res_io {
 	struct res_io *next;
 };
 
+/* pacing: see the comment before pump() */
+#define RES_WIN0 64
+#define RES_WINMIN 16
+#define RES_SSTHRESH 240		/* < 256 datagrams of a default buffer */
+#define RES_WINMAX 65536
+#define RES_LOSS_GAP 100000000LL	/* ns: one halving per 100 ms at most */
+#define RES_HOLD 50000000LL		/* ns: a server this slow holds answers */
+#define RES_RATE 10000			/* queries/s to a server without feedback */
+#define RES_BURST 64			/* of them at once */
+#define RES_TICK 1e-3			/* s: the queue's timer */
+
+struct res_req;
+
 struct res_chan {
 	ares_channel ch;
 	unsigned gen;			/* configuration it was made with */
 	int inflight;			/* queries not yet called back */
+	int64_t budget;			/* ns a lookup may take: timeout x tries */
 	struct ev_loop *loop;
 	ev_timer tm;
 	struct res_io *ios;
 	struct res_chan *next;		/* retired list */
+	/* pacing (see "Pacing" below) */
+	int cwnd;			/* queries that may be out at once */
+	int64_t rtt_min;		/* ns, smallest seen; 0: none yet */
+	int64_t last_loss;		/* of the last halving */
+	int acked;			/* answers since the last +1 */
+	bool growing;			/* slow start: no queueing seen yet */
+	bool pumping;
+	struct res_req *qhead, *qtail;	/* lookups waiting for the window */
+	double tokens;			/* queries that may go out now */
+	double rate;			/* tokens a second, <= RES_RATE */
+	int64_t tok_t;			/* gr_now() when counted */
+	ev_timer pace;			/* pumps the queue */
 };
 
 struct res_hub {
@@ -237,6 +263,8 @@ struct res_hub {
 /* Per OS thread (per hub: the channels' watchers are on its loop), kept in
  * the hub and not in TLS, which is per green thread. */
 #define tls_rh (*(struct res_hub **)&gr_tls_hub->res_state)
+static void pump(struct res_chan *c);
+static void pace_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static pthread_once_t lib_once = PTHREAD_ONCE_INIT;
 static int lib_ok;
 
@@ -261,6 +289,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct res_chan *c = w->data;
 
 	ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	pump(c);
 	timer_arm(c);
 }
 
@@ -271,6 +300,7 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	ares_process_fd(c->ch, (revents & EV_READ) ? fd : ARES_SOCKET_BAD,
 			(revents & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	pump(c);
 	timer_arm(c);
 }
 
@@ -435,12 +465,25 @@ static struct res_chan *chan_new(const struct gr_resconf *conf)
 	c->loop = gr_tls_hub->loop;
 	ev_timer_init(&c->tm, timer_cb, 0., 0.);
 	c->tm.data = c;
+	/* the whole of c-ares's schedule for one query: every server of the
+	 * list (nameservers x attempts) for `timeout` seconds each */
+	c->budget = (int64_t)conf->retrans * 1000000000LL *
+		    (conf->nns > 0 ? conf->nns : 1) *
+		    (conf->retry > 0 ? conf->retry : 1);
+	c->cwnd = RES_WIN0;
+	c->growing = true;
+	c->tokens = RES_BURST;
+	c->rate = RES_RATE;
+	c->tok_t = gr_now();
+	ev_timer_init(&c->pace, pace_cb, 0., 0.);
+	c->pace.data = c;
 	return c;
 }
 
 static void chan_destroy(struct res_chan *c)
 {
 	ev_timer_stop(c->loop, &c->tm);
+	ev_timer_stop(c->loop, &c->pace);
 	ares_destroy(c->ch);	/* closes its sockets: sock_state stops watchers */
 	while (c->ios != NULL) {
 		struct res_io *io = c->ios;
@@ -467,7 +510,7 @@ static struct res_chan *chan_get(const struct gr_resconf *conf)
 	}
 	/* Reap retired channels that have gone quiet. */
 	for (pp = &rh->retired; (c = *pp) != NULL;) {
-		if (c->inflight == 0) {
+		if (c->inflight == 0 && c->qhead == NULL) {
 			*pp = c->next;
 			chan_destroy(c);
 		} else {
@@ -477,7 +520,7 @@ static struct res_chan *chan_get(const struct gr_resconf *conf)
 	if (rh->cur != NULL && rh->cur->gen != conf->gen) {
 		c = rh->cur;
 		rh->cur = NULL;
-		if (c->inflight == 0) {
+		if (c->inflight == 0 && c->qhead == NULL) {
 			chan_destroy(c);
 		} else {
 			c->next = rh->retired;
@@ -491,18 +534,23 @@ static struct res_chan *chan_get(const struct gr_resconf *conf)
 
 /* ---- requests ---------------------------------------------------------- */
 
-struct res_req;
 struct res_slot {
 	struct res_req *req;
 	int status;			/* ARES_* */
 	int rcode;			/* of a refusing server's answer */
 	unsigned char *buf;
 	int len;
+	int64_t sent;			/* gr_now() when given to c-ares */
 };
 struct res_req {
 	struct gr_thread *waiter;	/* NULL: abandoned (cancelled) */
 	struct res_chan *chan;
 	int pending;
+	int n;
+	bool queued;			/* on chan's queue, not yet sent */
+	struct res_req *qnext;
+	const unsigned char *const *q;	/* the caller's, while queued */
+	const int *qlen;
 	struct res_slot slot[GR_DNS_MAXQ];
 };
 
@@ -513,6 +561,143 @@ static void req_free(struct res_req *r)
 	gr_free(r);
 }
 
+/*
+ * Pacing.  c-ares has one UDP socket per server for all of the hub's
+ * lookups and sends whatever it is given at once.  A server that keeps
+ * the kernel's default receive buffer (net.core.rmem_default, 212,992
+ * bytes here: 256 small datagrams) and reads them more slowly than they
+ * come drops the rest, and each lost query waits for resolv.conf's
+ * timeout.  So the channel has a window of queries that may be out at
+ * once; a lookup that does not fit waits in a FIFO queue before c-ares
+ * is asked (c-ares's timers start at ares_send; its own retries are not
+ * paced, they are counted in the window).  The window:
+ *  - starts at RES_WIN0 and grows by one per answer (doubles per round
+ *    trip, as TCP's slow start) up to RES_SSTHRESH, or until the round
+ *    trip grows past 1.5 x the smallest seen + 2 ms (queries queue at
+ *    the server, the sign that comes before a drop); from there by one
+ *    per window of answers;
+ *  - is halved (at most once per RES_LOSS_GAP) by a loss sign: an answer
+ *    that needed a retry, or a query that timed out;
+ *  - applies only while the server answers within RES_HOLD.  A server
+ *    that holds its answers longer (a recursive server waiting upstream,
+ *    the test server's delay), or one that has not answered yet, gives no
+ *    feedback for a whole round trip: a window clocked by its answers
+ *    would take several round trips to let a burst out (from 64, about
+ *    five of them for 2,000 queries).  There they go out at a rate
+ *    instead: RES_BURST at once, then RES_RATE a second (a token bucket,
+ *    filled as time passes, taken from by each lookup that goes), halved
+ *    by a loss sign as the window is.  The rate is a guess no answer can
+ *    correct within the first round trip: a server that reads fewer than
+ *    about 10,000 queries a second with a default buffer still drops
+ *    part of a burst.
+ * A queued lookup keeps its total: from its start, no more than c-ares's
+ * whole schedule for one query (timeout x servers x attempts), as glibc's;
+ * then it fails as a time-out.
+ */
+static bool rcode_of_ok(int status)
+{
+	return status == ARES_ESERVFAIL || status == ARES_ENOTIMP ||
+	       status == ARES_EREFUSED || status == ARES_EFORMERR;
+}
+
+static int rcode_of(int status)
+{
+	switch (status) {
+	case ARES_ESERVFAIL: return ns_r_servfail;
+	case ARES_ENOTIMP: return ns_r_notimpl;
+	case ARES_EREFUSED: return ns_r_refused;
+	case ARES_EFORMERR: return ns_r_formerr;
+	}
+	return -1;
+}
+
+/* May a lookup of n queries go out now?  (It then takes its tokens.) */
+static bool win_open(struct res_chan *c, int n)
+{
+	int64_t now;
+
+	if (c->inflight == 0)
+		return true;
+	if (c->rtt_min != 0 && c->rtt_min <= RES_HOLD)
+		return c->inflight + n <= c->cwnd;
+	now = gr_now();
+	c->tokens += (double)(now - c->tok_t) * c->rate / 1e9;
+	c->tok_t = now;
+	if (c->tokens > RES_BURST)
+		c->tokens = RES_BURST;
+	if (c->tokens < n)
+		return false;
+	c->tokens -= n;
+	return true;
+}
+
+static void send_req(struct res_chan *c, struct res_req *r);
+
+static void pump(struct res_chan *c)
+{
+	struct res_req *r;
+
+	if (c->pumping)		/* an answer called back inside ares_send */
+		return;
+	c->pumping = true;
+	while ((r = c->qhead) != NULL && win_open(c, r->n)) {
+		c->qhead = r->qnext;
+		if (c->qhead == NULL)
+			c->qtail = NULL;
+		r->queued = false;
+		r->qnext = NULL;
+		send_req(c, r);
+	}
+	c->pumping = false;
+	if (c->qhead != NULL && !ev_is_active(&c->pace)) {
+		ev_timer_set(&c->pace, RES_TICK, RES_TICK);
+		ev_timer_start(c->loop, &c->pace);
+	} else if (c->qhead == NULL && ev_is_active(&c->pace)) {
+		ev_timer_stop(c->loop, &c->pace);
+	}
+}
+
+static void pace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct res_chan *c = w->data;
+
+	pump(c);
+	timer_arm(c);
+}
+
+static void pace_answer(struct res_chan *c, struct res_slot *s, int status,
+			int timeouts)
+{
+	int64_t now = gr_now(), rtt = now - s->sent;
+
+	if (timeouts > 0 || status == ARES_ETIMEOUT) {
+		if (now - c->last_loss >= RES_LOSS_GAP) {
+			c->last_loss = now;
+			c->cwnd = c->cwnd / 2 > RES_WINMIN ? c->cwnd / 2 : RES_WINMIN;
+			c->rate = c->rate / 2 > RES_RATE / 16 ? c->rate / 2
+							       : RES_RATE / 16;
+		}
+		c->growing = false;
+		return;
+	}
+	if (status != ARES_SUCCESS && !rcode_of_ok(status))
+		return;
+	if (c->rtt_min == 0 || rtt < c->rtt_min)
+		c->rtt_min = rtt;
+	if (c->rate < RES_RATE)		/* back to RES_RATE over ~1,000 answers */
+		c->rate += RES_RATE / 1000.;
+	if (c->growing && c->cwnd >= RES_SSTHRESH)
+		c->growing = false;
+	if (c->cwnd >= RES_WINMAX)
+		return;
+	if (c->growing) {
+		c->cwnd++;
+	} else if (++c->acked >= c->cwnd) {
+		c->acked = 0;
+		c->cwnd++;
+	}
+}
+
 static void on_answer(void *arg, int status, int timeouts,
 		      unsigned char *abuf, int alen)
 {
@@ -520,6 +705,7 @@ static void on_answer(void *arg, int status, int timeouts,
 	struct res_req *r = s->req;
 
 	r->chan->inflight--;
+	pace_answer(r->chan, s, status, timeouts);
 	s->status = status;
 	if (status == ARES_SUCCESS && abuf != NULL && alen > 0) {
 		s->buf = gr_malloc(alen);
@@ -538,15 +724,32 @@ static void on_answer(void *arg, int status, int timeouts,
 		req_free(r);
 }
 
-static int rcode_of(int status)
+static void send_req(struct res_chan *c, struct res_req *r)
 {
-	switch (status) {
-	case ARES_ESERVFAIL: return ns_r_servfail;
-	case ARES_ENOTIMP: return ns_r_notimpl;
-	case ARES_EREFUSED: return ns_r_refused;
-	case ARES_EFORMERR: return ns_r_formerr;
+	int n = r->n;
+
+	/* r may be freed by its last callback inside ares_send */
+	for (int i = 0; i < n; i++) {
+		r->slot[i].sent = gr_now();
+		c->inflight++;
+		ares_send(c->ch, r->q[i], r->qlen[i], on_answer, &r->slot[i]);
 	}
-	return -1;
+}
+
+/* Take r off its channel's queue (cancelled or out of time there). */
+static void unqueue(struct res_chan *c, struct res_req *r)
+{
+	struct res_req **pp;
+
+	for (pp = &c->qhead; *pp != NULL; pp = &(*pp)->qnext)
+		if (*pp == r) {
+			*pp = r->qnext;
+			break;
+		}
+	c->qtail = NULL;
+	for (struct res_req *p = c->qhead; p != NULL; p = p->qnext)
+		c->qtail = p;
+	r->queued = false;
 }
 
 /*
@@ -566,6 +769,7 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 	struct res_chan *c;
 	struct res_req *r;
 	int refused = 0, got = 0;
+	int64_t deadline = 0;
 	long wake;
 
 	GR_ASSERT(n > 0 && n <= GR_DNS_MAXQ);
@@ -589,11 +793,25 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 	if (c->inflight >= 32)
 		chan_drain(c);
 	gr_park_begin(GR_WAIT_DNS);
+	r->n = n;
+	r->q = q;
+	r->qlen = qlen;
 	for (int i = 0; i < n; i++) {
 		r->slot[i].req = r;
 		r->pending++;
-		c->inflight++;
-		ares_send(c->ch, q[i], qlen[i], on_answer, &r->slot[i]);
+	}
+	if (c->qhead == NULL && win_open(c, n)) {
+		send_req(c, r);
+	} else {
+		/* behind the others (FIFO), within the total a lookup has */
+		r->queued = true;
+		if (c->qtail != NULL)
+			c->qtail->qnext = r;
+		else
+			c->qhead = r;
+		c->qtail = r;
+		deadline = gr_now() + c->budget;
+		pump(c);	/* the queue moves as lookups come, too */
 	}
 	timer_arm(c);
 	for (;;) {
@@ -601,13 +819,20 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 			gr_park_abort();
 			break;
 		}
-		wake = gr_park_end(0);
+		wake = gr_park_end(deadline);
 		if (r->pending == 0)
 			break;
-		if (wake == -ECANCELED) {
-			/* The callbacks still due free the request. */
-			r->waiter = NULL;
-			return -ECANCELED;
+		if (wake == -ECANCELED || wake == -ETIMEDOUT) {
+			if (r->queued) {
+				unqueue(c, r);
+				req_free(r);
+			} else {
+				/* The callbacks still due free the request. */
+				r->waiter = NULL;
+			}
+			if (wake == -ECANCELED)
+				return -ECANCELED;
+			return -ETIMEDOUT;
 		}
 		/* Any other early wake-up: wait on, as glibc's poll loop
 		 * does after EINTR. */

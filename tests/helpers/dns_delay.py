@@ -11,7 +11,10 @@ pyenv python3 first on PATH on the test machines does not see Debian's dnslib.
 
 Usage:
   dns_delay.py [--addr 127.0.0.1] [--port 53] [--delay-ms 0] [--drop]
-               [--pidfile FILE] [--max-seconds 600] [--quiet]
+               [--rcvbuf BYTES] [--pidfile FILE] [--max-seconds 600] [--quiet]
+
+--rcvbuf: the UDP socket's receive (and send) buffer; without it the
+kernel's default (net.core.rmem_default, ~208 KiB), as real servers keep.
 
 The pidfile is written once both the UDP and the TCP socket are bound, so a
 script can wait for it to appear.  SIGTERM (or SIGINT, or --max-seconds)
@@ -312,22 +315,22 @@ class Server:
                       "tcp_conns": 0, "send_errors": 0}
 
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        for opt in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
-            if opt is None:
-                continue
-            try:
-                self.udp.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
-                break
-            except OSError:
-                pass
-        for opt in (getattr(socket, "SO_SNDBUFFORCE", None), socket.SO_SNDBUF):
-            if opt is None:
-                continue
-            try:
-                self.udp.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
-                break
-            except OSError:
-                pass
+        # By default the UDP socket keeps the kernel's buffers
+        # (net.core.rmem_default), as dnsmasq, unbound and systemd-resolved
+        # do unless configured: a burst of queries larger than the buffer
+        # is then partly dropped, as it would be by those servers.
+        # --rcvbuf N forces N bytes each way (past rmem_max where allowed).
+        if args.rcvbuf > 0:
+            for base in ("RCV", "SND"):
+                for opt in (getattr(socket, "SO_%sBUFFORCE" % base, None),
+                            getattr(socket, "SO_%sBUF" % base)):
+                    if opt is None:
+                        continue
+                    try:
+                        self.udp.setsockopt(socket.SOL_SOCKET, opt, args.rcvbuf)
+                        break
+                    except OSError:
+                        pass
         self.udp.bind((args.addr, args.port))
         self.udp.setblocking(False)
         self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -475,6 +478,8 @@ def main():
     p.add_argument("--port", type=int, default=53)
     p.add_argument("--delay-ms", type=float, default=0.0)
     p.add_argument("--drop", action="store_true", help="read queries, never answer")
+    p.add_argument("--rcvbuf", type=int, default=0,
+                   help="UDP socket buffer in bytes (default: the kernel's)")
     p.add_argument("--pidfile")
     p.add_argument("--max-seconds", type=float, default=600.0)
     p.add_argument("--quiet", action="store_true")

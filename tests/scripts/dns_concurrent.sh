@@ -3,7 +3,8 @@
 # dns_concurrent.sh - lookups from many green threads overlap.
 #
 # Part 1 (private namespace, glibc-compatible set-up, server on 127.0.0.1:53
-# answering every query after 300 ms):
+# answering every query after 300 ms, with the kernel's default receive
+# buffer, then again with an 8 MiB one):
 #   native   100 real threads: every answer right (time on stderr only)
 #   shim     1,000 green threads: every answer right, all done in < 1.5 s
 #            (one after another they would take 300 s)
@@ -86,6 +87,15 @@ part1() {
         fork_check "part 1 shim" LD_PRELOAD="$LIBGREEN" || rc=1
     fi
     dns_server_stop "$DIR"
+    # The same with a server that forces an 8 MiB receive buffer.
+    if [ "${DNS_NATIVE_ONLY:-0}" != 1 ]; then
+        dns_server_start "$DIR" --delay-ms $DELAY_MS --rcvbuf $((8 << 20)) || return 1
+        echo "part 1 shim, 1000 threads, 8 MiB server buffer:" >&2
+        out=$(LD_PRELOAD="$LIBGREEN" timeout -k 5 60 "$PROG" 1000 $MAX_MS 4000) ||
+            { echo "FAIL: shim lookups (8 MiB server buffer)" >&2; rc=1; }
+        check_out "$out" "shim, 8 MiB buffer" || rc=1
+        dns_server_stop "$DIR"
+    fi
 }
 
 # part2: server on 127.0.0.1:<port>, the shim told so by GREEN_DNS_SERVERS.
