@@ -33,6 +33,7 @@ struct iov_arg {
 	const struct iovec *iov;
 	int cnt;
 	struct gr_fd *f;
+	int sflags;	/* extra send flags (MSG_NOSIGNAL after progress) */
 };
 
 static long poll_ready(int fd, short ev)
@@ -95,9 +96,9 @@ static long try_writev(int fd, void *arg, bool waited)
 				    .msg_iovlen = a->cnt };
 		if (a->cnt == 1)
 			r = REAL(sendto)(fd, a->iov[0].iov_base, a->iov[0].iov_len,
-					 MSG_DONTWAIT, NULL, 0);
+					 MSG_DONTWAIT | a->sflags, NULL, 0);
 		else
-			r = REAL(sendmsg)(fd, &m, MSG_DONTWAIT);
+			r = REAL(sendmsg)(fd, &m, MSG_DONTWAIT | a->sflags);
 		break;
 	}
 	case GR_FD_PIPE:
@@ -129,7 +130,7 @@ static size_t iov_len(const struct iovec *iov, int cnt)
 
 GR_HIDDEN long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov, int cnt)
 {
-	struct iov_arg a = { iov, cnt, f };
+	struct iov_arg a = { iov, cnt, f, 0 };
 	long r = gr_io(fd, f, GR_EV_READ, try_readv, &a, GR_WAIT_READ);
 
 	if (r == -EXDEV) { /* another OS thread's hub watches it: block */
@@ -141,8 +142,32 @@ GR_HIDDEN long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov, int cn
 	return r;
 }
 
+/* A blocking send to an AF_UNIX stream socket whose peer went away with
+ * unread data, after some progress, takes the pending error (ECONNRESET)
+ * while it waits (sock_alloc_send_pskb) and returns the count: a later
+ * poll sees no POLLERR.  Our non-blocking continuation failed with EPIPE
+ * without consuming it, so take it here.  (TCP keeps sk_err: not done.) */
+GR_HIDDEN void gr_send_failed_late(int fd, struct gr_fd *f, long err)
+{
+	int dom = 0, e;
+	socklen_t l = sizeof(dom);
+
+	if (f->kind != GR_FD_SOCK || (err != -EPIPE && err != -ECONNRESET))
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) == 0 &&
+	    dom == AF_UNIX) {
+		l = sizeof(e);
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l);
+	}
+}
+
 /* Write everything, as a blocking fd does; stop early only on an error or
- * a timeout after some progress (then the count so far is the answer). */
+ * a timeout after some progress (then the count so far is the answer).
+ * A blocking stream-socket write that fails after some progress returns
+ * the count without SIGPIPE (Linux's tcp_sendmsg and unix_stream_sendmsg
+ * raise it only when nothing went out): so the rest of a socket write goes
+ * with MSG_NOSIGNAL, and the next write gets EPIPE and the signal, as
+ * natively.  A pipe raises it either way (pipe_write), so pipes do not. */
 GR_HIDDEN long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov, int cnt)
 {
 	struct iovec local[64], *v = (struct iovec *)iov;
@@ -150,13 +175,15 @@ GR_HIDDEN long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov, int c
 	int vc = cnt;
 
 	for (;;) {
-		struct iov_arg a = { v, vc, f };
+		struct iov_arg a = { v, vc, f, done ? MSG_NOSIGNAL : 0 };
 		long r = gr_io(fd, f, GR_EV_WRITE, try_writev, &a, GR_WAIT_WRITE);
 
 		if (r == -EXDEV) {
 			r = REAL(writev)(fd, v, vc);
 			r = r < 0 ? -errno : r;
 		}
+		if (r < 0 && done)
+			gr_send_failed_late(fd, f, r);
 		if (r < 0)
 			return done ? (long)done : r;
 		done += r;

@@ -322,9 +322,13 @@ GR_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 	for (;;) {
 		a.buf = (char *)buf + done;
 		a.len = len - done;
+		/* After progress: no SIGPIPE, as Linux (gr_writev). */
+		a.flags = done ? flags | MSG_NOSIGNAL : flags;
 		r = gr_io(fd, f, GR_EV_WRITE, try_sendto, &a, GR_WAIT_WRITE);
 		if (r == -EXDEV)
 			return REAL(sendto)(fd, a.buf, a.len, flags, to, tolen);
+		if (r < 0 && done)
+			gr_send_failed_late(fd, f, r);
 		if (r < 0)
 			return done ? (ssize_t)done : gr_ret(r);
 		done += r;

@@ -639,6 +639,7 @@ bool gr_green_fd(int fd, struct gr_fd **out) GR_HIDDEN;
 struct iovec;
 long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov, int cnt) GR_HIDDEN;
 long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov, int cnt) GR_HIDDEN;
+void gr_send_failed_late(int fd, struct gr_fd *f, long err) GR_HIDDEN;
 long gr_sleep_ns(int64_t ns, int64_t *left) GR_HIDDEN; /* shim/time.c */
 
 /* stdio.c: one green owner per FILE while it parks (docs/stdio.md). */
