@@ -19,6 +19,7 @@ BUILD=${BUILD:-$SRC/build}
 
 if [ "${1:-}" != --inside ]; then
     flags=$(dns_ns_flags) || { echo "no private namespace here" >&2; exit 1; }
+    # shellcheck disable=SC2086 # the flags are words
     DNS_NS_FLAGS=$flags exec unshare $flags -- bash "$0" --inside "$@"
 fi
 shift
@@ -44,6 +45,7 @@ for buf in 0 $((8 << 20)); do
         echo "rcvbuf=${buf:-default} run $i: ${ms:-?} ms, $(($(drops) - d0)) dropped" >&2
         times="$times ${ms:-99999}"
     done
+    # shellcheck disable=SC2086 # one time a word
     med=$(printf '%s\n' $times | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
     echo "rcvbuf=$([ $buf = 0 ] && echo default || echo $buf) n=$N runs=$RUNS median_ms=$med all:$times"
     dns_server_stop "$DIR"
