@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # libgreen — build, test, bench.
 # make            libgreen.so + the green command + every test program
 # make test       the whole suite (scripts/run-tests)
@@ -96,7 +97,7 @@ $(B)/helpers/%: tests/helpers/%.c
 # make check: the rules the code keeps, checked on the build: the layering
 # (runtime/ calls no interposed name), the export list both ways, shellcheck.  Warnings
 # (-Wmissing-prototypes among them) are errors in CI builds.
-check: $(B)/libgreen.so shellcheck
+check: $(B)/libgreen.so shellcheck format-check
 	scripts/check-layering $(B)
 	LIBGREEN=$(abspath $(B))/libgreen.so BUILD=$(abspath $(B)) SRC=$(CURDIR) \
 		bash tests/scripts/exports.sh
@@ -177,8 +178,18 @@ SH_SCRIPTS = $(shell grep -l '^\#!.*\(ba\)\?sh' scripts/*) $(wildcard tests/scri
 shellcheck:
 	shellcheck -x $(SH_SCRIPTS)
 
+# The library's code in the project's style (.clang-format): the format was
+# applied once; this keeps it (make check, so CI).  make format applies it.
+FMT_SRC = $(wildcard runtime/*/*.[ch] runtime/core/arch/*/*.h shim/*.[ch])
+format-check:
+	@bad=$$(for f in $(FMT_SRC); do clang-format "$$f" | cmp -s - "$$f" || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "format-check: not in .clang-format's style (make format):"; echo "$$bad"; exit 1; fi; \
+	echo "format-check: $(words $(FMT_SRC)) files in style"
+format:
+	clang-format -i $(FMT_SRC)
+
 clean:
 	rm -rf $(B) build-asan build-ubsan build-valgrind
 
-.PHONY: all check tests test bench demo cpython-tests clean install uninstall fuzz \
+.PHONY: format format-check all check tests test bench demo cpython-tests clean install uninstall fuzz \
 	asan ubsan valgrind shellcheck

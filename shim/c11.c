@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * c11.c — <threads.h>.  glibc implements thrd_*, mtx_*, cnd_*, tss_* and
  * call_once with internal calls that never reach the PLT, so each gets a
@@ -11,11 +12,16 @@
 static int thrd_err(int r)
 {
 	switch (r) {
-	case 0: return thrd_success;
-	case ENOMEM: return thrd_nomem;
-	case EBUSY: return thrd_busy;
-	case ETIMEDOUT: return thrd_timedout;
-	default: return thrd_error;
+	case 0:
+		return thrd_success;
+	case ENOMEM:
+		return thrd_nomem;
+	case EBUSY:
+		return thrd_busy;
+	case ETIMEDOUT:
+		return thrd_timedout;
+	default:
+		return thrd_error;
 	}
 }
 
@@ -23,7 +29,8 @@ GR_EXPORT int thrd_create(thrd_t *thr, thrd_start_t fn, void *arg)
 {
 	/* As glibc does: an int-returning start routine called as a void *
 	 * one; thrd_join takes the int back out of the pointer. */
-	int r = pthread_create((pthread_t *)thr, NULL, (void *(*)(void *))(void (*)(void))fn, arg);
+	int r = pthread_create((pthread_t *)thr, NULL,
+			       (void *(*)(void *))(void (*)(void))fn, arg);
 
 	return r == EAGAIN ? thrd_nomem : thrd_err(r);
 }
@@ -94,7 +101,8 @@ GR_EXPORT int mtx_trylock(mtx_t *m)
 	return thrd_err(pthread_mutex_trylock((pthread_mutex_t *)m));
 }
 
-GR_EXPORT int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict ts)
+GR_EXPORT int mtx_timedlock(mtx_t *restrict m,
+			    const struct timespec *restrict ts)
 {
 	return thrd_err(pthread_mutex_timedlock((pthread_mutex_t *)m, ts));
 }
@@ -126,7 +134,8 @@ GR_EXPORT int cnd_broadcast(cnd_t *c)
 
 GR_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
-	return thrd_err(pthread_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m));
+	return thrd_err(
+	    pthread_cond_wait((pthread_cond_t *)c, (pthread_mutex_t *)m));
 }
 
 GR_EXPORT int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * clock.c — the clocks a program reads and the kernel timers it arms,
  * for GREEN_CLOCK=virtual (runtime/core/vclock.c).
@@ -77,7 +78,8 @@ GR_EXPORT unsigned alarm(unsigned secs)
 	return (unsigned)gr_vtimer_alarm(secs);
 }
 
-GR_EXPORT int setitimer(__itimer_which_t which, const struct itimerval *nv, struct itimerval *ov)
+GR_EXPORT int setitimer(__itimer_which_t which, const struct itimerval *nv,
+			struct itimerval *ov)
 {
 	if (likely(!gr_vclock_on))
 		return REAL(setitimer)(which, nv, ov);
@@ -150,7 +152,7 @@ GR_EXPORT int timer_getoverrun(timer_t id)
 {
 	if (likely(!gr_vclock_on) || gr_vtimer_posix(id) == NULL)
 		return REAL(timer_getoverrun)(id);
-	return 0;	/* expirations are not coalesced here */
+	return 0; /* expirations are not coalesced here */
 }
 
 GR_EXPORT int timer_delete(timer_t id)

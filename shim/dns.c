@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * dns.c — getaddrinfo, freeaddrinfo, getnameinfo, gethostbyname,
  * gethostbyname2, gethostbyname_r, gethostbyname2_r, gethostbyaddr,
@@ -7,10 +8,10 @@
  *  - libc: where parking is impossible (the hub itself, a signal handler,
  *    a no-park region, the shim's own threads) and with
  *    GREEN_RESOLVER=block;
- *  - ares (runtime/names/getaddrinfo.c and its neighbours over c-ares): GREEN_RESOLVER=ares, or the default
- *    when nsswitch.conf's hosts line names only files and dns or
- *    GREEN_DNS_SERVERS is set.  Taken even by a thread alone on its hub
- *    (the hub is made if need be), so that answers and servers never
+ *  - ares (runtime/names/getaddrinfo.c and its neighbours over c-ares):
+ * GREEN_RESOLVER=ares, or the default when nsswitch.conf's hosts line names
+ * only files and dns or GREEN_DNS_SERVERS is set.  Taken even by a thread alone
+ * on its hub (the hub is made if need be), so that answers and servers never
  *    depend on the number of threads;
  *  - pool: glibc's own function on a worker thread while the caller
  *    parks: GREEN_RESOLVER=thread, the default when nsswitch.conf names
@@ -46,8 +47,10 @@ static int dns_path(void)
 		return PATH_LIBC;
 	/* Servers of its own mean c-ares: glibc cannot be pointed there. */
 	if (mode == GR_RES_AUTO)
-		mode = (c->dns_servers && *c->dns_servers) || gr_gai_ares_capable()
-			       ? GR_RES_ARES : GR_RES_THREAD;
+		mode =
+		    (c->dns_servers && *c->dns_servers) || gr_gai_ares_capable()
+			? GR_RES_ARES
+			: GR_RES_THREAD;
 	if (mode == GR_RES_THREAD)
 		return gr_park_useful() ? PATH_POOL : PATH_LIBC;
 	/* c-ares even for a thread alone on its hub: waiting in the hub's
@@ -148,8 +151,9 @@ static long hent_job_run(void *arg)
 					   j->buflen, j->result, j->h_errnop);
 		break;
 	case HJ_ADDR:
-		r = REAL(gethostbyaddr_r)(j->addr, j->len, j->af, j->ret, j->buf,
-					  j->buflen, j->result, j->h_errnop);
+		r = REAL(gethostbyaddr_r)(j->addr, j->len, j->af, j->ret,
+					  j->buf, j->buflen, j->result,
+					  j->h_errnop);
 		break;
 	}
 	j->err = errno;
@@ -177,8 +181,9 @@ static int hent_r(int path, struct hent_job *j)
 					    j->buflen, j->result, j->h_errnop);
 		break;
 	default:
-		r = gr_gai_gethostbyaddr_r(j->addr, j->len, j->af, j->ret, j->buf,
-					   j->buflen, j->result, j->h_errnop);
+		r = gr_gai_gethostbyaddr_r(j->addr, j->len, j->af, j->ret,
+					   j->buf, j->buflen, j->result,
+					   j->h_errnop);
 		break;
 	}
 	dns_done();
@@ -194,7 +199,8 @@ GR_EXPORT int getaddrinfo(const char *name, const char *service,
 
 	/* No host name to look up: glibc answers without waiting, and a
 	 * program that only converts numbers needs no hub for it. */
-	if (name == NULL || (hints != NULL && (hints->ai_flags & AI_NUMERICHOST)))
+	if (name == NULL ||
+	    (hints != NULL && (hints->ai_flags & AI_NUMERICHOST)))
 		return REAL(getaddrinfo)(name, service, hints, res);
 	path = dns_path();
 	if (path == PATH_LIBC)
@@ -204,7 +210,7 @@ GR_EXPORT int getaddrinfo(const char *name, const char *service,
 		path = PATH_POOL;
 	dns_start();
 	if (path == PATH_POOL) {
-		struct gai_job j = { name, service, hints, res, 0 };
+		struct gai_job j = {name, service, hints, res, 0};
 
 		r = (int)gr_pool_run(gai_job_run, &j);
 		errno = j.err;
@@ -230,19 +236,19 @@ GR_EXPORT int getnameinfo(const struct sockaddr *sa, socklen_t salen,
 
 	/* No host name asked for: nothing to wait for. */
 	if ((flags & NI_NUMERICHOST) || host == NULL || hostlen == 0)
-		return REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen,
-					 flags);
+		return REAL(getnameinfo)(sa, salen, host, hostlen, serv,
+					 servlen, flags);
 	path = dns_path();
 	if (path == PATH_LIBC)
-		return REAL(getnameinfo)(sa, salen, host, hostlen, serv, servlen,
-					 flags);
+		return REAL(getnameinfo)(sa, salen, host, hostlen, serv,
+					 servlen, flags);
 	GR_CALL("getnameinfo");
 	if (flags & NI_IDN)
 		path = PATH_POOL;
 	dns_start();
 	if (path == PATH_POOL) {
-		struct gni_job j = { sa, salen, host, hostlen, serv, servlen,
-				     flags, 0 };
+		struct gni_job j = {sa,	  salen,   host,  hostlen,
+				    serv, servlen, flags, 0};
 
 		r = (int)gr_pool_run(gni_job_run, &j);
 		errno = j.err;
@@ -260,8 +266,8 @@ GR_EXPORT int gethostbyname_r(const char *name, struct hostent *ret, char *buf,
 			      int *h_errnop)
 {
 	int path = dns_path();
-	struct hent_job j = { HJ_NAME, name, NULL, 0, AF_INET, ret, buf,
-			      buflen, result, h_errnop, 0 };
+	struct hent_job j = {HJ_NAME, name,   NULL,   0,	AF_INET, ret,
+			     buf,     buflen, result, h_errnop, 0};
 
 	if (path == PATH_LIBC)
 		return REAL(gethostbyname_r)(name, ret, buf, buflen, result,
@@ -275,12 +281,12 @@ GR_EXPORT int gethostbyname2_r(const char *name, int af, struct hostent *ret,
 			       struct hostent **result, int *h_errnop)
 {
 	int path = dns_path();
-	struct hent_job j = { HJ_NAME2, name, NULL, 0, af, ret, buf, buflen,
-			      result, h_errnop, 0 };
+	struct hent_job j = {HJ_NAME2, name,   NULL,   0,	 af, ret,
+			     buf,      buflen, result, h_errnop, 0};
 
 	if (path == PATH_LIBC)
-		return REAL(gethostbyname2_r)(name, af, ret, buf, buflen, result,
-					      h_errnop);
+		return REAL(gethostbyname2_r)(name, af, ret, buf, buflen,
+					      result, h_errnop);
 	GR_CALL("gethostbyname2_r");
 	return hent_r(path, &j);
 }
@@ -290,8 +296,8 @@ GR_EXPORT int gethostbyaddr_r(const void *addr, socklen_t len, int type,
 			      struct hostent **result, int *h_errnop)
 {
 	int path = dns_path();
-	struct hent_job j = { HJ_ADDR, NULL, addr, len, type, ret, buf, buflen,
-			      result, h_errnop, 0 };
+	struct hent_job j = {HJ_ADDR, NULL,   addr,   len,	type, ret,
+			     buf,     buflen, result, h_errnop, 0};
 
 	if (path == PATH_LIBC)
 		return REAL(gethostbyaddr_r)(addr, len, type, ret, buf, buflen,
@@ -317,9 +323,9 @@ struct hent_static {
 };
 /* One per function, as glibc has: a gethostbyaddr() does not spoil what
  * gethostbyname() returned. */
-static struct hent_static st_byname = { .lock = PTHREAD_MUTEX_INITIALIZER };
-static struct hent_static st_byname2 = { .lock = PTHREAD_MUTEX_INITIALIZER };
-static struct hent_static st_byaddr = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct hent_static st_byname = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static struct hent_static st_byname2 = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static struct hent_static st_byaddr = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static struct hostent *hent_nonreentrant(int path, struct hent_job *j,
 					 struct hent_static *hs)
@@ -337,7 +343,8 @@ static struct hostent *hent_nonreentrant(int path, struct hent_job *j,
 
 		j->buf = buf;
 		j->buflen = size;
-		if (hent_r(path, j) == 0 || herr != NETDB_INTERNAL || errno != ERANGE)
+		if (hent_r(path, j) == 0 || herr != NETDB_INTERNAL ||
+		    errno != ERANGE)
 			break;
 		size += 1024;
 		errno = 0;
@@ -371,8 +378,8 @@ static struct hostent *hent_nonreentrant(int path, struct hent_job *j,
 GR_EXPORT struct hostent *gethostbyname(const char *name)
 {
 	int path = dns_path();
-	struct hent_job j = { HJ_NAME, name, NULL, 0, AF_INET, NULL, NULL, 0,
-			      NULL, NULL, 0 };
+	struct hent_job j = {HJ_NAME, name, NULL, 0,	AF_INET, NULL,
+			     NULL,    0,    NULL, NULL, 0};
 
 	if (path == PATH_LIBC)
 		return REAL(gethostbyname)(name);
@@ -383,8 +390,8 @@ GR_EXPORT struct hostent *gethostbyname(const char *name)
 GR_EXPORT struct hostent *gethostbyname2(const char *name, int af)
 {
 	int path = dns_path();
-	struct hent_job j = { HJ_NAME2, name, NULL, 0, af, NULL, NULL, 0,
-			      NULL, NULL, 0 };
+	struct hent_job j = {HJ_NAME2, name, NULL, 0,	 af, NULL,
+			     NULL,     0,    NULL, NULL, 0};
 
 	if (path == PATH_LIBC)
 		return REAL(gethostbyname2)(name, af);
@@ -392,11 +399,12 @@ GR_EXPORT struct hostent *gethostbyname2(const char *name, int af)
 	return hent_nonreentrant(path, &j, &st_byname2);
 }
 
-GR_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
+GR_EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len,
+					int type)
 {
 	int path = dns_path();
-	struct hent_job j = { HJ_ADDR, NULL, addr, len, type, NULL, NULL, 0,
-			      NULL, NULL, 0 };
+	struct hent_job j = {HJ_ADDR, NULL, addr, len,	type, NULL,
+			     NULL,    0,    NULL, NULL, 0};
 
 	if (path == PATH_LIBC)
 		return REAL(gethostbyaddr)(addr, len, type);

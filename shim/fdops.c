@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fdops.c — the calls that change what a descriptor number is: pipe,
  * pipe2, dup, dup2, dup3, fcntl, ioctl(FIONBIO), close.  They keep
@@ -30,8 +31,8 @@ GR_EXPORT int pipe(int fds[2])
 GR_EXPORT int close(int fd)
 {
 	if (unlikely(gr_shimfd_is(fd))) {
-		/* The shim's own fd (runtime/core/shimfd.c): not the program's to
-		 * close, so EBADF as for an fd it never had. */
+		/* The shim's own fd (runtime/core/shimfd.c): not the program's
+		 * to close, so EBADF as for an fd it never had. */
 		if (gr_tls_shimfd == 0)
 			return (int)gr_ret(-EBADF);
 		gr_shimfd_forget(fd);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fileio.c — the calls that exist for regular files only: the positional
  * reads and writes (pread, pwrite, preadv, pwritev and their 64 names)
@@ -18,8 +19,8 @@ static inline bool offload(int fd)
 	return gr_file_offload(fd);
 }
 
-static ssize_t rw(enum gr_file_op op, int fd, const struct iovec *iov,
-		  int cnt, off_t off)
+static ssize_t rw(enum gr_file_op op, int fd, const struct iovec *iov, int cnt,
+		  off_t off)
 {
 	gr_testcancel();
 	return gr_ret(gr_file_io(op, fd, iov, cnt, off));
@@ -27,15 +28,15 @@ static ssize_t rw(enum gr_file_op op, int fd, const struct iovec *iov,
 
 /* An offset below zero is EINVAL for the positional calls (gr_file_io
  * takes it for "at the file position"). */
-#define POS_CHECK(off)                                                        \
-	do {                                                                  \
-		if ((off) < 0)                                                \
-			return gr_ret(-EINVAL);                               \
+#define POS_CHECK(off)                                                         \
+	do {                                                                   \
+		if ((off) < 0)                                                 \
+			return gr_ret(-EINVAL);                                \
 	} while (0)
 
 GR_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-	struct iovec v = { buf, n };
+	struct iovec v = {buf, n};
 
 	if (!offload(fd))
 		return REAL(pread)(fd, buf, n, off);
@@ -45,7 +46,7 @@ GR_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 
 GR_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 {
-	struct iovec v = { buf, n };
+	struct iovec v = {buf, n};
 
 	if (!offload(fd))
 		return REAL(pread64)(fd, buf, n, off);
@@ -55,7 +56,7 @@ GR_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 
 GR_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-	struct iovec v = { (void *)buf, n };
+	struct iovec v = {(void *)buf, n};
 
 	if (!offload(fd))
 		return REAL(pwrite)(fd, buf, n, off);
@@ -65,7 +66,7 @@ GR_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 
 GR_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 {
-	struct iovec v = { (void *)buf, n };
+	struct iovec v = {(void *)buf, n};
 
 	if (!offload(fd))
 		return REAL(pwrite64)(fd, buf, n, off);

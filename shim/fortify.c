@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fortify.c — the _FORTIFY_SOURCE forms of the calls the shim wraps.
  *
@@ -7,8 +8,9 @@
  * one the shim did not define went straight to the kernel and blocked the
  * whole hub.  Each one here makes glibc's check (glibc 2.36's
  * debug/poll_chk.c, read_chk.c...: the length against the object size,
- * __chk_fail() when it does not fit) and then the wrapped call.  tests/scripts/exports.sh fails when libc
- * has a _chk form of a wrapped call that is missing here.
+ * __chk_fail() when it does not fit) and then the wrapped call.
+ * tests/scripts/exports.sh fails when libc has a _chk form of a wrapped call
+ * that is missing here.
  */
 #include <poll.h>
 #include <stdint.h>
@@ -108,8 +110,8 @@ GR_EXPORT size_t __fread_chk(void *buf, size_t buflen, size_t size, size_t n,
 {
 	size_t want = size * n;
 
-	if ((n | size) >= ((size_t)1 << (8 * sizeof(size_t) / 2)) && size != 0 &&
-	    want / size != n)
+	if ((n | size) >= ((size_t)1 << (8 * sizeof(size_t) / 2)) &&
+	    size != 0 && want / size != n)
 		__chk_fail();
 	if (want > buflen)
 		__chk_fail();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * futex.c — syscall(2), for the one call programs make through it that
  * blocks: futex.  libstdc++ waits for futures, std::atomic::wait and C++20
@@ -27,24 +28,28 @@ static long do_futex(uint32_t *addr, int op, uint32_t val,
 		if (ts != NULL) {
 			if (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000)
 				return -EINVAL;
-			if (cmd == FUTEX_WAIT)	/* relative, monotonic */
+			if (cmd == FUTEX_WAIT) /* relative, monotonic */
 				deadline = gr_now() + gr_ts_ns(ts);
-			else			/* absolute */
+			else /* absolute */
 				deadline = gr_deadline_from_abs(
-					(op & FUTEX_CLOCK_REALTIME) ? CLOCK_REALTIME
-								    : CLOCK_MONOTONIC, ts);
+				    (op & FUTEX_CLOCK_REALTIME)
+					? CLOCK_REALTIME
+					: CLOCK_MONOTONIC,
+				    ts);
 		}
 		/* A shared futex (libstdc++ uses them for private memory
 		 * too) may be woken by another process: re-check it. */
 		return gr_futex_wait(addr, val, deadline,
-				     cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY : val3,
+				     cmd == FUTEX_WAIT ? FUTEX_BITSET_MATCH_ANY
+						       : val3,
 				     !(op & FUTEX_PRIVATE_FLAG));
 	case FUTEX_WAKE:
 	case FUTEX_WAKE_BITSET:
 		if (gr_tls_hub == NULL)
 			break;
 		return gr_futex_wake(addr, (int)val,
-				     cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : val3);
+				     cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY
+						       : val3);
 	}
 	*handled = false;
 	return 0;
@@ -63,7 +68,8 @@ GR_EXPORT long syscall(long n, ...)
 	va_end(ap);
 	if (n == SYS_futex) {
 		r = do_futex((uint32_t *)a[0], (int)a[1], (uint32_t)a[2],
-			     (const struct timespec *)a[3], (uint32_t)a[5], &handled);
+			     (const struct timespec *)a[3], (uint32_t)a[5],
+			     &handled);
 		if (handled)
 			return gr_ret(r);
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * io.c — read, write, readv, writev and the positional forms.
  *
@@ -33,12 +34,12 @@ struct iov_arg {
 	const struct iovec *iov;
 	int cnt;
 	struct gr_fd *f;
-	int sflags;	/* extra send flags (MSG_NOSIGNAL after progress) */
+	int sflags; /* extra send flags (MSG_NOSIGNAL after progress) */
 };
 
 static long poll_ready(int fd, short ev)
 {
-	struct pollfd p = { fd, ev, 0 };
+	struct pollfd p = {fd, ev, 0};
 	int r = REAL(poll)(&p, 1, 0);
 
 	if (r < 0)
@@ -55,13 +56,14 @@ static long try_readv(int fd, void *arg, bool waited)
 
 	switch (f->kind) {
 	case GR_FD_SOCK: {
-		struct msghdr m = { .msg_iov = (struct iovec *)a->iov,
-				    .msg_iovlen = a->cnt };
+		struct msghdr m = {.msg_iov = (struct iovec *)a->iov,
+				   .msg_iovlen = a->cnt};
 		/* One buffer (read(), the common case): recvfrom spares the
 		 * kernel copying in a msghdr and importing an iovec. */
 		if (a->cnt == 1)
-			r = REAL(recvfrom)(fd, a->iov[0].iov_base, a->iov[0].iov_len,
-					   MSG_DONTWAIT, NULL, NULL);
+			r = REAL(recvfrom)(fd, a->iov[0].iov_base,
+					   a->iov[0].iov_len, MSG_DONTWAIT,
+					   NULL, NULL);
 		else
 			r = REAL(recvmsg)(fd, &m, MSG_DONTWAIT);
 		break;
@@ -92,10 +94,11 @@ static long try_writev(int fd, void *arg, bool waited)
 
 	switch (f->kind) {
 	case GR_FD_SOCK: {
-		struct msghdr m = { .msg_iov = (struct iovec *)a->iov,
-				    .msg_iovlen = a->cnt };
+		struct msghdr m = {.msg_iov = (struct iovec *)a->iov,
+				   .msg_iovlen = a->cnt};
 		if (a->cnt == 1)
-			r = REAL(sendto)(fd, a->iov[0].iov_base, a->iov[0].iov_len,
+			r = REAL(sendto)(fd, a->iov[0].iov_base,
+					 a->iov[0].iov_len,
 					 MSG_DONTWAIT | a->sflags, NULL, 0);
 		else
 			r = REAL(sendmsg)(fd, &m, MSG_DONTWAIT | a->sflags);
@@ -128,9 +131,10 @@ static size_t iov_len(const struct iovec *iov, int cnt)
 	return n;
 }
 
-GR_HIDDEN long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov, int cnt)
+GR_HIDDEN long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov,
+			int cnt)
 {
-	struct iov_arg a = { iov, cnt, f, 0 };
+	struct iov_arg a = {iov, cnt, f, 0};
 	long r = gr_io(fd, f, GR_EV_READ, try_readv, &a, GR_WAIT_READ);
 
 	if (r == -EXDEV) { /* another OS thread's hub watches it: block */
@@ -168,15 +172,17 @@ GR_HIDDEN void gr_send_failed_late(int fd, struct gr_fd *f, long err)
  * raise it only when nothing went out): so the rest of a socket write goes
  * with MSG_NOSIGNAL, and the next write gets EPIPE and the signal, as
  * natively.  A pipe raises it either way (pipe_write), so pipes do not. */
-GR_HIDDEN long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov, int cnt)
+GR_HIDDEN long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov,
+			 int cnt)
 {
 	struct iovec local[64], *v = (struct iovec *)iov;
 	size_t total = iov_len(iov, cnt), done = 0;
 	int vc = cnt;
 
 	for (;;) {
-		struct iov_arg a = { v, vc, f, done ? MSG_NOSIGNAL : 0 };
-		long r = gr_io(fd, f, GR_EV_WRITE, try_writev, &a, GR_WAIT_WRITE);
+		struct iov_arg a = {v, vc, f, done ? MSG_NOSIGNAL : 0};
+		long r =
+		    gr_io(fd, f, GR_EV_WRITE, try_writev, &a, GR_WAIT_WRITE);
 
 		if (r == -EXDEV) {
 			r = REAL(writev)(fd, v, vc);
@@ -192,7 +198,8 @@ GR_HIDDEN long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov, int c
 		/* Skip what went out; copy the vector the first time. */
 		if (v != local) {
 			if (cnt > 64)
-				return done; /* a huge vector: report progress */
+				return done; /* a huge vector: report progress
+					      */
 			memcpy(local, iov, cnt * sizeof(*iov));
 			v = local;
 		}
@@ -213,7 +220,7 @@ GR_HIDDEN long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov, int c
 GR_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	struct gr_fd *f;
-	struct iovec v = { buf, n };
+	struct iovec v = {buf, n};
 
 	if (!gr_green_fd(fd, &f)) {
 		if (gr_file_offload(fd))
@@ -230,7 +237,8 @@ GR_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 
 	if (!gr_green_fd(fd, &f)) {
 		if (gr_file_offload(fd))
-			return gr_ret(gr_file_io(GR_FILE_READ, fd, iov, cnt, -1));
+			return gr_ret(
+			    gr_file_io(GR_FILE_READ, fd, iov, cnt, -1));
 		return REAL(readv)(fd, iov, cnt);
 	}
 	GR_CALL("readv");
@@ -240,7 +248,7 @@ GR_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
 GR_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct gr_fd *f;
-	struct iovec v = { (void *)buf, n };
+	struct iovec v = {(void *)buf, n};
 
 	if (!gr_green_fd(fd, &f)) {
 		if (gr_file_offload(fd))
@@ -257,7 +265,8 @@ GR_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
 
 	if (!gr_green_fd(fd, &f)) {
 		if (gr_file_offload(fd))
-			return gr_ret(gr_file_io(GR_FILE_WRITE, fd, iov, cnt, -1));
+			return gr_ret(
+			    gr_file_io(GR_FILE_WRITE, fd, iov, cnt, -1));
 		return REAL(writev)(fd, iov, cnt);
 	}
 	GR_CALL("writev");
@@ -289,9 +298,9 @@ GR_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off,
  * call the large-file names; on x86-64 and aarch64 off_t is 64 bits, so
  * they are the same functions. */
 GR_EXPORT ssize_t preadv64v2(int, const struct iovec *, int, off_t, int)
-	__attribute__((alias("preadv2")));
+    __attribute__((alias("preadv2")));
 GR_EXPORT ssize_t pwritev64v2(int, const struct iovec *, int, off_t, int)
-	__attribute__((alias("pwritev2")));
+    __attribute__((alias("pwritev2")));
 
 /* glibc's other public names for these calls (docs/fidelity.md). */
 GR_ALIAS(__read, read);

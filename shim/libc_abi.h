@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libc_abi.h — prototypes of the libc ABI names the shim exports that no
  * public header declares: glibc's fortified and versioned entry points,
@@ -21,12 +22,13 @@ int __open_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __xstat(int ver, const char *path, struct stat *st);
 int __lxstat(int ver, const char *path, struct stat *st);
-int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
+	       int flags);
 int __register_atfork(void (*prepare)(void), void (*parent)(void),
 		      void (*child)(void), void *dso);
 __sighandler_t bsd_signal(int sig, __sighandler_t fn);
 void __longjmp_chk(struct __jmp_buf_tag env[1], int val)
-	__attribute__((noreturn));
+    __attribute__((noreturn));
 int __isoc99_vfscanf(FILE *fp, const char *fmt, va_list ap);
 int __isoc99_fscanf(FILE *fp, const char *fmt, ...);
 int __isoc99_scanf(const char *fmt, ...);

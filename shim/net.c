@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * net.c — sockets: creation, accept, connect, the send/recv family,
  * sendfile, splice, and the options the shim must know (SO_RCVTIMEO,
@@ -17,7 +18,6 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include "green.h"
-
 
 static inline long neg_errno(long r)
 {
@@ -59,7 +59,7 @@ struct accept_arg {
 static long try_accept(int fd, void *arg, bool waited)
 {
 	struct accept_arg *a = arg;
-	struct pollfd p = { fd, POLLIN, 0 };
+	struct pollfd p = {fd, POLLIN, 0};
 	int r;
 
 	if (!waited) {
@@ -74,7 +74,7 @@ static long try_accept(int fd, void *arg, bool waited)
 
 GR_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	struct accept_arg a = { addr, len, flags };
+	struct accept_arg a = {addr, len, flags};
 	struct gr_fd *f;
 	long r;
 
@@ -137,10 +137,11 @@ GR_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 			gr_testcancel();
 			continue;
 		}
-		if (w == -ETIMEDOUT) /* as a blocking connect with SO_SNDTIMEO */
+		if (w ==
+		    -ETIMEDOUT) /* as a blocking connect with SO_SNDTIMEO */
 			return (int)gr_ret(-EINPROGRESS);
 		if (w == -EXDEV) {
-			struct pollfd p = { fd, POLLOUT, 0 };
+			struct pollfd p = {fd, POLLOUT, 0};
 			REAL(poll)(&p, 1, -1);
 			break;
 		}
@@ -174,8 +175,8 @@ static long try_recvfrom(int fd, void *arg, bool waited)
 {
 	struct msg_arg *a = arg;
 
-	return neg_errno(REAL(recvfrom)(fd, a->buf, a->len, a->flags | MSG_DONTWAIT,
-					a->from, a->fromlen));
+	return neg_errno(REAL(recvfrom)(
+	    fd, a->buf, a->len, a->flags | MSG_DONTWAIT, a->from, a->fromlen));
 }
 
 static long try_recvmsg(int fd, void *arg, bool waited)
@@ -194,8 +195,11 @@ static bool green_sock(int fd, int flags, struct gr_fd **f)
 GR_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 			   struct sockaddr *from, socklen_t *fromlen)
 {
-	struct msg_arg a = { .buf = buf, .len = len, .flags = flags & ~MSG_WAITALL,
-			     .from = from, .fromlen = fromlen };
+	struct msg_arg a = {.buf = buf,
+			    .len = len,
+			    .flags = flags & ~MSG_WAITALL,
+			    .from = from,
+			    .fromlen = fromlen};
 	struct gr_fd *f;
 	size_t done = 0;
 	long r;
@@ -209,7 +213,8 @@ GR_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 		a.len = len - done;
 		r = gr_io(fd, f, GR_EV_READ, try_recvfrom, &a, GR_WAIT_READ);
 		if (r == -EXDEV)
-			return REAL(recvfrom)(fd, a.buf, a.len, flags, from, fromlen);
+			return REAL(recvfrom)(fd, a.buf, a.len, flags, from,
+					      fromlen);
 		if (r < 0)
 			return done ? (ssize_t)done : gr_ret(r);
 		done += r;
@@ -229,7 +234,7 @@ GR_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 
 GR_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	struct msg_arg a = { .flags = flags, .msg = msg };
+	struct msg_arg a = {.flags = flags, .msg = msg};
 	struct gr_fd *f;
 	long r;
 
@@ -246,8 +251,8 @@ static long try_recvmmsg(int fd, void *arg, bool waited)
 {
 	struct msg_arg *a = arg;
 
-	return neg_errno(REAL(recvmmsg)(fd, a->mm, a->vlen,
-					a->flags | MSG_DONTWAIT, NULL));
+	return neg_errno(
+	    REAL(recvmmsg)(fd, a->mm, a->vlen, a->flags | MSG_DONTWAIT, NULL));
 }
 
 /* Blocking recvmmsg waits for vlen messages (or the first with
@@ -255,7 +260,7 @@ static long try_recvmmsg(int fd, void *arg, bool waited)
 GR_EXPORT int recvmmsg(int fd, struct mmsghdr *mm, unsigned vlen, int flags,
 		       struct timespec *tmo)
 {
-	struct msg_arg a = { .flags = flags & ~MSG_WAITFORONE };
+	struct msg_arg a = {.flags = flags & ~MSG_WAITFORONE};
 	struct gr_fd *f;
 	unsigned got = 0;
 	int64_t end = 0, save = 0;
@@ -278,7 +283,8 @@ GR_EXPORT int recvmmsg(int fd, struct mmsghdr *mm, unsigned vlen, int flags,
 		}
 		r = gr_io(fd, f, GR_EV_READ, try_recvmmsg, &a, GR_WAIT_READ);
 		if (r == -EXDEV)
-			r = neg_errno(REAL(recvmmsg)(fd, a.mm, a.vlen, flags, tmo));
+			r = neg_errno(
+			    REAL(recvmmsg)(fd, a.mm, a.vlen, flags, tmo));
 		if (r <= 0) {
 			if (tmo)
 				f->rcvtimeo = save;
@@ -303,15 +309,16 @@ static long try_sendto(int fd, void *arg, bool waited)
 {
 	struct msg_arg *a = arg;
 
-	return neg_errno(REAL(sendto)(fd, a->buf, a->len, a->flags | MSG_DONTWAIT,
-				      a->from, a->fromlen ? *a->fromlen : 0));
+	return neg_errno(REAL(sendto)(fd, a->buf, a->len,
+				      a->flags | MSG_DONTWAIT, a->from,
+				      a->fromlen ? *a->fromlen : 0));
 }
 
 GR_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 			 const struct sockaddr *to, socklen_t tolen)
 {
-	struct msg_arg a = { .flags = flags, .from = (struct sockaddr *)to,
-			     .fromlen = &tolen };
+	struct msg_arg a = {
+	    .flags = flags, .from = (struct sockaddr *)to, .fromlen = &tolen};
 	struct gr_fd *f;
 	size_t done = 0;
 	long r;
@@ -372,7 +379,7 @@ static void note_passed_fds(const struct msghdr *msg)
 
 GR_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-	struct msg_arg a = { .flags = flags, .msg = (struct msghdr *)msg };
+	struct msg_arg a = {.flags = flags, .msg = (struct msghdr *)msg};
 	struct gr_fd *f;
 	long r;
 
@@ -382,7 +389,8 @@ GR_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	/* A partial stream sendmsg is finished like writev. */
 	if (msg->msg_control == NULL && msg->msg_name == NULL) {
 		if (flags == 0)
-			return gr_ret(gr_writev(fd, f, msg->msg_iov, (int)msg->msg_iovlen));
+			return gr_ret(gr_writev(fd, f, msg->msg_iov,
+						(int)msg->msg_iovlen));
 	}
 	r = gr_io(fd, f, GR_EV_WRITE, try_sendmsg, &a, GR_WAIT_WRITE);
 	if (r == -EXDEV)
@@ -394,12 +402,13 @@ static long try_sendmmsg(int fd, void *arg, bool waited)
 {
 	struct msg_arg *a = arg;
 
-	return neg_errno(REAL(sendmmsg)(fd, a->mm, a->vlen, a->flags | MSG_DONTWAIT));
+	return neg_errno(
+	    REAL(sendmmsg)(fd, a->mm, a->vlen, a->flags | MSG_DONTWAIT));
 }
 
 GR_EXPORT int sendmmsg(int fd, struct mmsghdr *mm, unsigned vlen, int flags)
 {
-	struct msg_arg a = { .flags = flags };
+	struct msg_arg a = {.flags = flags};
 	struct gr_fd *f;
 	unsigned done = 0;
 	long r;
@@ -423,7 +432,8 @@ GR_EXPORT int sendmmsg(int fd, struct mmsghdr *mm, unsigned vlen, int flags)
 
 /* ---- options -------------------------------------------------------- */
 
-GR_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+GR_EXPORT int setsockopt(int fd, int level, int name, const void *val,
+			 socklen_t len)
 {
 	int r = REAL(setsockopt)(fd, level, name, val, len);
 
@@ -431,7 +441,8 @@ GR_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 	    (name == SO_RCVTIMEO || name == SO_SNDTIMEO) &&
 	    len >= sizeof(struct timeval)) {
 		const struct timeval *tv = val;
-		int64_t ns = (int64_t)tv->tv_sec * 1000000000 + tv->tv_usec * 1000;
+		int64_t ns =
+		    (int64_t)tv->tv_sec * 1000000000 + tv->tv_usec * 1000;
 
 		gr_fd_set_timeo(fd, name == SO_SNDTIMEO, ns);
 	}
@@ -483,7 +494,7 @@ static ssize_t xfer_once(struct xfer *x, int flip[2], int fl[2])
 static ssize_t xfer(struct xfer *x)
 {
 	struct gr_fd *fi = NULL, *fo = NULL;
-	int flip[2] = { -1, -1 }, fl[2] = { 0, 0 };
+	int flip[2] = {-1, -1}, fl[2] = {0, 0};
 	bool gi = gr_green_fd(x->in, &fi), go = gr_green_fd(x->out, &fo);
 
 	if (!gi && !go)
@@ -506,7 +517,7 @@ static ssize_t xfer(struct xfer *x)
 			return -2;
 	gr_testcancel();
 	for (;;) {
-		struct pollfd p[2] = { { x->in, POLLIN, 0 }, { x->out, POLLOUT, 0 } };
+		struct pollfd p[2] = {{x->in, POLLIN, 0}, {x->out, POLLOUT, 0}};
 		ssize_t r = xfer_once(x, flip, fl);
 		long w;
 
@@ -520,7 +531,8 @@ static ssize_t xfer(struct xfer *x)
 		else if (!p[1].revents && go)
 			w = gr_fd_wait(x->out, GR_EV_WRITE, 0, GR_WAIT_WRITE);
 		else
-			w = gr_fd_wait(gi ? x->in : x->out, gi ? GR_EV_READ : GR_EV_WRITE,
+			w = gr_fd_wait(gi ? x->in : x->out,
+				       gi ? GR_EV_READ : GR_EV_WRITE,
 				       gr_now() + 1000000, GR_WAIT_READ);
 		if (w == -ECANCELED)
 			gr_testcancel();
@@ -534,7 +546,7 @@ static ssize_t xfer(struct xfer *x)
 
 GR_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 {
-	struct xfer x = { .in = in, .out = out, .off = off, .len = count };
+	struct xfer x = {.in = in, .out = out, .off = off, .len = count};
 	ssize_t r;
 
 	if (!gr_park_useful())
@@ -550,9 +562,13 @@ GR_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t count)
 GR_EXPORT ssize_t splice(int in, loff_t *offin, int out, loff_t *offout,
 			 size_t len, unsigned flags)
 {
-	struct xfer x = { .in = in, .out = out, .offin = offin,
-			  .offout = offout, .len = len, .flags = flags,
-			  .is_splice = true };
+	struct xfer x = {.in = in,
+			 .out = out,
+			 .offin = offin,
+			 .offout = offout,
+			 .len = len,
+			 .flags = flags,
+			 .is_splice = true};
 	ssize_t r;
 
 	if ((flags & SPLICE_F_NONBLOCK) || !gr_park_useful())
@@ -566,7 +582,8 @@ GR_EXPORT ssize_t splice(int in, loff_t *offin, int out, loff_t *offout,
 }
 
 /* The large-file name of sendfile (off_t is 64 bits here). */
-GR_EXPORT ssize_t sendfile64(int, int, off_t *, size_t) __attribute__((alias("sendfile")));
+GR_EXPORT ssize_t sendfile64(int, int, off_t *, size_t)
+    __attribute__((alias("sendfile")));
 
 /* glibc's other public names for these calls (docs/fidelity.md). */
 GR_ALIAS(__connect, connect);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * nss.c — calls that run glibc's NSS modules or the dynamic loader: their
  * locks belong to the OS thread, shared by every green thread of a hub.
@@ -16,40 +17,48 @@
 #include <shadow.h>
 #include "green.h"
 
-#define NOPARK(ret, name, params, args)                                       \
-	GR_EXPORT ret name params                                             \
-	{                                                                     \
-		ret r;                                                        \
-		gr_nopark_enter();                                            \
-		r = REAL(name) args;                                          \
-		gr_nopark_leave();                                            \
-		return r;                                                     \
+#define NOPARK(ret, name, params, args)                                        \
+	GR_EXPORT ret name params                                              \
+	{                                                                      \
+		ret r;                                                         \
+		gr_nopark_enter();                                             \
+		r = REAL(name) args;                                           \
+		gr_nopark_leave();                                             \
+		return r;                                                      \
 	}
 
 NOPARK(struct passwd *, getpwnam, (const char *n), (n))
 NOPARK(struct passwd *, getpwuid, (uid_t u), (u))
-NOPARK(int, getpwnam_r, (const char *n, struct passwd *p, char *b, size_t l,
-			 struct passwd **res), (n, p, b, l, res))
-NOPARK(int, getpwuid_r, (uid_t u, struct passwd *p, char *b, size_t l,
-			 struct passwd **res), (u, p, b, l, res))
+NOPARK(int, getpwnam_r,
+       (const char *n, struct passwd *p, char *b, size_t l,
+	struct passwd **res),
+       (n, p, b, l, res))
+NOPARK(int, getpwuid_r,
+       (uid_t u, struct passwd *p, char *b, size_t l, struct passwd **res),
+       (u, p, b, l, res))
 NOPARK(struct passwd *, getpwent, (void), ())
 NOPARK(struct group *, getgrnam, (const char *n), (n))
 NOPARK(struct group *, getgrgid, (gid_t g), (g))
-NOPARK(int, getgrnam_r, (const char *n, struct group *g, char *b, size_t l,
-			 struct group **res), (n, g, b, l, res))
-NOPARK(int, getgrgid_r, (gid_t id, struct group *g, char *b, size_t l,
-			 struct group **res), (id, g, b, l, res))
+NOPARK(int, getgrnam_r,
+       (const char *n, struct group *g, char *b, size_t l, struct group **res),
+       (n, g, b, l, res))
+NOPARK(int, getgrgid_r,
+       (gid_t id, struct group *g, char *b, size_t l, struct group **res),
+       (id, g, b, l, res))
 NOPARK(struct group *, getgrent, (void), ())
 NOPARK(int, initgroups, (const char *u, gid_t g), (u, g))
-NOPARK(int, getgrouplist, (const char *u, gid_t g, gid_t *gs, int *n), (u, g, gs, n))
+NOPARK(int, getgrouplist, (const char *u, gid_t g, gid_t *gs, int *n),
+       (u, g, gs, n))
 NOPARK(struct spwd *, getspnam, (const char *n), (n))
 NOPARK(struct servent *, getservbyname, (const char *n, const char *p), (n, p))
 NOPARK(struct servent *, getservbyport, (int port, const char *p), (port, p))
-NOPARK(int, getservbyname_r, (const char *n, const char *p, struct servent *s,
-			      char *b, size_t l, struct servent **res),
+NOPARK(int, getservbyname_r,
+       (const char *n, const char *p, struct servent *s, char *b, size_t l,
+	struct servent **res),
        (n, p, s, b, l, res))
-NOPARK(int, getservbyport_r, (int port, const char *p, struct servent *s,
-			      char *b, size_t l, struct servent **res),
+NOPARK(int, getservbyport_r,
+       (int port, const char *p, struct servent *s, char *b, size_t l,
+	struct servent **res),
        (port, p, s, b, l, res))
 NOPARK(struct protoent *, getprotobyname, (const char *n), (n))
 NOPARK(struct protoent *, getprotobynumber, (int n), (n))

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * open.c — open(2) and friends, for the one case that blocks: a FIFO
  * opened without O_NONBLOCK waits in the kernel for the other end.  With
@@ -38,12 +39,12 @@ static long open_job_run(void *arg)
 /* -1: not a blocking FIFO open, the caller opens as usual. */
 static int fifo_open(int dirfd, const char *path, int flags, mode_t mode)
 {
-	struct open_job j = { dirfd, path, flags, mode };
+	struct open_job j = {dirfd, path, flags, mode};
 	struct stat st;
 	long fd;
 
-	if ((flags & (O_NONBLOCK | O_PATH | O_CREAT)) || (flags & O_ACCMODE) == O_RDWR ||
-	    !gr_park_useful())
+	if ((flags & (O_NONBLOCK | O_PATH | O_CREAT)) ||
+	    (flags & O_ACCMODE) == O_RDWR || !gr_park_useful())
 		return -1;
 	if (fstatat(dirfd, path, &st, 0) != 0 || !S_ISFIFO(st.st_mode))
 		return -1;
@@ -118,10 +119,12 @@ GR_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 
 /* O_LARGEFILE is implied on 64-bit: the same functions. */
 GR_EXPORT int open64(const char *, int, ...) __attribute__((alias("open")));
-GR_EXPORT int openat64(int, const char *, int, ...) __attribute__((alias("openat")));
+GR_EXPORT int openat64(int, const char *, int, ...)
+    __attribute__((alias("openat")));
 GR_EXPORT int creat64(const char *, mode_t) __attribute__((alias("creat")));
 GR_EXPORT int __open64_2(const char *, int) __attribute__((alias("__open_2")));
-GR_EXPORT int __openat64_2(int, const char *, int) __attribute__((alias("__openat_2")));
+GR_EXPORT int __openat64_2(int, const char *, int)
+    __attribute__((alias("__openat_2")));
 
 /* ---- stat ------------------------------------------------------------ */
 
@@ -157,7 +160,8 @@ GR_EXPORT int statx(int dirfd, const char *path, int flags, unsigned mask,
 {
 	if (gr_path_offload()) {
 		GR_CALL("statx");
-		return (int)gr_ret(gr_path_statx(dirfd, path, flags, mask, stx));
+		return (int)gr_ret(
+		    gr_path_statx(dirfd, path, flags, mask, stx));
 	}
 	return REAL(statx)(dirfd, path, flags, mask, stx);
 }
@@ -181,8 +185,8 @@ GR_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
 	return REAL(__lxstat)(ver, path, st);
 }
 
-GR_EXPORT int __fxstatat(int ver, int dirfd, const char *path,
-			 struct stat *st, int flags)
+GR_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st,
+			 int flags)
 {
 	if (STAT_VER_OK(ver) && gr_path_offload())
 		return path_stat(dirfd, path, st, flags);
@@ -190,14 +194,18 @@ GR_EXPORT int __fxstatat(int ver, int dirfd, const char *path,
 }
 
 /* struct stat64 is struct stat on 64-bit. */
-GR_EXPORT int stat64(const char *, struct stat64 *) __attribute__((alias("stat")));
-GR_EXPORT int lstat64(const char *, struct stat64 *) __attribute__((alias("lstat")));
+GR_EXPORT int stat64(const char *, struct stat64 *)
+    __attribute__((alias("stat")));
+GR_EXPORT int lstat64(const char *, struct stat64 *)
+    __attribute__((alias("lstat")));
 GR_EXPORT int fstatat64(int, const char *, struct stat64 *, int)
-	__attribute__((alias("fstatat")));
-GR_EXPORT int __xstat64(int, const char *, struct stat *) __attribute__((alias("__xstat")));
-GR_EXPORT int __lxstat64(int, const char *, struct stat *) __attribute__((alias("__lxstat")));
+    __attribute__((alias("fstatat")));
+GR_EXPORT int __xstat64(int, const char *, struct stat *)
+    __attribute__((alias("__xstat")));
+GR_EXPORT int __lxstat64(int, const char *, struct stat *)
+    __attribute__((alias("__lxstat")));
 GR_EXPORT int __fxstatat64(int, int, const char *, struct stat *, int)
-	__attribute__((alias("__fxstatat")));
+    __attribute__((alias("__fxstatat")));
 
 /* glibc's other public names for these calls (docs/fidelity.md). */
 GR_ALIAS(__open, open);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * ownfd.c — the calls through which the shim's own descriptors are made
  * or could be lost: epoll_create/epoll_create1/eventfd (libev makes its
@@ -46,7 +47,8 @@ static int close_span(unsigned lo, unsigned hi, int flags)
 
 		if (top <= 0 || top > GR_SHIMFD_MAX)
 			top = GR_SHIMFD_MAX;
-		for (unsigned long fd = lo; fd <= hi && fd < (unsigned long)top; fd++)
+		for (unsigned long fd = lo; fd <= hi && fd < (unsigned long)top;
+		     fd++)
 			if (!gr_shimfd_is((int)fd))
 				gr_fd_close((int)fd);
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * policy.c — abort() and assert(): under GREEN_SCHED=random|pct the seed
  * of the schedule is printed first, so that the failure can be replayed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * poll.c — poll, ppoll, select, pselect, epoll_wait, epoll_pwait,
  * epoll_pwait2.  Each first asks the kernel with a zero timeout; if nothing
@@ -15,7 +16,6 @@
 #include <sys/select.h>
 #include "green.h"
 
-
 /* Park until fds say something or the deadline; then `check` answers. */
 static int wait_then(struct pollfd *p, nfds_t n, int64_t deadline,
 		     int (*check)(void *), void *arg)
@@ -27,7 +27,7 @@ static int wait_then(struct pollfd *p, nfds_t n, int64_t deadline,
 		if (w == -ECANCELED)
 			gr_testcancel();
 		if (w == -EXDEV)
-			return -2; /* caller blocks in the kernel instead */
+			return -2;     /* caller blocks in the kernel instead */
 		w = gr_intr(w, false); /* poll and select never restart */
 		if (w == -EINTR || w == -ENOMEM)
 			return (int)gr_ret(w);
@@ -62,14 +62,14 @@ struct poll_arg {
 static int poll_check(void *arg)
 {
 	struct poll_arg *a = arg;
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = {0, 0};
 
 	return REAL(ppoll)(a->p, a->n, &zero, a->mask);
 }
 
 static int do_poll(struct pollfd *p, nfds_t n, int64_t ns, const sigset_t *mask)
 {
-	struct poll_arg a = { p, n, mask };
+	struct poll_arg a = {p, n, mask};
 	int r;
 
 	if (n == 0)
@@ -99,7 +99,8 @@ GR_EXPORT int ppoll(struct pollfd *p, nfds_t n, const struct timespec *ts,
 {
 	if ((ts && ts->tv_sec == 0 && ts->tv_nsec == 0) || !gr_park_useful())
 		return REAL(ppoll)(p, n, ts, mask);
-	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
+	if (ts &&
+	    (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
 		return (int)gr_ret(-EINVAL);
 	return do_poll(p, n, ts ? gr_ts_ns(ts) : -1, mask);
 }
@@ -116,7 +117,7 @@ struct sel_arg {
 static int sel_check(void *arg)
 {
 	struct sel_arg *a = arg;
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = {0, 0};
 
 	if (a->r)
 		*a->r = a->r0;
@@ -130,7 +131,7 @@ static int sel_check(void *arg)
 static int do_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
 		     const sigset_t *mask, int64_t *left)
 {
-	struct sel_arg a = { .n = n, .r = r, .w = w, .e = e };
+	struct sel_arg a = {.n = n, .r = r, .w = w, .e = e};
 	struct pollfd stackp[64], *p = stackp;
 	int64_t deadline;
 	nfds_t np = 0;
@@ -183,9 +184,12 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
 	if (rc == -2) {
 		struct timespec ts = gr_ns_ts(ns);
 		sel_check(&a); /* restore the sets */
-		if (r) *r = a.r0;
-		if (w) *w = a.w0;
-		if (e) *e = a.e0;
+		if (r)
+			*r = a.r0;
+		if (w)
+			*w = a.w0;
+		if (e)
+			*e = a.e0;
 		return REAL(pselect)(n, r, w, e, ns >= 0 ? &ts : NULL, mask);
 	}
 	if (deadline && rc > 0) {
@@ -225,7 +229,8 @@ GR_EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *e,
 	if ((ts && ts->tv_sec == 0 && ts->tv_nsec == 0) || n > FD_SETSIZE ||
 	    n < 0 || !gr_park_useful())
 		return REAL(pselect)(n, r, w, e, ts, mask);
-	if (ts && (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
+	if (ts &&
+	    (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000))
 		return (int)gr_ret(-EINVAL);
 	return do_select(n, r, w, e, ts ? gr_ts_ns(ts) : -1, mask, &left);
 }
@@ -249,8 +254,8 @@ static int ep_check(void *arg)
 static int do_epoll(int epfd, struct epoll_event *ev, int max, int64_t ns,
 		    const sigset_t *mask)
 {
-	struct ep_arg a = { epfd, ev, max, mask };
-	struct pollfd p = { epfd, POLLIN, 0 };
+	struct ep_arg a = {epfd, ev, max, mask};
+	struct pollfd p = {epfd, POLLIN, 0};
 	int r;
 
 	r = ep_check(&a);
@@ -260,7 +265,8 @@ static int do_epoll(int epfd, struct epoll_event *ev, int max, int64_t ns,
 	r = wait_then(&p, 1, ns > 0 ? gr_now() + ns : 0, ep_check, &a);
 	if (r == -2) {
 		struct timespec ts = gr_ns_ts(ns);
-		return REAL(epoll_pwait2)(epfd, ev, max, ns >= 0 ? &ts : NULL, mask);
+		return REAL(epoll_pwait2)(epfd, ev, max, ns >= 0 ? &ts : NULL,
+					  mask);
 	}
 	return r;
 }
@@ -270,7 +276,8 @@ GR_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
 	if (ms == 0 || !gr_park_useful() || max <= 0)
 		return REAL(epoll_wait)(epfd, ev, max, ms);
 	GR_CALL("epoll_wait");
-	return do_epoll(epfd, ev, max, ms < 0 ? -1 : (int64_t)ms * 1000000, NULL);
+	return do_epoll(epfd, ev, max, ms < 0 ? -1 : (int64_t)ms * 1000000,
+			NULL);
 }
 
 GR_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
@@ -278,7 +285,8 @@ GR_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
 {
 	if (ms == 0 || !gr_park_useful() || max <= 0)
 		return REAL(epoll_pwait)(epfd, ev, max, ms, mask);
-	return do_epoll(epfd, ev, max, ms < 0 ? -1 : (int64_t)ms * 1000000, mask);
+	return do_epoll(epfd, ev, max, ms < 0 ? -1 : (int64_t)ms * 1000000,
+			mask);
 }
 
 GR_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max,

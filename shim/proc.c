@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * proc.c — the process calls: the waitpid family, system, popen/pclose,
  * vfork (a fork under the shim), _Fork, the atfork registry, posix_spawn
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include "green.h"
 #include "libc_abi.h"
-
 
 static inline bool green_ctx(void)
 {
@@ -141,7 +141,7 @@ GR_EXPORT int posix_spawn(pid_t *pid, const char *path,
 {
 	posix_spawnattr_t tmp;
 	const posix_spawnattr_t *a = gr_proc_spawn_attr(attr, &tmp);
-	char **e = gr_vclock_env(envp);	/* the virtual time travels */
+	char **e = gr_vclock_env(envp); /* the virtual time travels */
 	int r = REAL(posix_spawn)(pid, path, fa, a, argv, e ? e : envp);
 
 	free(e);
@@ -170,7 +170,7 @@ GR_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	char **env;
 	int r, e;
 
-	gr_preempt_exec(true);	/* no time-slice tick into the new image */
+	gr_preempt_exec(true); /* no time-slice tick into the new image */
 	if (differs)
 		REAL(pthread_sigmask)(SIG_SETMASK, &green, &old);
 	/* Under the virtual clock the child starts at our time now. */

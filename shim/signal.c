@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * signal.c — the signal calls: sigaction and the signal() family, masks
  * (pthread_sigmask, sigprocmask), pthread_kill and raise, sigpending, and
@@ -7,7 +8,6 @@
 #include <signal.h>
 #include "green.h"
 #include "libc_abi.h"
-
 
 GR_EXPORT int sigaction(int sig, const struct sigaction *act,
 			struct sigaction *old)
@@ -143,19 +143,19 @@ static void leave_handler(struct __jmp_buf_tag *env, struct __jmp_buf_tag *copy)
 	}
 }
 
-#define LONGJMP_WRAPPER(name)                                                 \
-	GR_EXPORT void name(struct __jmp_buf_tag env[1], int val)             \
-	{                                                                     \
-		struct __jmp_buf_tag copy;                                    \
-                                                                              \
-		if (unlikely(gr_tls_insignal)) {                              \
-			copy.__mask_was_saved = -1;                           \
-			leave_handler(env, &copy);                            \
-			if (copy.__mask_was_saved == 0)                       \
-				REAL(name)(&copy, val);                       \
-		}                                                             \
-		REAL(name)(env, val);                                         \
-		__builtin_unreachable();                                      \
+#define LONGJMP_WRAPPER(name)                                                  \
+	GR_EXPORT void name(struct __jmp_buf_tag env[1], int val)              \
+	{                                                                      \
+		struct __jmp_buf_tag copy;                                     \
+                                                                               \
+		if (unlikely(gr_tls_insignal)) {                               \
+			copy.__mask_was_saved = -1;                            \
+			leave_handler(env, &copy);                             \
+			if (copy.__mask_was_saved == 0)                        \
+				REAL(name)(&copy, val);                        \
+		}                                                              \
+		REAL(name)(env, val);                                          \
+		__builtin_unreachable();                                       \
 	}
 LONGJMP_WRAPPER(longjmp)
 LONGJMP_WRAPPER(_longjmp)

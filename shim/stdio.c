@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * stdio.c — stdio input on pipes, sockets and ttys (stdin, fdopen, popen
  * streams): fgetc/getc/getchar, fgets, getline/getdelim, fread, and the
@@ -12,7 +13,6 @@
 #include <string.h>
 #include "green.h"
 #include "libc_abi.h"
-
 
 static bool green_stream(FILE *fp)
 {
@@ -32,7 +32,8 @@ static int green_getc(FILE *fp)
 	r = gr_stdio_wait(fp);
 	if (r < 0) {
 		errno = (int)-r;
-		fp->_flags |= 0x20; /* _IO_ERR_SEEN: ferror() says so, as glibc would */
+		fp->_flags |=
+		    0x20; /* _IO_ERR_SEEN: ferror() says so, as glibc would */
 		return EOF;
 	}
 	flockfile(fp);
@@ -41,10 +42,10 @@ static int green_getc(FILE *fp)
 	return c;
 }
 
-#define GREEN_OR_REAL(fp, realcall)                                           \
-	do {                                                                  \
-		if (!green_stream(fp))                                        \
-			return realcall;                                      \
+#define GREEN_OR_REAL(fp, realcall)                                            \
+	do {                                                                   \
+		if (!green_stream(fp))                                         \
+			return realcall;                                       \
 	} while (0)
 
 GR_EXPORT int fgetc(FILE *fp)
@@ -141,8 +142,8 @@ GR_EXPORT ssize_t getline(char **line, size_t *cap, FILE *fp)
 	return getdelim(line, cap, '\n', fp);
 }
 
-GR_EXPORT ssize_t gr_io_getdelim(char **l, size_t *c, int d, FILE *fp)
-	__asm__("__getdelim");
+GR_EXPORT ssize_t gr_io_getdelim(char **l, size_t *c, int d,
+				 FILE *fp) __asm__("__getdelim");
 GR_EXPORT ssize_t gr_io_getdelim(char **l, size_t *c, int d, FILE *fp)
 {
 	return getdelim(l, c, d, fp);
@@ -198,7 +199,8 @@ static int green_vfscanf(int (*real)(FILE *, const char *, va_list), FILE *fp,
 }
 
 /* <stdio.h> redirects the plain names to the C99 ones: name them by hand. */
-GR_EXPORT int gr_vfscanf(FILE *fp, const char *fmt, va_list ap) __asm__("vfscanf");
+GR_EXPORT int gr_vfscanf(FILE *fp, const char *fmt,
+			 va_list ap) __asm__("vfscanf");
 GR_EXPORT int gr_vfscanf(FILE *fp, const char *fmt, va_list ap)
 {
 	return green_vfscanf(REAL(vfscanf), fp, fmt, ap);
@@ -259,7 +261,6 @@ GR_EXPORT int __isoc99_vscanf(const char *fmt, va_list ap)
 {
 	return __isoc99_vfscanf(stdin, fmt, ap);
 }
-
 
 /* fclose and freopen close the fd inside glibc, past close(): tell the fd
  * table first, or a parked waiter and a libev watcher would outlive the
@@ -340,4 +341,4 @@ GR_EXPORT void gr_io_funlockfile(FILE *fp)
 /* glibc's other public names for these calls (docs/fidelity.md). */
 GR_ALIAS(freopen64, freopen);
 extern __typeof__(gr_vfscanf) gr_vfscanf_alias __asm__("__vfscanf")
-	__attribute__((alias("vfscanf"), copy(gr_vfscanf), visibility("default")));
+    __attribute__((alias("vfscanf"), copy(gr_vfscanf), visibility("default")));

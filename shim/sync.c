@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sync.c — pthread mutex, cond, rwlock, barrier, spin and POSIX semaphore
  * wrappers.  In GREEN_THREADS=native every call is libc's: real threads
@@ -54,7 +55,8 @@ GR_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 	}
 }
 
-GR_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
+GR_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m,
+				      const struct timespec *abs)
 {
 	if (NATIVE() || !gr_mutex_green(m))
 		return REAL(pthread_mutex_timedlock)(m, abs);
@@ -128,7 +130,8 @@ GR_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 
 /* ---- rwlocks ---- */
 
-GR_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a)
+GR_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l,
+				  const pthread_rwlockattr_t *a)
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_init)(l, a);
@@ -209,7 +212,8 @@ GR_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c,
 	return rw_clock(l, true, c, abs);
 }
 
-GR_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abs)
+GR_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l,
+					 const struct timespec *abs)
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_timedrdlock)(l, abs);
@@ -217,7 +221,8 @@ GR_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct times
 	return rw_clock(l, false, CLOCK_REALTIME, abs);
 }
 
-GR_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abs)
+GR_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l,
+					 const struct timespec *abs)
 {
 	if (NATIVE())
 		return REAL(pthread_rwlock_timedwrlock)(l, abs);
@@ -281,7 +286,9 @@ GR_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
 	int z = 0;
 
 	return __atomic_compare_exchange_n(s, &z, 1, false, __ATOMIC_ACQUIRE,
-					   __ATOMIC_RELAXED) ? 0 : EBUSY;
+					   __ATOMIC_RELAXED)
+		   ? 0
+		   : EBUSY;
 }
 
 GR_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)

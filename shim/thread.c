@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * thread.c — the pthread surface: creation, joining, identity, attributes,
  * names, keys, cancellation.  Thin: every decision is runtime/core/sched.c's.
@@ -76,7 +77,8 @@ GR_EXPORT int pthread_clockjoin_np(pthread_t id, void **ret, clockid_t clk,
 		return EINVAL;
 	gr_testcancel();
 	for (;;) {
-		int r = gr_thread_join(t, ret, gr_deadline_from_abs(clk, abs), false);
+		int r = gr_thread_join(t, ret, gr_deadline_from_abs(clk, abs),
+				       false);
 		/* never early: check the caller's clock itself */
 		if (r != ETIMEDOUT || gr_clock_ns(clk) >= gr_ts_ns(abs))
 			return r;
@@ -136,8 +138,9 @@ GR_EXPORT int pthread_getattr_np(pthread_t id, pthread_attr_t *attr)
 		return r;
 	pthread_attr_setstack(attr, t->stack_lo, t->stack_size);
 	pthread_attr_setguardsize(attr, t->guard_size);
-	pthread_attr_setdetachstate(attr, t->detached ? PTHREAD_CREATE_DETACHED
-						      : PTHREAD_CREATE_JOINABLE);
+	pthread_attr_setdetachstate(attr, t->detached
+					      ? PTHREAD_CREATE_DETACHED
+					      : PTHREAD_CREATE_JOINABLE);
 	return 0;
 }
 
@@ -223,7 +226,8 @@ GR_EXPORT int pthread_setcanceltype(int type, int *old)
 
 	if (t == NULL)
 		return REAL(pthread_setcanceltype)(type, old);
-	if (type != PTHREAD_CANCEL_DEFERRED && type != PTHREAD_CANCEL_ASYNCHRONOUS)
+	if (type != PTHREAD_CANCEL_DEFERRED &&
+	    type != PTHREAD_CANCEL_ASYNCHRONOUS)
 		return EINVAL;
 	if (old)
 		*old = t->cancel_async ? PTHREAD_CANCEL_ASYNCHRONOUS
@@ -274,7 +278,8 @@ GR_EXPORT void __pthread_unregister_cancel(__pthread_unwind_buf_t *buf)
 	t->cleanup = b->prev;
 }
 
-void gr_unwind_continue(struct gr_thread *t) GR_HIDDEN __attribute__((noreturn));
+void gr_unwind_continue(struct gr_thread *t) GR_HIDDEN
+    __attribute__((noreturn));
 
 GR_EXPORT void __pthread_unwind_next(__pthread_unwind_buf_t *buf)
 {
@@ -320,7 +325,8 @@ static pthread_t os_id(pthread_t id)
 	return t ? t->hub->os->real_id : id;
 }
 
-GR_EXPORT int pthread_getschedparam(pthread_t id, int *pol, struct sched_param *p)
+GR_EXPORT int pthread_getschedparam(pthread_t id, int *pol,
+				    struct sched_param *p)
 {
 	return REAL(pthread_getschedparam)(os_id(id), pol, p);
 }

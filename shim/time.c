@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * time.c — sleeps.  A sleep parks on the hub's timer heap (timerfd, ns
  * precision) and never ends early: the wake-up is checked against the
@@ -16,7 +17,7 @@ static long sleep_until(int64_t dl)
 
 		if (r == -ECANCELED)
 			gr_testcancel();
-		r = gr_intr(r, false);	/* sleeps never restart */
+		r = gr_intr(r, false); /* sleeps never restart */
 		if (r == -EINTR)
 			return r;
 		if (gr_now() >= dl)
@@ -82,8 +83,8 @@ static int cpu_sleep(clockid_t clk, int flags, const struct timespec *req,
 	return 0;
 }
 
-GR_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
-			      struct timespec *rem)
+GR_EXPORT int clock_nanosleep(clockid_t clk, int flags,
+			      const struct timespec *req, struct timespec *rem)
 {
 	int64_t dl, left;
 	long r;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * alloc.c — the shim's own memory: glibc's allocator, never the program's.
  *
@@ -63,7 +64,8 @@ static void *lc_sym(const char *name)
 static void lc_resolve(void)
 {
 	__atomic_store_n(&lc.calloc, lc_sym("__libc_calloc"), __ATOMIC_RELAXED);
-	__atomic_store_n(&lc.realloc, lc_sym("__libc_realloc"), __ATOMIC_RELAXED);
+	__atomic_store_n(&lc.realloc, lc_sym("__libc_realloc"),
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&lc.free, lc_sym("__libc_free"), __ATOMIC_RELAXED);
 	__atomic_store_n(&lc.malloc, lc_sym("__libc_malloc"), __ATOMIC_RELEASE);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * config.c — the GREEN_* environment variables, read once with
  * secure_getenv.  A bad value gets one line on stderr naming the variable,
@@ -32,7 +33,8 @@ static int pick(const char *var, const struct choice *c, int dflt)
 			strcat(list, "|");
 		strcat(list, p->name);
 	}
-	gr_warn("%s=%s is not valid (accepted: %s); using the default", var, v, list);
+	gr_warn("%s=%s is not valid (accepted: %s); using the default", var, v,
+		list);
 	return dflt;
 }
 
@@ -49,9 +51,21 @@ static size_t size_of(const char *var, size_t min, size_t max)
 
 	n = strtoull(v, &end, 10);
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
 	}
 	/* Digits only (strtoull takes "-1" and " 1"), and no overflow. */
 	if (*v < '0' || *v > '9' || n > (max >> shift))
@@ -59,9 +73,10 @@ static size_t size_of(const char *var, size_t min, size_t max)
 	else
 		n <<= shift;
 	if (end == v || *end != '\0' || n < min || n > max) {
-		gr_warn("%s=%s is not valid (accepted: a size from %zuK to %zuG, "
-			"e.g. 64K or 8M); using the default", var, v,
-			min >> 10, max >> 30);
+		gr_warn(
+		    "%s=%s is not valid (accepted: a size from %zuK to %zuG, "
+		    "e.g. 64K or 8M); using the default",
+		    var, v, min >> 10, max >> 30);
 		return 0;
 	}
 	return n;
@@ -79,7 +94,8 @@ static long number_of(const char *var, long min, long max, long dflt)
 	if (end == v || *end != '\0' || n < min || n > max ||
 	    (*v != '-' && (*v < '0' || *v > '9'))) {
 		gr_warn("%s=%s is not valid (accepted: a whole number from %ld "
-			"to %ld); using the default", var, v, min, max);
+			"to %ld); using the default",
+			var, v, min, max);
 		return dflt;
 	}
 	return n;
@@ -112,7 +128,7 @@ static bool dns_server_ok(const char *s, size_t len)
 		const char *c = memchr(s, ':', len);
 
 		if (c && memchr(c + 1, ':', len - (c + 1 - s)) == NULL) {
-			hl = c - s;	/* one colon: v4 with a port */
+			hl = c - s; /* one colon: v4 with a port */
 			port = c + 1;
 		}
 	}
@@ -151,7 +167,8 @@ static const char *dns_servers(void)
 		if (!dns_server_ok(p, len)) {
 			gr_warn("GREEN_DNS_SERVERS=%s is not valid (accepted: "
 				"ip[:port],... e.g. 127.0.0.1:5353,[::1]:53); "
-				"using resolv.conf's nameservers", v);
+				"using resolv.conf's nameservers",
+				v);
 			return NULL;
 		}
 		if (comma == NULL)
@@ -172,40 +189,45 @@ static const char *stats_dest(void)
 		return v;
 	gr_warn("GREEN_STATS=%s is not valid (accepted: 1 or stderr, 0, or a "
 		"file path with a '/', e.g. ./stats.txt or /tmp/stats.%%p); "
-		"using the default (no stats)", v);
+		"using the default (no stats)",
+		v);
 	return NULL;
 }
 
 void gr_config_load(void)
 {
 	static const struct choice threads[] = {
-		{ "green", GR_MODE_GREEN }, { "native", GR_MODE_NATIVE }, { 0 } };
+	    {"green", GR_MODE_GREEN}, {"native", GR_MODE_NATIVE}, {0}};
 	static const struct choice backends[] = {
-		{ "epoll", EVBACKEND_EPOLL }, { "poll", EVBACKEND_POLL },
-		{ "select", EVBACKEND_SELECT },
-		{ "iouring", EVBACKEND_IOURING }, /* known, refused below */
-		{ 0 } };
-	static const struct choice fileio[] = {
-		{ "inline", GR_FILEIO_INLINE }, { "pool", GR_FILEIO_POOL },
-		{ "nowait", GR_FILEIO_NOWAIT }, { 0 } };
-	static const struct choice resolver[] = {
-		{ "ares", GR_RES_ARES }, { "thread", GR_RES_THREAD },
-		{ "block", GR_RES_BLOCK }, { 0 } };
-	static const struct choice onoff[] = {
-		{ "1", 1 }, { "0", 0 }, { 0 } };
-	static const struct choice deadlock[] = {
-		{ "report", GR_DEADLOCK_REPORT }, { "abort", GR_DEADLOCK_ABORT },
-		{ "ignore", GR_DEADLOCK_IGNORE }, { 0 } };
+	    {"epoll", EVBACKEND_EPOLL},
+	    {"poll", EVBACKEND_POLL},
+	    {"select", EVBACKEND_SELECT},
+	    {"iouring", EVBACKEND_IOURING}, /* known, refused below */
+	    {0}};
+	static const struct choice fileio[] = {{"inline", GR_FILEIO_INLINE},
+					       {"pool", GR_FILEIO_POOL},
+					       {"nowait", GR_FILEIO_NOWAIT},
+					       {0}};
+	static const struct choice resolver[] = {{"ares", GR_RES_ARES},
+						 {"thread", GR_RES_THREAD},
+						 {"block", GR_RES_BLOCK},
+						 {0}};
+	static const struct choice onoff[] = {{"1", 1}, {"0", 0}, {0}};
+	static const struct choice deadlock[] = {{"report", GR_DEADLOCK_REPORT},
+						 {"abort", GR_DEADLOCK_ABORT},
+						 {"ignore", GR_DEADLOCK_IGNORE},
+						 {0}};
 	/* GREEN_TLS: auto (a block per green thread, wrfsbase where the
 	 * kernel allows it), syscall (arch_prctl on every switch: for
 	 * measuring), shared (the OS thread's block for all, as before
 	 * issue 12: for measuring and as a way out). */
-	static const struct choice tlsmodes[] = {
-		{ "auto", GR_TLS_AUTO }, { "syscall", GR_TLS_SYSCALL },
-		{ "shared", GR_TLS_SHARED }, { 0 } };
+	static const struct choice tlsmodes[] = {{"auto", GR_TLS_AUTO},
+						 {"syscall", GR_TLS_SYSCALL},
+						 {"shared", GR_TLS_SHARED},
+						 {0}};
 	static const struct choice clocks[] = {
-		{ "real", GR_CLOCK_REAL }, { "virtual", GR_CLOCK_VIRTUAL }, { 0 } };
-	struct gr_config c = { 0 };
+	    {"real", GR_CLOCK_REAL}, {"virtual", GR_CLOCK_VIRTUAL}, {0}};
+	struct gr_config c = {0};
 
 	c.threads = pick("GREEN_THREADS", threads, GR_MODE_GREEN);
 	c.stack_size = size_of("GREEN_STACK_SIZE", 16 << 10, 1UL << 30);
@@ -252,19 +274,22 @@ void gr_config_load(void)
 	c.preempt_sig = (int)number_of("GREEN_PREEMPT_SIG", 0, SIGRTMAX, 0);
 	if (c.preempt_sig != 0 &&
 	    (c.preempt_sig < SIGRTMIN || c.preempt_sig == SIGRTMAX - 1)) {
-		gr_warn("GREEN_PREEMPT_SIG=%d is not valid (accepted: a real-time "
-			"signal from %d to %d, not %d, which the watchdog uses); "
-			"using the default (%d)", c.preempt_sig, SIGRTMIN, SIGRTMAX,
-			SIGRTMAX - 1, SIGRTMAX - 2);
+		gr_warn(
+		    "GREEN_PREEMPT_SIG=%d is not valid (accepted: a real-time "
+		    "signal from %d to %d, not %d, which the watchdog uses); "
+		    "using the default (%d)",
+		    c.preempt_sig, SIGRTMIN, SIGRTMAX, SIGRTMAX - 1,
+		    SIGRTMAX - 2);
 		c.preempt_sig = 0;
 	}
 	c.tls = pick("GREEN_TLS", tlsmodes, GR_TLS_AUTO);
 	c.clock = pick("GREEN_CLOCK", clocks, GR_CLOCK_REAL);
 	c.clock_idle_ms = (int)number_of("GREEN_CLOCK_IDLE_MS", 0, 3600000, 50);
 	if (c.clock == GR_CLOCK_VIRTUAL && c.threads == GR_MODE_NATIVE) {
-		gr_warn("GREEN_CLOCK=virtual needs green threads (real threads "
-			"keep the kernel's clock): not with GREEN_THREADS=native; "
-			"using the real clock");
+		gr_warn(
+		    "GREEN_CLOCK=virtual needs green threads (real threads "
+		    "keep the kernel's clock): not with GREEN_THREADS=native; "
+		    "using the real clock");
 		c.clock = GR_CLOCK_REAL;
 	}
 	c.loaded = 1;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * coro.c — green thread objects and their stacks.
  *
@@ -26,9 +27,9 @@
 #define MADV_GUARD_INSTALL 102
 #endif
 
-#define GR_CLASSES 8
-#define GR_HOT_STACKS 64
-#define GR_SLAB_BYTES (256UL << 20)
+#define GR_CLASSES	8
+#define GR_HOT_STACKS	64
+#define GR_SLAB_BYTES	(256UL << 20)
 #define GR_THREAD_SPACE ((sizeof(struct gr_thread) + 63) & ~(size_t)63)
 
 struct gr_slab {
@@ -38,9 +39,9 @@ struct gr_slab {
 };
 
 struct gr_stack_class {
-	size_t size, guard;	/* usable bytes (incl. the thread), guard bytes */
-	char **free;		/* slot bases, LIFO */
-	unsigned char *cold;	/* GR_MEM_* of the slot's memory */
+	size_t size, guard;  /* usable bytes (incl. the thread), guard bytes */
+	char **free;	     /* slot bases, LIFO */
+	unsigned char *cold; /* GR_MEM_* of the slot's memory */
 	size_t nfree, cap, nhot;
 	char *carve, *carve_end; /* the slab being cut into slots */
 	struct gr_slab *slabs;
@@ -49,7 +50,7 @@ struct gr_stack_class {
 static struct gr_stack_class classes[GR_CLASSES];
 static void *(*volatile memset_fn)(void *, int, size_t) = memset;
 static atomic_flag cache_lock = ATOMIC_FLAG_INIT;
-static int guard_by_mprotect;	/* the kernel has no MADV_GUARD_INSTALL */
+static int guard_by_mprotect; /* the kernel has no MADV_GUARD_INSTALL */
 static size_t page_size;
 
 static void lock_cache(void)
@@ -80,7 +81,8 @@ void gr_stack_limits(size_t *dflt, size_t *guard)
 			struct rlimit rl;
 			s = 8UL << 20;
 			if (getrlimit(RLIMIT_STACK, &rl) == 0 &&
-			    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= 16384)
+			    rl.rlim_cur != RLIM_INFINITY &&
+			    rl.rlim_cur >= 16384)
 				s = rl.rlim_cur;
 		}
 		g = gs ? gs : page_size;
@@ -142,7 +144,8 @@ static char *slot_carve(struct gr_stack_class *c)
 			n = 4096;
 		len = n * slot;
 		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+			     MAP_STACK,
 			 -1, 0);
 		if (p == MAP_FAILED)
 			return NULL;
@@ -223,8 +226,8 @@ static struct gr_thread *thread_init(char *lo, size_t size, bool tls)
 	__asm__ volatile("fnstcw %0" : "=m"(cw));
 	f = (uint64_t *)(sp - 24);
 	f[0] = (uint64_t)gr_coro_trampoline;
-	f[-1] = 0;		/* rbp */
-	f[-2] = (uint64_t)t;	/* rbx: the thread, for the trampoline */
+	f[-1] = 0;	     /* rbp */
+	f[-2] = (uint64_t)t; /* rbx: the thread, for the trampoline */
 	f[-3] = f[-4] = f[-5] = f[-6] = 0; /* r12..r15 */
 	f[-7] = (uint64_t)mx | ((uint64_t)cw << 32);
 	t->sp = &f[-7];
@@ -250,7 +253,8 @@ struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
 	}
 	stack = round_page(stack ? stack : dflt);
 	guard = round_page(guard);
-	if (stack < GR_THREAD_SPACE + tspace + page_size || stack + guard < stack)
+	if (stack < GR_THREAD_SPACE + tspace + page_size ||
+	    stack + guard < stack)
 		return NULL;
 	lock_cache();
 	c = class_for(stack, guard);
@@ -267,7 +271,8 @@ struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
 	unlock_cache();
 	if (c == NULL) {
 		slot = mmap(NULL, stack + guard, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+				MAP_STACK,
 			    -1, 0);
 		if (slot == MAP_FAILED)
 			return NULL;
@@ -297,7 +302,7 @@ void gr_thread_free(struct gr_thread *t)
 
 	gr_stack_gone(t);
 	t->magic = 0;
-	if (t->stack_class == -1) {	/* the program's own stack */
+	if (t->stack_class == -1) { /* the program's own stack */
 		gr_tls_thread_free(t);
 		return;
 	}

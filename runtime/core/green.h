@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * green.h — the one internal header of libgreen, a section per module.
  *
@@ -23,26 +24,25 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "cpu.h"	/* arch/<arch>/: gr_cpu_relax() */
+#include "cpu.h" /* arch/<arch>/: gr_cpu_relax() */
 
 #define GR_HIDDEN __attribute__((visibility("hidden")))
 #define GR_EXPORT __attribute__((visibility("default")))
 /* Another public name glibc gives the same function (__read for read,
  * freopen64 for freopen...): tests/scripts/exports.sh derives the list
  * from libc's nm and fails on one the shim misses. */
-#define GR_ALIAS(name, target)                                                \
-	extern __typeof__(target) name                                        \
-		__attribute__((alias(#target), copy(target),                  \
-			       visibility("default")))
-#define likely(x) __builtin_expect(!!(x), 1)
+#define GR_ALIAS(name, target)                                                 \
+	extern __typeof__(target) name __attribute__((                         \
+	    alias(#target), copy(target), visibility("default")))
+#define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
 /* A broken invariant stops the program loudly; cheap enough to stay on. */
-#define GR_ASSERT(c)                                                          \
-	do {                                                                  \
-		if (unlikely(!(c)))                                           \
-			gr_die("%s:%d: invariant broken: %s", __FILE__,       \
-			       __LINE__, #c);                                 \
+#define GR_ASSERT(c)                                                           \
+	do {                                                                   \
+		if (unlikely(!(c)))                                            \
+			gr_die("%s:%d: invariant broken: %s", __FILE__,        \
+			       __LINE__, #c);                                  \
 	} while (0)
 
 /* The one spin lock of the runtime, for short sections that never park
@@ -73,17 +73,19 @@ struct gr_real {
 };
 extern struct gr_real gr_real_fn GR_HIDDEN;
 void *gr_real_resolve(void **slot, const char *name) GR_HIDDEN;
-#define REAL(name)                                                            \
-	(likely(gr_real_fn.name != NULL)                                      \
-		 ? gr_real_fn.name                                            \
-		 : (__typeof__(gr_real_fn.name))gr_real_resolve(               \
-			   (void **)&gr_real_fn.name, #name))
+#define REAL(name)                                                             \
+	(likely(gr_real_fn.name != NULL)                                       \
+	     ? gr_real_fn.name                                                 \
+	     : (__typeof__(gr_real_fn.name))gr_real_resolve(                   \
+		   (void **)&gr_real_fn.name, #name))
 
 /* ===== util ========================================================== */
 
-void gr_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2))) GR_HIDDEN;
-void gr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2))) GR_HIDDEN;
-int64_t gr_now(void) GR_HIDDEN;	       /* CLOCK_MONOTONIC, ns */
+void gr_die(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2))) GR_HIDDEN;
+void gr_warn(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2))) GR_HIDDEN;
+int64_t gr_now(void) GR_HIDDEN;		    /* CLOCK_MONOTONIC, ns */
 int64_t gr_clock_ns(clockid_t c) GR_HIDDEN; /* any clock, ns; -1 on error */
 static inline int64_t gr_ts_ns(const struct timespec *ts)
 {
@@ -91,11 +93,12 @@ static inline int64_t gr_ts_ns(const struct timespec *ts)
 }
 static inline struct timespec gr_ns_ts(int64_t ns)
 {
-	struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+	struct timespec ts = {ns / 1000000000, ns % 1000000000};
 	return ts;
 }
 /* Absolute deadline on `clock` → absolute CLOCK_MONOTONIC ns (0 if past). */
-int64_t gr_deadline_from_abs(clockid_t clock, const struct timespec *abs) GR_HIDDEN;
+int64_t gr_deadline_from_abs(clockid_t clock,
+			     const struct timespec *abs) GR_HIDDEN;
 
 /* alloc.c: the shim's own memory, from glibc's allocator (__libc_malloc
  * and friends of libc.so.6 itself), never the program's malloc, which may
@@ -132,8 +135,8 @@ struct gr_thread;
 /* One virtual clock per process: the real clock plus an offset that only
  * grows.  The hub jumps it to the earliest deadline when nothing else can
  * happen.  Deadlines in the timer heap are virtual CLOCK_MONOTONIC ns. */
-extern int gr_vclock_on GR_HIDDEN;		/* GREEN_CLOCK=virtual */
-extern _Atomic int64_t gr_voff GR_HIDDEN;	/* virtual - real, ns */
+extern int gr_vclock_on GR_HIDDEN;	  /* GREEN_CLOCK=virtual */
+extern _Atomic int64_t gr_voff GR_HIDDEN; /* virtual - real, ns */
 /* The wrappers' fast path: the real functions while the clock is real,
  * NULL under the virtual clock or before it is set up (shim/clock.c). */
 struct gr_clock_fast {
@@ -144,7 +147,7 @@ struct gr_clock_fast {
 extern struct gr_clock_fast gr_clock_fast GR_HIDDEN;
 void gr_vclock_init(void) GR_HIDDEN;
 long gr_vclock_gettime(clockid_t c, struct timespec *ts) GR_HIDDEN;
-int64_t gr_real_now(void) GR_HIDDEN;		/* real CLOCK_MONOTONIC ns */
+int64_t gr_real_now(void) GR_HIDDEN; /* real CLOCK_MONOTONIC ns */
 /* A virtual CLOCK_MONOTONIC instant → the real one (timerfd arming). */
 static inline int64_t gr_vclock_real(int64_t at)
 {
@@ -172,10 +175,11 @@ long gr_vtimerfd_settime(int fd, int flags, const struct itimerspec *nv,
 			 struct itimerspec *ov) GR_HIDDEN;
 long gr_vtimerfd_gettime(int fd, struct itimerspec *ov) GR_HIDDEN;
 bool gr_vtimerfd_is(int fd) GR_HIDDEN;
-struct vtimer;		/* POSIX timers: timer_t values of ours */
+struct vtimer; /* POSIX timers: timer_t values of ours */
 struct sigevent;
-struct vtimer *gr_vtimer_posix(timer_t id) GR_HIDDEN;	/* NULL: libc's */
-long gr_vtimer_create(clockid_t clock, struct sigevent *sev, timer_t *id) GR_HIDDEN;
+struct vtimer *gr_vtimer_posix(timer_t id) GR_HIDDEN; /* NULL: libc's */
+long gr_vtimer_create(clockid_t clock, struct sigevent *sev,
+		      timer_t *id) GR_HIDDEN;
 long gr_vtimer_settime(struct vtimer *v, int flags, const struct itimerspec *nv,
 		       struct itimerspec *ov) GR_HIDDEN;
 long gr_vtimer_gettime(struct vtimer *v, struct itimerspec *ov) GR_HIDDEN;
@@ -188,10 +192,10 @@ void gr_vclock_after_fork(void) GR_HIDDEN;
 /* ===== schedpolicy.c: GREEN_SCHED=fifo|random|pct (docs/testing.md) === */
 
 enum { GR_SCHED_FIFO, GR_SCHED_RANDOM, GR_SCHED_PCT };
-extern int gr_sched_mode GR_HIDDEN;	/* GR_SCHED_*, read once at load */
+extern int gr_sched_mode GR_HIDDEN; /* GR_SCHED_*, read once at load */
 struct gr_thread *gr_policy_pop(struct gr_hub *h) GR_HIDDEN; /* sched.c */
-void gr_policy_point(void) GR_HIDDEN;	/* a shim entry (GR_CALL) */
-void gr_policy_fatal(int sig) GR_HIDDEN;	/* print the seed: dying */
+void gr_policy_point(void) GR_HIDDEN;	 /* a shim entry (GR_CALL) */
+void gr_policy_fatal(int sig) GR_HIDDEN; /* print the seed: dying */
 
 /* ===== config.c: GREEN_* variables ===================================== */
 
@@ -199,20 +203,20 @@ enum gr_threads_mode { GR_MODE_GREEN, GR_MODE_NATIVE };
 struct gr_config {
 	int loaded;
 	enum gr_threads_mode threads;
-	size_t stack_size;	/* 0: as glibc picks it */
-	unsigned backend;	/* libev EVBACKEND_* or 0 */
+	size_t stack_size; /* 0: as glibc picks it */
+	unsigned backend;  /* libev EVBACKEND_* or 0 */
 	int pool_size;
-	int fileio;		/* GR_FILEIO_* */
-	int resolver;		/* GR_RES_* */
+	int fileio;   /* GR_FILEIO_* */
+	int resolver; /* GR_RES_* */
 	const char *dns_servers;
-	const char *stats;	/* NULL, "1" or a path */
+	const char *stats; /* NULL, "1" or a path */
 	int watchdog_ms;
-	int deadlock;		/* GR_DEADLOCK_* */
-	int preempt_ms;		/* time slice, 0: no preemption (preempt.c) */
-	int preempt_sig;	/* its signal, 0: the default (SIGRTMAX-2) */
-	int tls;		/* GR_TLS_* */
-	int clock;		/* GR_CLOCK_* */
-	int clock_idle_ms;	/* GREEN_CLOCK_IDLE_MS */
+	int deadlock;	   /* GR_DEADLOCK_* */
+	int preempt_ms;	   /* time slice, 0: no preemption (preempt.c) */
+	int preempt_sig;   /* its signal, 0: the default (SIGRTMAX-2) */
+	int tls;	   /* GR_TLS_* */
+	int clock;	   /* GR_CLOCK_* */
+	int clock_idle_ms; /* GREEN_CLOCK_IDLE_MS */
 };
 enum { GR_TLS_AUTO, GR_TLS_SYSCALL, GR_TLS_SHARED };
 enum { GR_CLOCK_REAL, GR_CLOCK_VIRTUAL };
@@ -233,77 +237,93 @@ static inline const struct gr_config *gr_conf(void)
 #define GR_MAGIC 0x6e65657267726700ULL /* "\0grgreen" */
 
 enum gr_state {
-	GR_RUNNING,	/* on the CPU of its hub */
-	GR_RUNNABLE,	/* in a run queue (local or remote) */
-	GR_PARKED,	/* waiting; only gr_ready() moves it on */
-	GR_DONE,	/* returned or exited; waiting to be joined or freed */
+	GR_RUNNING,  /* on the CPU of its hub */
+	GR_RUNNABLE, /* in a run queue (local or remote) */
+	GR_PARKED,   /* waiting; only gr_ready() moves it on */
+	GR_DONE,     /* returned or exited; waiting to be joined or freed */
 };
 
 /* Wait reasons: unique, shown by diagnostics. */
-#define GR_WAIT_LIST                                                          \
-	W(NONE, "running") W(YIELD, "yield") W(SLEEP, "sleep")                \
-	W(READ, "fd read") W(WRITE, "fd write") W(POLL, "poll")               \
-	W(MUTEX, "mutex") W(COND, "condition variable") W(RWLOCK, "rwlock")   \
-	W(SEM, "semaphore") W(BARRIER, "barrier") W(ONCE, "once")             \
-	W(JOIN, "join") W(CHILD, "child") W(SIGNAL, "signal")                 \
-	W(DNS, "name lookup") W(POOL, "worker pool") W(EXITED, "exited")     \
-	W(SPIN, "spin lock") W(FUTEX, "futex") W(STDIO, "stdio stream")
+/* clang-format off */
+#define GR_WAIT_LIST \
+	W(NONE, "running") \
+	W(YIELD, "yield") \
+	W(SLEEP, "sleep") \
+	W(READ, "fd read") \
+	W(WRITE, "fd write") \
+	W(POLL, "poll") \
+	W(MUTEX, "mutex") \
+	W(COND, "condition variable") \
+	W(RWLOCK, "rwlock") \
+	W(SEM, "semaphore") \
+	W(BARRIER, "barrier") \
+	W(ONCE, "once") \
+	W(JOIN, "join") \
+	W(CHILD, "child") \
+	W(SIGNAL, "signal") \
+	W(DNS, "name lookup") \
+	W(POOL, "worker pool") \
+	W(EXITED, "exited") \
+	W(SPIN, "spin lock") \
+	W(FUTEX, "futex") \
+	W(STDIO, "stdio stream")
+/* clang-format on */
 enum gr_wait {
 #define W(n, s) GR_WAIT_##n,
 	GR_WAIT_LIST
 #undef W
-	GR_WAIT__COUNT
+	    GR_WAIT__COUNT
 };
 extern const char *const gr_wait_name[] GR_HIDDEN;
 
 struct gr_hub;
 struct gr_thread {
-	uint64_t magic;		/* GR_MAGIC: a green pthread_t, not a real one */
-	void *sp;		/* saved stack pointer while switched out */
+	uint64_t magic; /* GR_MAGIC: a green pthread_t, not a real one */
+	void *sp;	/* saved stack pointer while switched out */
 	struct gr_hub *hub;
-	_Atomic int state;	/* enum gr_state */
-	int err;		/* errno of this green thread while switched out */
-	unsigned char why;	/* enum gr_wait while parked */
+	_Atomic int state; /* enum gr_state */
+	int err;	   /* errno of this green thread while switched out */
+	unsigned char why; /* enum gr_wait while parked */
 	unsigned char interruptible; /* a signal or cancel may end the park */
-	unsigned char os;	/* the OS thread's own context (its own stack) */
+	unsigned char os; /* the OS thread's own context (its own stack) */
 	unsigned char detached, joined, exiting;
-	long wake;		/* what the waker handed: 0 or -errno */
-	const char *call;	/* the shim call it is in (GR_CALL), or NULL */
-	const void *wait_obj;	/* what it is parked on: lock, cond, thread... */
+	long wake;	      /* what the waker handed: 0 or -errno */
+	const char *call;     /* the shim call it is in (GR_CALL), or NULL */
+	const void *wait_obj; /* what it is parked on: lock, cond, thread... */
 	struct gr_thread *rq_next; /* run queue / remote list link */
 	struct gr_thread *all_next, *all_prev; /* hub's list of live threads */
-	int64_t deadline;	/* CLOCK_MONOTONIC ns while in the timer heap */
-	int heap_idx;		/* -1 when not in the heap */
-	int owner_id;		/* mutex owner id: gettid() for os threads */
-	void *tp;		/* its thread pointer (%fs base): its own TCB, or
-				 * the OS thread's for the os context and hub */
-	unsigned char tls_own;	/* tp is a block of its own (tls.c) */
+	int64_t deadline;      /* CLOCK_MONOTONIC ns while in the timer heap */
+	int heap_idx;	       /* -1 when not in the heap */
+	int owner_id;	       /* mutex owner id: gettid() for os threads */
+	void *tp;	       /* its thread pointer (%fs base): its own TCB, or
+				* the OS thread's for the os context and hub */
+	unsigned char tls_own; /* tp is a block of its own (tls.c) */
 	void *(*fn)(void *);
 	void *arg, *ret;
 	struct gr_thread *joiner;
 	/* stack: [stack_lo, stack_lo + stack_size), guard below stack_lo */
 	char *stack_lo;
 	size_t stack_size, guard_size;
-	int stack_class;	/* index into the stack cache, -1: not ours */
+	int stack_class; /* index into the stack cache, -1: not ours */
 	/* cancellation (deferred only) */
 	unsigned char cancel_disabled, cancel_async, cancel_pending;
-	void *cleanup;		/* __pthread_unwind_buf_t chain (C cleanups) */
-	void **tsd;		/* thread-specific data blocks, lazily made */
-	sigset_t sigmask;	/* this green thread's signal mask */
-	sigset_t sigpending;	/* signals pthread_kill()ed at it, not yet run */
+	void *cleanup;	     /* __pthread_unwind_buf_t chain (C cleanups) */
+	void **tsd;	     /* thread-specific data blocks, lazily made */
+	sigset_t sigmask;    /* this green thread's signal mask */
+	sigset_t sigpending; /* signals pthread_kill()ed at it, not yet run */
 	/* signal.c: handlers to run as soon as it runs again (checked on
 	 * every switch-in: one load), signals sent to it from a handler or
 	 * another OS thread for its hub to sort, and its lazily made state. */
 	_Atomic uint64_t sig_due;
 	_Atomic uint64_t sig_inbox;
 	void *sig;
-	uint64_t seq;		/* creation number */
-	pthread_t real_id;	/* os contexts: the real pthread_t */
-	unsigned flocks;	/* flockfile depth: not preemptible while > 0 */
+	uint64_t seq;	   /* creation number */
+	pthread_t real_id; /* os contexts: the real pthread_t */
+	unsigned flocks;   /* flockfile depth: not preemptible while > 0 */
 	char name[16];
 #if defined(GR_ASAN) || defined(GR_VALGRIND)
-	void *san_fake;		/* switchhook.h: its ASan fake stack */
-	unsigned san_vg_id;	/* switchhook.h: valgrind's id for the stack */
+	void *san_fake;	    /* switchhook.h: its ASan fake stack */
+	unsigned san_vg_id; /* switchhook.h: valgrind's id for the stack */
 #endif
 };
 
@@ -315,9 +335,9 @@ void gr_coro_trampoline(void) GR_HIDDEN;
 /* tls: carve a TLS block + TCB below the thread object (tls.c), and say
  * in *mem what that memory holds (GR_MEM_*). */
 enum {
-	GR_MEM_DIRTY,	/* whatever the last thread left */
-	GR_MEM_ZERO,	/* fresh or given back: all zero */
-	GR_MEM_DTV,	/* dirty, the last thread's DTV still installed */
+	GR_MEM_DIRTY, /* whatever the last thread left */
+	GR_MEM_ZERO,  /* fresh or given back: all zero */
+	GR_MEM_DTV,   /* dirty, the last thread's DTV still installed */
 };
 struct gr_thread *gr_thread_new(size_t stack, size_t guard, void *user_stack,
 				size_t user_size, bool tls, int *mem) GR_HIDDEN;
@@ -328,19 +348,21 @@ int gr_stack_fault_owner(void *addr, struct gr_thread **t) GR_HIDDEN;
 /* ===== tls.c: a TLS block and TCB per green thread ==================== */
 
 struct gr_tls_state {
-	int on;			/* green threads get blocks of their own */
-	int fsgsbase;		/* wrfsbase allowed (else arch_prctl) */
+	int on;	      /* green threads get blocks of their own */
+	int fsgsbase; /* wrfsbase allowed (else arch_prctl) */
 	size_t static_size, align, tcb_size; /* glibc's static TLS + TCB */
-	uint32_t tid_off, list_off; /* in struct pthread */
-	long rseq_cpu_off;	/* struct rseq's cpu_id in the TCB, -1: none */
-	long hub_off, os_off;	/* gr_tls_hub, gr_tls_os from the thread pointer */
+	uint32_t tid_off, list_off;	     /* in struct pthread */
+	long rseq_cpu_off; /* struct rseq's cpu_id in the TCB, -1: none */
+	long hub_off,
+	    os_off; /* gr_tls_hub, gr_tls_os from the thread pointer */
 };
 extern struct gr_tls_state gr_tls GR_HIDDEN;
-bool gr_tls_enabled(void) GR_HIDDEN;	/* checks once, warns once if off */
-void *gr_tls_os_tp(void) GR_HIDDEN;	/* the running thread pointer */
-size_t gr_tls_space(void) GR_HIDDEN;	/* bytes a block needs, 0 if off */
+bool gr_tls_enabled(void) GR_HIDDEN; /* checks once, warns once if off */
+void *gr_tls_os_tp(void) GR_HIDDEN;  /* the running thread pointer */
+size_t gr_tls_space(void) GR_HIDDEN; /* bytes a block needs, 0 if off */
 char *gr_tls_carve(char *top, void **tcb) GR_HIDDEN;
-int gr_tls_thread_init(struct gr_thread *t, struct gr_hub *h, int mem) GR_HIDDEN;
+int gr_tls_thread_init(struct gr_thread *t, struct gr_hub *h,
+		       int mem) GR_HIDDEN;
 void gr_tls_thread_start(struct gr_thread *t) GR_HIDDEN;
 void gr_tls_thread_dtors(struct gr_thread *t) GR_HIDDEN;
 void gr_tls_thread_freeres(struct gr_thread *t) GR_HIDDEN;
@@ -354,7 +376,7 @@ long gr_tls_on_os(long (*fn)(void *), void *arg) GR_HIDDEN;
  * its initial image copied into every green thread of this hub. */
 #define GR_TLS_SNAP_MODS 1024
 struct gr_tls_snap {
-	uint64_t had[GR_TLS_SNAP_MODS / 64];	/* module ids before */
+	uint64_t had[GR_TLS_SNAP_MODS / 64]; /* module ids before */
 };
 bool gr_tls_dlopen_begin(struct gr_tls_snap *s) GR_HIDDEN;
 void gr_tls_dlopen_end(struct gr_tls_snap *s) GR_HIDDEN;
@@ -372,43 +394,43 @@ static inline void gr_tls_set_tp(void *tp)
 
 struct ev_loop;
 struct gr_hub {
-	struct gr_thread *cur;	/* the running green thread (or hub) */
-	struct gr_thread *hub;	/* the hub coroutine */
-	struct gr_thread *os;	/* the OS thread's own context */
+	struct gr_thread *cur; /* the running green thread (or hub) */
+	struct gr_thread *hub; /* the hub coroutine */
+	struct gr_thread *os;  /* the OS thread's own context */
 	struct gr_thread *rq_head, *rq_tail; /* local run queue */
-	struct gr_thread *all;	/* live green threads */
-	struct gr_thread *dead;	/* exited, its stack to free after switch */
+	struct gr_thread *all;		     /* live green threads */
+	struct gr_thread *dead; /* exited, its stack to free after switch */
 	struct ev_loop *loop;
 	pid_t tid;
-	int nlive;		/* live green threads incl. the os context */
-	unsigned tick;		/* switches since the hub last polled */
-	unsigned budget;	/* switches allowed before it polls again */
-	unsigned rq_len;	/* threads in the local run queue */
-	unsigned drains;	/* times the run queue ran dry (fd.c) */
+	int nlive;	 /* live green threads incl. the os context */
+	unsigned tick;	 /* switches since the hub last polled */
+	unsigned budget; /* switches allowed before it polls again */
+	unsigned rq_len; /* threads in the local run queue */
+	unsigned drains; /* times the run queue ran dry (fd.c) */
 	/* readies from other OS threads, drained by the hub */
 	atomic_flag rlock;
 	struct gr_thread *r_head, *r_tail;
-	void *async;		/* ev_async, hub.c */
+	void *async; /* ev_async, hub.c */
 	/* timers: a binary heap of parked threads by deadline, one timerfd */
 	struct gr_thread **heap;
 	int heap_len, heap_cap;
 	int tfd;
-	int64_t tfd_armed;	/* deadline the timerfd is set to, 0: none */
-	void *tfd_io;		/* ev_io, hub.c */
-	void *sig_state;	/* signal.c */
-	void *proc_state;	/* proc.c: threads waiting for children */
-	void *res_state;	/* resolver.c: this OS thread's channels */
-	char *altstack;		/* diag.c: this OS thread's sigaltstack */
+	int64_t tfd_armed; /* deadline the timerfd is set to, 0: none */
+	void *tfd_io;	   /* ev_io, hub.c */
+	void *sig_state;   /* signal.c */
+	void *proc_state;  /* proc.c: threads waiting for children */
+	void *res_state;   /* resolver.c: this OS thread's channels */
+	char *altstack;	   /* diag.c: this OS thread's sigaltstack */
 	uint64_t switches;
 	int deadlock_reported;
 	/* preempt.c: threads preempted at the end of their slice wait here,
 	 * behind the run queue (sched.c); a preemption that found an unsafe
 	 * point is due at the thread's next safe shim entry. */
 	struct gr_thread *pq_head, *pq_tail;
-	int64_t pq_last;	/* when the hub last took one from pq */
+	int64_t pq_last; /* when the hub last took one from pq */
 	unsigned char preempt_due;
-	void *preempt;		/* preempt.c's per-hub state */
-	int forked;		/* child: the loop is still the parent's */
+	void *preempt; /* preempt.c's per-hub state */
+	int forked;    /* child: the loop is still the parent's */
 };
 
 extern __thread struct gr_hub *gr_tls_hub GR_HIDDEN;
@@ -417,8 +439,8 @@ extern __thread int gr_tls_passthrough GR_HIDDEN; /* shim's own OS threads */
 extern __thread int gr_tls_insignal GR_HIDDEN;
 extern __thread unsigned gr_tls_nopark GR_HIDDEN; /* NSS, dlopen: no parking */
 
-struct gr_thread *gr_os_self(void) GR_HIDDEN;	/* creates the os context */
-struct gr_hub *gr_hub_get(void) GR_HIDDEN;	/* creates the hub lazily */
+struct gr_thread *gr_os_self(void) GR_HIDDEN; /* creates the os context */
+struct gr_hub *gr_hub_get(void) GR_HIDDEN;    /* creates the hub lazily */
 
 /* The running green thread, creating this OS thread's context if needed. */
 static inline struct gr_thread *gr_self(void)
@@ -522,7 +544,7 @@ void gr_tsd_run_dtors(struct gr_thread *t) GR_HIDDEN;
 
 void gr_hub_loop_init(struct gr_hub *h) GR_HIDDEN;
 void gr_hub_poll(struct gr_hub *h, bool block) GR_HIDDEN;
-void gr_hub_wakeup(struct gr_hub *h) GR_HIDDEN;	/* from any OS thread */
+void gr_hub_wakeup(struct gr_hub *h) GR_HIDDEN; /* from any OS thread */
 void gr_timer_add(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_timer_del(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_hub_after_fork(void) GR_HIDDEN;
@@ -538,7 +560,7 @@ struct gr_waiter {
 	const void *addr;
 	struct gr_thread *t;
 	int linked;
-	int kind;		/* user tag: reader/writer etc. */
+	int kind; /* user tag: reader/writer etc. */
 };
 struct gr_wq_bucket;
 struct gr_wq_bucket *gr_wq_lock(const void *addr) GR_HIDDEN;
@@ -550,8 +572,9 @@ void gr_wq_del(struct gr_wq_bucket *b, struct gr_waiter *w) GR_HIDDEN;
 int gr_wq_wake_locked(struct gr_wq_bucket *b, const void *addr, int n,
 		      int kind) GR_HIDDEN;
 int gr_wq_wake(const void *addr, int n) GR_HIDDEN;
-int gr_wq_wake_locked_count(struct gr_wq_bucket *b, const void *addr, int n) GR_HIDDEN;
-void gr_wq_after_fork(void) GR_HIDDEN;	/* child: every queue empty */
+int gr_wq_wake_locked_count(struct gr_wq_bucket *b, const void *addr,
+			    int n) GR_HIDDEN;
+void gr_wq_after_fork(void) GR_HIDDEN; /* child: every queue empty */
 struct gr_waiter *gr_wq_first(struct gr_wq_bucket *b) GR_HIDDEN;
 /* Park on addr after the caller enqueued w under b (released here). */
 long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,
@@ -563,8 +586,8 @@ long gr_wq_wait(const void *addr, int kind, enum gr_wait why, int64_t deadline,
 		bool (*done)(void *ctx), void *ctx) GR_HIDDEN;
 
 /* Plain doubly linked lists of waiters (fd.c keeps one per fd). */
-static inline void gr_wq_list_add(struct gr_waiter **head, struct gr_waiter **tail,
-				  struct gr_waiter *w)
+static inline void gr_wq_list_add(struct gr_waiter **head,
+				  struct gr_waiter **tail, struct gr_waiter *w)
 {
 	w->next = NULL;
 	w->prev = *tail;
@@ -575,8 +598,8 @@ static inline void gr_wq_list_add(struct gr_waiter **head, struct gr_waiter **ta
 	*tail = w;
 	w->linked = 1;
 }
-static inline void gr_wq_list_del(struct gr_waiter **head, struct gr_waiter **tail,
-				  struct gr_waiter *w)
+static inline void gr_wq_list_del(struct gr_waiter **head,
+				  struct gr_waiter **tail, struct gr_waiter *w)
 {
 	if (w->prev)
 		w->prev->next = w->next;
@@ -592,34 +615,35 @@ static inline void gr_wq_list_del(struct gr_waiter **head, struct gr_waiter **ta
 /* ===== fd.c: descriptors and waiting on them ========================== */
 
 enum gr_fd_kind {
-	GR_FD_UNKNOWN,	/* not seen yet: fstat on first use */
-	GR_FD_SOCK,	/* MSG_DONTWAIT works */
-	GR_FD_PIPE,	/* preadv2/pwritev2 RWF_NOWAIT works */
-	GR_FD_POLLED,	/* readiness first, then the real call (FIFO, tty...) */
-	GR_FD_FILE,	/* regular file: never "blocks" in the poll sense */
+	GR_FD_UNKNOWN, /* not seen yet: fstat on first use */
+	GR_FD_SOCK,    /* MSG_DONTWAIT works */
+	GR_FD_PIPE,    /* preadv2/pwritev2 RWF_NOWAIT works */
+	GR_FD_POLLED,  /* readiness first, then the real call (FIFO, tty...) */
+	GR_FD_FILE,    /* regular file: never "blocks" in the poll sense */
 };
-#define GR_EV_READ 1	/* == EV_READ */
-#define GR_EV_WRITE 2	/* == EV_WRITE */
+#define GR_EV_READ  1 /* == EV_READ */
+#define GR_EV_WRITE 2 /* == EV_WRITE */
 struct gr_fd_watch;
 struct gr_fd {
 	unsigned char kind;	/* enum gr_fd_kind */
-	unsigned char nonblock;	/* the program's own O_NONBLOCK */
-	unsigned char ours;	/* made here, never shared: O_NONBLOCK may flip */
-	unsigned char drained;	/* last read came up short: wait before trying */
-	unsigned char fresh;	/* watcher must be re-set to this fd number */
-	unsigned char woken;	/* directions whose readied waiter is not back */
-	unsigned char listener;	/* accept() waits here: ready its waiter first */
-	unsigned woken_drain;	/* hub->drains when that waiter was readied */
-	unsigned group;		/* numbers dup()ed from one description, or 0 */
+	unsigned char nonblock; /* the program's own O_NONBLOCK */
+	unsigned char ours; /* made here, never shared: O_NONBLOCK may flip */
+	unsigned char drained; /* last read came up short: wait before trying */
+	unsigned char fresh;   /* watcher must be re-set to this fd number */
+	unsigned char woken;   /* directions whose readied waiter is not back */
+	unsigned char
+	    listener;	      /* accept() waits here: ready its waiter first */
+	unsigned woken_drain; /* hub->drains when that waiter was readied */
+	unsigned group;	      /* numbers dup()ed from one description, or 0 */
 	int fdnum;
 	int64_t rcvtimeo, sndtimeo; /* ns, 0: none */
-	struct gr_hub *hub;	/* whose loop watches it */
+	struct gr_hub *hub;	    /* whose loop watches it */
 	struct gr_fd_watch *watch;
 	struct gr_waiter *wq_head, *wq_tail;
 };
 struct pollfd;
-struct gr_fd *gr_fd_at(int fd) GR_HIDDEN;	/* the entry, as it is */
-struct gr_fd *gr_fd_get(int fd) GR_HIDDEN;	/* the entry, kind probed */
+struct gr_fd *gr_fd_at(int fd) GR_HIDDEN;  /* the entry, as it is */
+struct gr_fd *gr_fd_get(int fd) GR_HIDDEN; /* the entry, kind probed */
 void gr_fd_created(int fd, int kind, bool nonblock) GR_HIDDEN;
 void gr_fd_close(int fd) GR_HIDDEN;
 void gr_fd_dup(int old, int nfd) GR_HIDDEN;
@@ -628,7 +652,8 @@ void gr_fd_set_timeo(int fd, bool snd, int64_t ns) GR_HIDDEN;
 void gr_fd_shared(int fd) GR_HIDDEN;
 void gr_fd_after_fork(void) GR_HIDDEN;
 long gr_fd_wait(int fd, int ev, int64_t deadline, enum gr_wait why) GR_HIDDEN;
-long gr_fd_wait_many(const struct pollfd *p, unsigned long n, int64_t deadline) GR_HIDDEN;
+long gr_fd_wait_many(const struct pollfd *p, unsigned long n,
+		     int64_t deadline) GR_HIDDEN;
 
 /* fdio.c: the retry loop.  try(fd, arg, may_wait) makes one non-blocking
  * attempt (bytes or -errno); gr_io parks on `ev` between attempts. */
@@ -637,8 +662,10 @@ long gr_io(int fd, struct gr_fd *f, int ev, long (*try)(int, void *, bool),
 /* shim/io.c: should a call on fd park (entry in *out), or go to libc? */
 bool gr_green_fd(int fd, struct gr_fd **out) GR_HIDDEN;
 struct iovec;
-long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov, int cnt) GR_HIDDEN;
-long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov, int cnt) GR_HIDDEN;
+long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov,
+	      int cnt) GR_HIDDEN;
+long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov,
+	       int cnt) GR_HIDDEN;
 void gr_send_failed_late(int fd, struct gr_fd *f, long err) GR_HIDDEN;
 long gr_sleep_ns(int64_t ns, int64_t *left) GR_HIDDEN; /* shim/time.c */
 
@@ -658,7 +685,8 @@ int gr_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 		 const struct timespec *abs, bool useclk) GR_HIDDEN;
 int gr_cond_wake(pthread_cond_t *c, bool all) GR_HIDDEN;
 int gr_cond_destroy(pthread_cond_t *c) GR_HIDDEN;
-int gr_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *a) GR_HIDDEN;
+int gr_rwlock_init(pthread_rwlock_t *l,
+		   const pthread_rwlockattr_t *a) GR_HIDDEN;
 int gr_rwlock_lock(pthread_rwlock_t *l, bool write, int64_t deadline,
 		   bool try) GR_HIDDEN;
 int gr_rwlock_unlock(pthread_rwlock_t *l) GR_HIDDEN;
@@ -687,10 +715,15 @@ long gr_pool_run(long (*fn)(void *), void *arg) GR_HIDDEN;
  * Bytes done or -errno.  With GREEN_FILEIO=inline, or where the caller may
  * not park, it is the plain call.  For fd.c/io.c's wrappers, on fds of kind
  * GR_FD_FILE. */
-enum gr_file_op { GR_FILE_READ, GR_FILE_WRITE, GR_FILE_FSYNC, GR_FILE_FDATASYNC };
+enum gr_file_op {
+	GR_FILE_READ,
+	GR_FILE_WRITE,
+	GR_FILE_FSYNC,
+	GR_FILE_FDATASYNC
+};
 struct iovec;
-long gr_file_io(enum gr_file_op op, int fd, const struct iovec *iov,
-		int iovcnt, off_t off) GR_HIDDEN;
+long gr_file_io(enum gr_file_op op, int fd, const struct iovec *iov, int iovcnt,
+		off_t off) GR_HIDDEN;
 /* Should a read/write/sync on fd go to gr_file_io?  A regular file,
  * GREEN_FILEIO not inline, another green thread to run.  The wrappers:
  *	if (gr_file_offload(fd))
@@ -705,8 +738,10 @@ bool gr_file_offload(int fd) GR_HIDDEN;
 struct stat;
 struct statx;
 bool gr_path_offload(void) GR_HIDDEN;
-long gr_path_open(int dirfd, const char *path, int flags, mode_t mode) GR_HIDDEN;
-long gr_path_stat(int dirfd, const char *path, struct stat *st, int flags) GR_HIDDEN;
+long gr_path_open(int dirfd, const char *path, int flags,
+		  mode_t mode) GR_HIDDEN;
+long gr_path_stat(int dirfd, const char *path, struct stat *st,
+		  int flags) GR_HIDDEN;
 long gr_path_statx(int dirfd, const char *path, int flags, unsigned mask,
 		   struct statx *stx) GR_HIDDEN;
 
@@ -717,18 +752,28 @@ long gr_path_statx(int dirfd, const char *path, int flags, unsigned mask,
  * first, so this is the peak in use, the hubs' own included) and
  * STACK_BYTES their reserved size; FALLBACK: calls that blocked the hub. */
 enum gr_stat {
-	GR_ST_CREATED, GR_ST_PEAK, GR_ST_SWITCHES, GR_ST_FALLBACK,
-	GR_ST_POOL_JOBS, GR_ST_DNS, GR_ST_STACKS_PEAK, GR_ST_STACK_BYTES,
+	GR_ST_CREATED,
+	GR_ST_PEAK,
+	GR_ST_SWITCHES,
+	GR_ST_FALLBACK,
+	GR_ST_POOL_JOBS,
+	GR_ST_DNS,
+	GR_ST_STACKS_PEAK,
+	GR_ST_STACK_BYTES,
 	GR_ST__COUNT
 };
 extern _Atomic uint64_t gr_stats[GR_ST__COUNT] GR_HIDDEN;
 extern _Atomic uint64_t gr_stats_park[GR_WAIT__COUNT] GR_HIDDEN;
-#define GR_STAT_ADD(s, n) atomic_fetch_add_explicit(&gr_stats[s], (n), memory_order_relaxed)
+#define GR_STAT_ADD(s, n)                                                      \
+	atomic_fetch_add_explicit(&gr_stats[s], (n), memory_order_relaxed)
 void gr_diag_idle(struct gr_hub *h) GR_HIDDEN;	/* nothing can wake the hub */
-void gr_diag_start(struct gr_hub *h) GR_HIDDEN;	/* a hub was made (sched.c) */
-void gr_diag_thread_new(struct gr_thread *t) GR_HIDDEN; /* a green thread was made */
-void gr_diag_after_fork(void) GR_HIDDEN;	/* in the child, once its hub is fresh */
-void gr_diag_fallback(const char *call) GR_HIDDEN; /* `call` blocks the hub now */
+void gr_diag_start(struct gr_hub *h) GR_HIDDEN; /* a hub was made (sched.c) */
+void gr_diag_thread_new(
+    struct gr_thread *t) GR_HIDDEN; /* a green thread was made */
+void gr_diag_after_fork(
+    void) GR_HIDDEN; /* in the child, once its hub is fresh */
+void gr_diag_fallback(
+    const char *call) GR_HIDDEN; /* `call` blocks the hub now */
 /* SIGSEGV/SIGBUS: if the fault is the running green thread's stack guard,
  * print the overflow line, restore SIG_DFL and return true: the handler
  * must then return so the fault re-raises.  For a signal dispatcher. */
@@ -757,13 +802,13 @@ struct gr_call_scope {
 	const char *prev;
 	uint64_t sw;
 };
-extern int gr_diag_counting GR_HIDDEN;	/* GREEN_STATS is on */
+extern int gr_diag_counting GR_HIDDEN; /* GREEN_STATS is on */
 void gr_preempt_at_call(struct gr_hub *h) GR_HIDDEN;
 void gr_diag_parked_in(const char *call) GR_HIDDEN;
 static inline struct gr_call_scope gr_call_begin(const char *name)
 {
 	struct gr_hub *h = gr_tls_hub;
-	struct gr_call_scope s = { NULL, NULL, 0 };
+	struct gr_call_scope s = {NULL, NULL, 0};
 
 	if (h != NULL && h->cur != h->hub) {
 		/* GREEN_SCHED=random|pct: a scheduling point */
@@ -772,7 +817,7 @@ static inline struct gr_call_scope gr_call_begin(const char *name)
 		s.t = h->cur;
 		s.prev = s.t->call;
 		s.sw = h->switches;
-		if (s.prev == NULL)	/* nested (timedlock → clocklock): */
+		if (s.prev == NULL) /* nested (timedlock → clocklock): */
 			s.t->call = name; /* the name the program called */
 		if (unlikely(h->preempt_due))
 			gr_preempt_at_call(h);
@@ -789,9 +834,10 @@ static inline void gr_call_end(struct gr_call_scope *s)
 		gr_diag_parked_in(s->t->call);
 	s->t->call = s->prev;
 }
-#define GR_CALL(name)                                                         \
-	struct gr_call_scope gr_call_scope_                                   \
-		__attribute__((cleanup(gr_call_end), unused)) = gr_call_begin(name)
+#define GR_CALL(name)                                                          \
+	struct gr_call_scope gr_call_scope_                                    \
+	    __attribute__((cleanup(gr_call_end), unused)) =                    \
+		gr_call_begin(name)
 
 /* ===== signal.c: handlers, green masks, sigwait ====================== */
 
@@ -804,13 +850,14 @@ static inline void gr_sig_check(struct gr_thread *t)
 	if (unlikely(atomic_load_explicit(&t->sig_due, memory_order_relaxed)))
 		gr_sig_deliver(t);
 }
-void gr_sig_hub_init(struct gr_hub *h) GR_HIDDEN;	/* sched.c, new hub */
+void gr_sig_hub_init(struct gr_hub *h) GR_HIDDEN; /* sched.c, new hub */
 void gr_sig_thread_new(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
-void gr_sig_after_fork(struct gr_hub *h) GR_HIDDEN;	/* child, in the handler */
-void gr_sig_after_refork(struct gr_hub *h) GR_HIDDEN;	/* child, fresh loop */
+void gr_sig_after_fork(struct gr_hub *h) GR_HIDDEN; /* child, in the handler */
+void gr_sig_after_refork(struct gr_hub *h) GR_HIDDEN; /* child, fresh loop */
 /* The program-visible signal calls (shim/signal.c, shim/proc.c). */
-int gr_sig_action(int sig, const struct sigaction *act, struct sigaction *old) GR_HIDDEN;
+int gr_sig_action(int sig, const struct sigaction *act,
+		  struct sigaction *old) GR_HIDDEN;
 __sighandler_t gr_sig_signal(int sig, __sighandler_t fn, bool sysv) GR_HIDDEN;
 int gr_sig_interrupt(int sig, int flag) GR_HIDDEN;
 int gr_sig_mask(int how, const sigset_t *set, sigset_t *old) GR_HIDDEN;
@@ -823,8 +870,8 @@ bool gr_sig_mask_differs(sigset_t *green) GR_HIDDEN;
 
 /* ===== fork.c: the child of a fork, one ordered list =================== */
 
-void gr_fork_register(void) GR_HIDDEN;	/* idempotent; before first use */
-void gr_fork_child(void) GR_HIDDEN;	/* the child handler (and _Fork's) */
+void gr_fork_register(void) GR_HIDDEN;	 /* idempotent; before first use */
+void gr_fork_child(void) GR_HIDDEN;	 /* the child handler (and _Fork's) */
 void gr_pool_after_fork(void) GR_HIDDEN; /* pool.c */
 
 /* ===== preempt.c: time slices (GREEN_PREEMPT_MS) ======================= */
@@ -836,8 +883,8 @@ void gr_pool_after_fork(void) GR_HIDDEN; /* pool.c */
 extern uint64_t gr_preempt_mask GR_HIDDEN; /* its signal's bit (word 0), or 0 */
 void gr_preempt_thread_new(struct gr_hub *h) GR_HIDDEN; /* sched.c */
 void gr_preempt_after_fork(struct gr_hub *h) GR_HIDDEN;
-void gr_preempt_exec(bool before) GR_HIDDEN;	/* around execve */
-void gr_preempt_libs_changed(void) GR_HIDDEN;	/* after dlopen/dlclose */
+void gr_preempt_exec(bool before) GR_HIDDEN;  /* around execve */
+void gr_preempt_libs_changed(void) GR_HIDDEN; /* after dlopen/dlclose */
 /* For the sigaction() wrapper: the program's view of the signal it
  * borrowed (SIG_DFL).  A program that sets it gets it: preemption moves
  * to another free signal (or ends, one line on stderr); false: carry on. */
@@ -850,13 +897,15 @@ void gr_preempt_stats(char *out, size_t len) GR_HIDDEN;
 
 /* ===== proc.c: children ================================================ */
 
-void gr_proc_kick(struct gr_hub *h) GR_HIDDEN;	/* a SIGCHLD: look again */
-void gr_proc_after_fork(void) GR_HIDDEN;	/* child, fresh hub */
+void gr_proc_kick(struct gr_hub *h) GR_HIDDEN; /* a SIGCHLD: look again */
+void gr_proc_after_fork(void) GR_HIDDEN;       /* child, fresh hub */
 struct rusage;
 #include <spawn.h>
 #include <sys/wait.h>
-long gr_proc_wait4(pid_t pid, int *status, int options, struct rusage *ru) GR_HIDDEN;
-long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info, int options) GR_HIDDEN;
+long gr_proc_wait4(pid_t pid, int *status, int options,
+		   struct rusage *ru) GR_HIDDEN;
+long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info,
+		    int options) GR_HIDDEN;
 int gr_proc_system(const char *cmd, int *spawn_err) GR_HIDDEN;
 int gr_proc_popen(const char *cmd, const char *mode, FILE **out) GR_HIDDEN;
 int gr_proc_pclose(FILE *fp, int *status) GR_HIDDEN;
@@ -874,14 +923,16 @@ const posix_spawnattr_t *gr_proc_spawn_attr(const posix_spawnattr_t *in,
 #define GR_SHIMFD_MAX (1 << 20)
 extern _Atomic uint64_t gr_shimfd_bits[GR_SHIMFD_MAX / 64] GR_HIDDEN;
 extern __thread int gr_tls_shimfd GR_HIDDEN;
-int gr_shimfd_hide(int fd) GR_HIDDEN;	/* returns the fd's new number */
+int gr_shimfd_hide(int fd) GR_HIDDEN; /* returns the fd's new number */
 int gr_shimfd_close(int fd) GR_HIDDEN;
-void gr_shimfd_forget(int fd) GR_HIDDEN;	/* closed by libev */
+void gr_shimfd_forget(int fd) GR_HIDDEN; /* closed by libev */
 static inline bool gr_shimfd_is(int fd)
 {
 	return (unsigned)fd < GR_SHIMFD_MAX &&
 	       (atomic_load_explicit(&gr_shimfd_bits[fd >> 6],
-				     memory_order_relaxed) >> (fd & 63)) & 1;
+				     memory_order_relaxed) >>
+		(fd & 63)) &
+		   1;
 }
 /* For close/dup2/dup3/close_range: may the program's call touch fd? */
 static inline bool gr_shimfd_guarded(int fd)

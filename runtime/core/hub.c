@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hub.c — the hub's libev loop: the only file of the scheduler core that
  * includes <ev.h> (fd.c and resolver.c register their own watchers).
@@ -79,7 +80,7 @@ static void heap_down(struct gr_hub *h, int i)
  * timerfd is armed at the real instant behind it (vclock.c). */
 static void tfd_arm(struct gr_hub *h, int64_t at)
 {
-	struct itimerspec its = { { 0, 0 }, gr_ns_ts(gr_vclock_real(at)) };
+	struct itimerspec its = {{0, 0}, gr_ns_ts(gr_vclock_real(at))};
 
 	REAL(timerfd_settime)(h->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 	h->tfd_armed = at;
@@ -110,7 +111,8 @@ void gr_timer_add(struct gr_hub *h, struct gr_thread *t)
 	heap_up(h, h->heap_len++);
 	/* Only a new earliest deadline costs a syscall; a later one rides on
 	 * the armed timer, which re-arms for the rest when it fires. */
-	if (h->heap[0] == t && (h->tfd_armed == 0 || t->deadline < h->tfd_armed))
+	if (h->heap[0] == t &&
+	    (h->tfd_armed == 0 || t->deadline < h->tfd_armed))
 		tfd_arm(h, t->deadline);
 	(void)w;
 }
@@ -193,7 +195,8 @@ void gr_hub_loop_init(struct gr_hub *h)
 	ev_async_start(h->loop, &w->async);
 	ev_unref(h->loop);
 	gr_tls_shimfd--;
-	h->tfd = REAL(timerfd_create)(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	h->tfd =
+	    REAL(timerfd_create)(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (h->tfd < 0)
 		gr_die("timerfd_create failed");
 	h->tfd = gr_shimfd_hide(h->tfd);

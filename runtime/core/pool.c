@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * pool.c — the shim's own OS worker threads, for what cannot be made
  * asynchronous: the thread resolver (GREEN_RESOLVER=thread) and file I/O
@@ -44,11 +45,11 @@ struct gr_pool_job {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;		/* a job was queued */
+	pthread_cond_t cond; /* a job was queued */
 	struct gr_pool_job *head, *tail;
-	int nthreads;			/* workers alive */
-	int idle;			/* workers waiting for a job */
-} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	int nthreads; /* workers alive */
+	int idle;     /* workers waiting for a job */
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 void gr_pool_after_fork(void)
 {
@@ -113,7 +114,8 @@ static void grow_locked(void)
 	if (r != 0) {
 		/* Not fatal while another worker exists to drain the queue. */
 		if (pool.nthreads == 0)
-			gr_die("pool: cannot start a worker thread (%s)", strerror(r));
+			gr_die("pool: cannot start a worker thread (%s)",
+			       strerror(r));
 		return;
 	}
 	pool.nthreads++;
@@ -122,7 +124,7 @@ static void grow_locked(void)
 
 long gr_pool_run(long (*fn)(void *), void *arg)
 {
-	struct gr_pool_job j = { .fn = fn, .arg = arg };
+	struct gr_pool_job j = {.fn = fn, .arg = arg};
 
 	/* Without a green context that may park (the hub, a signal handler,
 	 * an NSS region, one of our own threads) the job runs here: that is

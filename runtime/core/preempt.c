@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * preempt.c — time slices: a green thread that computes for longer than
  * GREEN_PREEMPT_MS while other green threads of its hub could run is
@@ -60,29 +61,46 @@
 #include <unistd.h>
 #include "green.h"
 
-void gr_preempt_tramp(void) GR_HIDDEN;		/* preempt.S */
-void gr_preempt_run(void) GR_HIDDEN;		/* called by it */
-uint32_t gr_xsave_size GR_HIDDEN = 512 + 64;	/* read by preempt.S */
-uint8_t gr_xsave_ok GR_HIDDEN;			/* 0: fxsave */
+void gr_preempt_tramp(void) GR_HIDDEN;	     /* preempt.S */
+void gr_preempt_run(void) GR_HIDDEN;	     /* called by it */
+uint32_t gr_xsave_size GR_HIDDEN = 512 + 64; /* read by preempt.S */
+uint8_t gr_xsave_ok GR_HIDDEN;		     /* 0: fxsave */
 uint64_t gr_preempt_mask;
 
 /* Why a point was not safe; counted for GREEN_STATS, named by the
  * watchdog. */
 enum {
-	W_LIBC, W_LDSO, W_SELF, W_UNWIND, W_CXX, W_MALLOC, W_HANDLER,
-	W_NOPARK, W_FLOCK, W_HUB, W_SYSCALL, W_STACK, W__COUNT
+	W_LIBC,
+	W_LDSO,
+	W_SELF,
+	W_UNWIND,
+	W_CXX,
+	W_MALLOC,
+	W_HANDLER,
+	W_NOPARK,
+	W_FLOCK,
+	W_HUB,
+	W_SYSCALL,
+	W_STACK,
+	W__COUNT
 };
 static const char *const why_short[W__COUNT] = {
-	"libc", "ld.so", "libgreen", "libgcc_s", "libstdc++", "malloc",
-	"handler", "no-park", "flockfile", "hub", "syscall", "stack",
+    "libc",    "ld.so",	  "libgreen",  "libgcc_s", "libstdc++", "malloc",
+    "handler", "no-park", "flockfile", "hub",	   "syscall",	"stack",
 };
 static const char *const why_long[W__COUNT] = {
-	"its PC was in libc", "its PC was in the dynamic loader",
-	"its PC was in libgreen", "its PC was in libgcc_s (the unwinder)",
-	"its PC was in libstdc++", "its PC was in the malloc library",
-	"it was in a signal handler", "it was in a no-park region (NSS, dlopen)",
-	"it held a FILE lock (flockfile)", "the hub was running",
-	"it was at a system call", "its stack was nearly full",
+    "its PC was in libc",
+    "its PC was in the dynamic loader",
+    "its PC was in libgreen",
+    "its PC was in libgcc_s (the unwinder)",
+    "its PC was in libstdc++",
+    "its PC was in the malloc library",
+    "it was in a signal handler",
+    "it was in a no-park region (NSS, dlopen)",
+    "it held a FILE lock (flockfile)",
+    "the hub was running",
+    "it was at a system call",
+    "its stack was nearly full",
 };
 static _Atomic uint64_t n_deferred[W__COUNT];
 static _Atomic uint64_t n_tick, n_call, n_off;
@@ -103,7 +121,7 @@ struct scan {
 	struct ranges *out;
 	int cap;
 	uintptr_t self, mallocp, mallocp2;
-	int seen;		/* objects so far: the first is the program */
+	int seen; /* objects so far: the first is the program */
 };
 
 static int classify(const char *path, uintptr_t lo, uintptr_t hi,
@@ -114,14 +132,22 @@ static int classify(const char *path, uintptr_t lo, uintptr_t hi,
 		const char *prefix;
 		int why;
 	} names[] = {
-		{ "libc.so", W_LIBC }, { "ld-linux", W_LDSO }, { "ld64.so", W_LDSO },
-		{ "libgcc_s.so", W_UNWIND }, { "libstdc++.so", W_CXX },
-		/* glibc's other libraries (stubs since 2.34, or NSS) */
-		{ "libpthread.so", W_LIBC }, { "libdl.so", W_LIBC },
-		{ "librt.so", W_LIBC }, { "libanl.so", W_LIBC },
-		{ "libresolv.so", W_LIBC }, { "libnss_", W_LIBC },
-		{ "libutil.so", W_LIBC }, { "libthread_db", W_LIBC },
-		{ "libev.so", W_SELF }, { "libcares.so", W_SELF },
+	    {"libc.so", W_LIBC},
+	    {"ld-linux", W_LDSO},
+	    {"ld64.so", W_LDSO},
+	    {"libgcc_s.so", W_UNWIND},
+	    {"libstdc++.so", W_CXX},
+	    /* glibc's other libraries (stubs since 2.34, or NSS) */
+	    {"libpthread.so", W_LIBC},
+	    {"libdl.so", W_LIBC},
+	    {"librt.so", W_LIBC},
+	    {"libanl.so", W_LIBC},
+	    {"libresolv.so", W_LIBC},
+	    {"libnss_", W_LIBC},
+	    {"libutil.so", W_LIBC},
+	    {"libthread_db", W_LIBC},
+	    {"libev.so", W_SELF},
+	    {"libcares.so", W_SELF},
 	};
 
 	if (s->self >= lo && s->self < hi)
@@ -159,7 +185,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	why = classify(info->dlpi_name ? info->dlpi_name : "", lo, hi, s);
 	if (why < 0 || s->out->n == s->cap)
 		return 0;
-	s->out->r[s->out->n++] = (struct range){ lo, hi, why };
+	s->out->r[s->out->n++] = (struct range){lo, hi, why};
 	return 0;
 }
 
@@ -167,7 +193,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
  * rare, a table is a few hundred bytes). */
 static void ranges_compute(void)
 {
-	struct scan s = { .cap = 128 };
+	struct scan s = {.cap = 128};
 
 	s.out = calloc(1, sizeof(struct ranges) + s.cap * sizeof(struct range));
 	if (s.out == NULL)
@@ -193,20 +219,20 @@ void gr_preempt_libs_changed(void)
 
 struct pstate {
 	struct gr_hub *h;
-	int timer;		/* kernel timer id, -1: none */
-	int sig;		/* the signal it was made with */
+	int timer; /* kernel timer id, -1: none */
+	int sig;   /* the signal it was made with */
 	int armed;
-	unsigned ticks;		/* ticks since the last switch */
-	uint64_t last_sw;	/* h->switches at the last tick */
-	uint64_t due_sw;	/* h->switches when a preemption was deferred */
-	int why;		/* last deferral: W_* + 1, 0: none */
+	unsigned ticks;	  /* ticks since the last switch */
+	uint64_t last_sw; /* h->switches at the last tick */
+	uint64_t due_sw;  /* h->switches when a preemption was deferred */
+	int why;	  /* last deferral: W_* + 1, 0: none */
 	uint64_t why_sw;
 	struct pstate *next;
 };
-static struct pstate *all_states;	/* every hub's, under state_lock */
+static struct pstate *all_states; /* every hub's, under state_lock */
 static atomic_flag state_lock = ATOMIC_FLAG_INIT;
-static int psig;			/* 0: preemption is off */
-static _Atomic int init_state;		/* 0 not yet, 1 done */
+static int psig;	       /* 0: preemption is off */
+static _Atomic int init_state; /* 0 not yet, 1 done */
 
 static void lock(void)
 {
@@ -246,7 +272,7 @@ static void timer_drop(struct pstate *p)
 static void drain(int sig)
 {
 	sigset_t one, old;
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = {0, 0};
 
 	sigemptyset(&one);
 	sigaddset(&one, sig);
@@ -287,7 +313,8 @@ static void timer_make(struct gr_hub *h, struct pstate *p)
 	arm(p, true);
 }
 
-/* ---- the handler ---------------------------------------------------------- */
+/* ---- the handler ----------------------------------------------------------
+ */
 
 #define STACK_ROOM (24 << 10) /* the trampoline, xsave and the yield */
 
@@ -337,7 +364,8 @@ static void foreign(int sig)
 	sigemptyset(&one);
 	sigaddset(&one, sig);
 	REAL(pthread_sigmask)(SIG_UNBLOCK, &one, NULL);
-	REAL(syscall)(SYS_tgkill, getpid(), (pid_t)REAL(syscall)(SYS_gettid), sig);
+	REAL(syscall)
+	(SYS_tgkill, getpid(), (pid_t)REAL(syscall)(SYS_gettid), sig);
 }
 
 static void on_tick(int sig, siginfo_t *si, void *ucv)
@@ -371,7 +399,8 @@ static void on_tick(int sig, siginfo_t *si, void *ucv)
 		goto out;
 	why = unsafe(h, uc);
 	if (why >= 0) {
-		atomic_fetch_add_explicit(&n_deferred[why], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&n_deferred[why], 1,
+					  memory_order_relaxed);
 		p->why = why + 1;
 		p->why_sw = sw;
 		p->due_sw = sw;
@@ -429,12 +458,12 @@ static bool sig_free(int s)
 
 /* A free real-time signal, trying `first` first, then down from
  * SIGRTMAX-2; 0 if none. */
-static int sig_pick(int first, int not)
+static int sig_pick(int first, int not )
 {
-	if (first != 0 && first != not && sig_free(first))
+	if (first != 0 && first != not &&sig_free(first))
 		return first;
 	for (int s = SIGRTMAX - 2; s >= SIGRTMIN; s--)
-		if (s != not && sig_free(s))
+		if (s != not &&sig_free(s))
 			return s;
 	return 0;
 }
@@ -472,8 +501,9 @@ static void init_once(void)
 	ranges_compute();
 	psig = sig_pick(want, 0);
 	if (psig == 0 || !sig_install(psig)) {
-		gr_warn("GREEN_PREEMPT_MS: no free real-time signal for the time "
-			"slice; preemption is off");
+		gr_warn(
+		    "GREEN_PREEMPT_MS: no free real-time signal for the time "
+		    "slice; preemption is off");
 		psig = 0;
 		return;
 	}
@@ -582,9 +612,11 @@ bool gr_preempt_sigaction(int sig, const struct sigaction *act,
 	REAL(sigaction)(was, &dfl, NULL);
 	if (now == 0) {
 		atomic_fetch_add(&n_off, 1);
-		gr_warn("the program uses signal %d, which time-slice preemption "
-			"used, and no other real-time signal is free: preemption "
-			"is off (GREEN_PREEMPT_SIG picks another)", was);
+		gr_warn(
+		    "the program uses signal %d, which time-slice preemption "
+		    "used, and no other real-time signal is free: preemption "
+		    "is off (GREEN_PREEMPT_SIG picks another)",
+		    was);
 	} else if (h != NULL && h->preempt != NULL && h->nlive > 1) {
 		timer_make(h, h->preempt);
 	}
@@ -610,15 +642,17 @@ void gr_preempt_stats(char *out, size_t len)
 	for (int i = 0; i < W__COUNT; i++)
 		tot += atomic_load(&n_deferred[i]);
 	if (gr_cfg.preempt_ms <= 0) {
-		snprintf(out, len, "preemptions            off (GREEN_PREEMPT_MS=0)\n");
+		snprintf(out, len,
+			 "preemptions            off (GREEN_PREEMPT_MS=0)\n");
 		return;
 	}
-	o = (size_t)snprintf(out, len, "preemptions            %llu (at a tick %llu, "
-			     "at a shim call %llu; slice %d ms, signal %d)\n",
-			     (unsigned long long)(atomic_load(&n_tick) + atomic_load(&n_call)),
-			     (unsigned long long)atomic_load(&n_tick),
-			     (unsigned long long)atomic_load(&n_call),
-			     gr_cfg.preempt_ms, psig);
+	o = (size_t)snprintf(
+	    out, len,
+	    "preemptions            %llu (at a tick %llu, "
+	    "at a shim call %llu; slice %d ms, signal %d)\n",
+	    (unsigned long long)(atomic_load(&n_tick) + atomic_load(&n_call)),
+	    (unsigned long long)atomic_load(&n_tick),
+	    (unsigned long long)atomic_load(&n_call), gr_cfg.preempt_ms, psig);
 	if (o >= len)
 		return;
 	o += (size_t)snprintf(out + o, len - o, "preemptions deferred   %llu",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sched.c — hubs, run queues, park / ready, and the life of a green thread.
  *
@@ -38,7 +39,7 @@ static pid_t main_pid;
 
 const char *const gr_wait_name[] = {
 #define W(n, s) s,
-	GR_WAIT_LIST
+    GR_WAIT_LIST
 #undef W
 };
 
@@ -61,7 +62,7 @@ static inline struct gr_thread *rq_pop(struct gr_hub *h)
 {
 	struct gr_thread *t = h->rq_head;
 
-	if (unlikely(gr_sched_mode))	/* GREEN_SCHED: schedpolicy.c picks */
+	if (unlikely(gr_sched_mode)) /* GREEN_SCHED: schedpolicy.c picks */
 		return gr_policy_pop(h);
 
 	if (t) {
@@ -154,16 +155,16 @@ static inline struct gr_thread *pick_next(struct gr_hub *h)
  * (EINTR).  Locks are neither: POSIX says they are not cancellation
  * points and a handled signal only ever makes them wake spuriously. */
 static const unsigned char park_flags[GR_WAIT__COUNT] = {
-	[GR_WAIT_SLEEP] = GR_PF_CANCEL | GR_PF_EINTR,
-	[GR_WAIT_READ] = GR_PF_CANCEL | GR_PF_EINTR,
-	[GR_WAIT_WRITE] = GR_PF_CANCEL | GR_PF_EINTR,
-	[GR_WAIT_POLL] = GR_PF_CANCEL | GR_PF_EINTR,
-	[GR_WAIT_COND] = GR_PF_CANCEL,
-	[GR_WAIT_JOIN] = GR_PF_CANCEL,
-	[GR_WAIT_SEM] = GR_PF_CANCEL | GR_PF_EINTR,
-	[GR_WAIT_CHILD] = GR_PF_CANCEL | GR_PF_EINTR,
-	[GR_WAIT_SIGNAL] = GR_PF_CANCEL | GR_PF_EINTR,
-	[GR_WAIT_DNS] = GR_PF_CANCEL,
+    [GR_WAIT_SLEEP] = GR_PF_CANCEL | GR_PF_EINTR,
+    [GR_WAIT_READ] = GR_PF_CANCEL | GR_PF_EINTR,
+    [GR_WAIT_WRITE] = GR_PF_CANCEL | GR_PF_EINTR,
+    [GR_WAIT_POLL] = GR_PF_CANCEL | GR_PF_EINTR,
+    [GR_WAIT_COND] = GR_PF_CANCEL,
+    [GR_WAIT_JOIN] = GR_PF_CANCEL,
+    [GR_WAIT_SEM] = GR_PF_CANCEL | GR_PF_EINTR,
+    [GR_WAIT_CHILD] = GR_PF_CANCEL | GR_PF_EINTR,
+    [GR_WAIT_SIGNAL] = GR_PF_CANCEL | GR_PF_EINTR,
+    [GR_WAIT_DNS] = GR_PF_CANCEL,
 };
 
 void gr_park_begin(enum gr_wait why)
@@ -186,10 +187,11 @@ long gr_park_end(int64_t deadline)
 	GR_ASSERT(t != h->hub);
 	/* a counter, not a lock-prefixed add: parks are the hot path, and a
 	 * count lost between two hubs does not matter */
-	atomic_store_explicit(&gr_stats_park[t->why],
-			      atomic_load_explicit(&gr_stats_park[t->why],
-						   memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	atomic_store_explicit(
+	    &gr_stats_park[t->why],
+	    atomic_load_explicit(&gr_stats_park[t->why], memory_order_relaxed) +
+		1,
+	    memory_order_relaxed);
 	if (deadline) {
 		t->deadline = deadline;
 		gr_timer_add(h, t);
@@ -198,13 +200,14 @@ long gr_park_end(int64_t deadline)
 	if (next != t)
 		switch_to(h, t, next);
 	else
-		atomic_store_explicit(&t->state, GR_RUNNING, memory_order_relaxed);
+		atomic_store_explicit(&t->state, GR_RUNNING,
+				      memory_order_relaxed);
 	if (t->heap_idx >= 0)
 		gr_timer_del(h, t);
 	if (unlikely(gr_vclock_on))
 		gr_vclock_park(t->why, -1);
 	t->why = GR_WAIT_NONE;
-	gr_sig_check(t);	/* handlers handed to us while parked */
+	gr_sig_check(t); /* handlers handed to us while parked */
 	return t->wake;
 }
 
@@ -336,7 +339,8 @@ void gr_yield(void)
 	if (next != t)
 		switch_to(h, t, next);
 	else
-		atomic_store_explicit(&t->state, GR_RUNNING, memory_order_relaxed);
+		atomic_store_explicit(&t->state, GR_RUNNING,
+				      memory_order_relaxed);
 	gr_sig_check(t);
 }
 
@@ -374,7 +378,8 @@ void gr_sched_hub_main(struct gr_hub *h)
 		 * round trip).  The batch is what an epoll server does with
 		 * one epoll_wait's events; an acceptor goes to its head
 		 * (gr_ready_first), so a long batch does not delay accepts. */
-		h->budget = h->rq_len < GR_POLL_EVERY ? GR_POLL_EVERY : h->rq_len;
+		h->budget =
+		    h->rq_len < GR_POLL_EVERY ? GR_POLL_EVERY : h->rq_len;
 		n = rq_pop(h);
 		if (n != NULL)
 			switch_to(h, h->hub, n);
@@ -450,7 +455,7 @@ struct gr_hub *gr_hub_get(void)
 	hub = gr_thread_new(256 << 10, 0, NULL, 0, false, &mem);
 	if (hub == NULL)
 		gr_die("cannot map the hub's stack");
-	hub->tp = os->tp;	/* the hub keeps the OS thread's TLS */
+	hub->tp = os->tp; /* the hub keeps the OS thread's TLS */
 	hub->hub = h;
 	hub->owner_id = os->owner_id;
 	strcpy(hub->name, "hub");
@@ -528,7 +533,8 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	t->fn = fn;
 	t->arg = arg;
 	t->detached = detach == PTHREAD_CREATE_DETACHED;
-	t->owner_id = 0x40000000 | (atomic_fetch_add(&next_owner_id, 1) & 0x3fffffff);
+	t->owner_id =
+	    0x40000000 | (atomic_fetch_add(&next_owner_id, 1) & 0x3fffffff);
 	t->seq = atomic_fetch_add(&gr_thread_seq, 1) + 1;
 	t->sigmask = self->sigmask;
 	t->state = GR_RUNNABLE;
@@ -539,8 +545,10 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	h->nlive++;
 	GR_STAT_ADD(GR_ST_CREATED, 1);
 	live = (uint64_t)h->nlive;
-	if (live > atomic_load_explicit(&gr_stats[GR_ST_PEAK], memory_order_relaxed))
-		atomic_store_explicit(&gr_stats[GR_ST_PEAK], live, memory_order_relaxed);
+	if (live >
+	    atomic_load_explicit(&gr_stats[GR_ST_PEAK], memory_order_relaxed))
+		atomic_store_explicit(&gr_stats[GR_ST_PEAK], live,
+				      memory_order_relaxed);
 	rq_push(h, t);
 	gr_diag_thread_new(t);
 	gr_sig_thread_new(h, t);
@@ -564,7 +572,8 @@ static void thread_finish(struct gr_thread *t) __attribute__((noreturn));
 /* Run the next C cleanup handler (pthread_cleanup_push) by jumping into its
  * frame; the handler ends with __pthread_unwind_next(), which comes back
  * here.  With none left, the thread ends. */
-void gr_unwind_continue(struct gr_thread *t) GR_HIDDEN __attribute__((noreturn));
+void gr_unwind_continue(struct gr_thread *t) GR_HIDDEN
+    __attribute__((noreturn));
 void gr_unwind_continue(struct gr_thread *t)
 {
 	struct gr_unwind_buf *b = t->cleanup;
@@ -575,7 +584,8 @@ void gr_unwind_continue(struct gr_thread *t)
 		 * mask), which longjmp reads no further than. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
-		REAL(longjmp)((struct __jmp_buf_tag *)(void *)b->cancel_jmp_buf, 1);
+		REAL(longjmp)
+		((struct __jmp_buf_tag *)(void *)b->cancel_jmp_buf, 1);
 #pragma GCC diagnostic pop
 	}
 	thread_finish(t);
@@ -594,7 +604,7 @@ static void thread_finish(struct gr_thread *t)
 {
 	struct gr_hub *h = t->hub;
 
-	gr_tls_thread_dtors(t);	/* C++ thread_local, before the keys' */
+	gr_tls_thread_dtors(t); /* C++ thread_local, before the keys' */
 	gr_tsd_run_dtors(t);
 	if (h == NULL || h->nlive == 1) {
 		/* No green thread left beside this one. */
@@ -626,7 +636,7 @@ static void thread_finish(struct gr_thread *t)
 		gr_ready(t->joiner, 0);
 	if (t->detached && !t->os)
 		h->dead = t;
-	gr_tls_thread_freeres(t);	/* last: it shuts malloc down for t */
+	gr_tls_thread_freeres(t); /* last: it shuts malloc down for t */
 	/* Never to return: the os context's stack stays as it is, parked. */
 	for (;;) {
 		struct gr_thread *next = pick_next(h);
@@ -653,7 +663,8 @@ int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
 		if (try)
 			return EBUSY;
 		if (gr_tls_hub == NULL || gr_tls_hub->cur == gr_tls_hub->hub)
-			gr_die("pthread_join of a green thread outside a green thread");
+			gr_die("pthread_join of a green thread outside a green "
+			       "thread");
 		t->joiner = self;
 		self->wait_obj = t;
 		r = gr_park(GR_WAIT_JOIN, deadline);
@@ -720,7 +731,7 @@ int gr_cancel(struct gr_thread *t)
 /* ---- thread-specific data ------------------------------------------- */
 
 #define GR_KEYS_MAX 1024
-#define GR_KEY_BLK 32
+#define GR_KEY_BLK  32
 struct gr_key {
 	_Atomic uintptr_t seq; /* odd: in use */
 	void (*dtor)(void *);
@@ -789,7 +800,8 @@ void *gr_getspecific(pthread_key_t k)
 	if (k >= GR_KEYS_MAX)
 		return NULL;
 	s = tsd_slot(gr_self(), k, false);
-	if (s == NULL || s->seq != atomic_load_explicit(&keys[k].seq, memory_order_relaxed))
+	if (s == NULL ||
+	    s->seq != atomic_load_explicit(&keys[k].seq, memory_order_relaxed))
 		return NULL;
 	return s->val;
 }
@@ -857,13 +869,13 @@ void gr_tsd_run_dtors(struct gr_thread *t)
 
 /* ---- fork ------------------------------------------------------------ */
 
-/* In the child of fork(), the first step of fork.c's list: only the calling thread exists.  It keeps running where it is,
- * green thread or OS context, on this hub made fresh: a new loop, timerfd
- * and async (the old ones are shared with the parent), empty run queues,
- * timer heap and wait queues, every other thread gone without a trace
- * (their stacks stay mapped, untouched: the parent's copy-on-write pages).
- * The hub coroutine itself is kept: it is always parked at the top of
- * gr_sched_hub_main's loop, which reads h->loop afresh. */
+/* In the child of fork(), the first step of fork.c's list: only the calling
+ * thread exists.  It keeps running where it is, green thread or OS context, on
+ * this hub made fresh: a new loop, timerfd and async (the old ones are shared
+ * with the parent), empty run queues, timer heap and wait queues, every other
+ * thread gone without a trace (their stacks stay mapped, untouched: the
+ * parent's copy-on-write pages). The hub coroutine itself is kept: it is always
+ * parked at the top of gr_sched_hub_main's loop, which reads h->loop afresh. */
 /* The loop is made anew later, in gr_hub_refork: libev allocates with the
  * program's malloc, and this handler runs before the allocator's own child
  * handler (ours is registered first) has reset its locks, which the
@@ -920,4 +932,3 @@ void gr_hub_refork(struct gr_hub *h)
 	gr_hub_loop_after_fork(h);
 	gr_sig_after_refork(h);
 }
-

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * schedpolicy.c — GREEN_SCHED=fifo|random[:SEED]|pct:SEED:DEPTH[:STEPS]:
  * seeded, replayable schedules for finding races (docs/testing.md).
@@ -65,17 +66,17 @@ static uint64_t next_rand(void)
 	return r;
 }
 
-static uint64_t below(uint64_t n)	/* uniform in [0, n) */
+static uint64_t below(uint64_t n) /* uniform in [0, n) */
 {
 	return n ? (uint64_t)(((__uint128_t)next_rand() * n) >> 64) : 0;
 }
 
 /* ---- pct: priorities by creation number ---------------------------- */
 
-static uint64_t *prio;		/* by gr_thread.seq; 0: not drawn yet */
+static uint64_t *prio; /* by gr_thread.seq; 0: not drawn yet */
 static uint64_t nprio;
-static uint64_t *change;	/* the change points, ascending */
-static uint64_t nsteps;		/* scheduling points so far */
+static uint64_t *change; /* the change points, ascending */
+static uint64_t nsteps;	 /* scheduling points so far */
 static unsigned nchanged;
 
 static uint64_t *prio_of(struct gr_thread *t)
@@ -128,7 +129,7 @@ struct gr_thread *gr_policy_pop(struct gr_hub *h)
 			}
 		}
 	}
-	if (best == NULL) {	/* rq_len out of step: take the head */
+	if (best == NULL) { /* rq_len out of step: take the head */
 		best = h->rq_head;
 		best_prev = NULL;
 	}
@@ -156,7 +157,8 @@ void gr_policy_point(void)
 	}
 	nsteps++;
 	while (nchanged + 1 < depth && change[nchanged] == nsteps)
-		*prio_of(cur) = depth - 1 - nchanged++;	/* below every initial one */
+		*prio_of(cur) =
+		    depth - 1 - nchanged++; /* below every initial one */
 	/* a runnable thread above us runs first */
 	for (struct gr_thread *t = h->rq_head; t; t = t->rq_next)
 		if (*prio_of(t) > *prio_of(cur)) {
@@ -173,13 +175,16 @@ static void report(const char *how)
 	int n;
 
 	if (gr_sched_mode == GR_SCHED_RANDOM)
-		n = snprintf(line, sizeof(line), "libgreen: %s with GREEN_SCHED=random:%llu "
-			     "(replay: green replay %llu -- CMD)\n", how,
-			     (unsigned long long)seed, (unsigned long long)seed);
+		n = snprintf(line, sizeof(line),
+			     "libgreen: %s with GREEN_SCHED=random:%llu "
+			     "(replay: green replay %llu -- CMD)\n",
+			     how, (unsigned long long)seed,
+			     (unsigned long long)seed);
 	else
-		n = snprintf(line, sizeof(line), "libgreen: %s with GREEN_SCHED=pct:%llu:%u:%u "
-			     "(replay: green replay --pct %u %llu -- CMD)\n", how,
-			     (unsigned long long)seed, depth, steps, depth,
+		n = snprintf(line, sizeof(line),
+			     "libgreen: %s with GREEN_SCHED=pct:%llu:%u:%u "
+			     "(replay: green replay --pct %u %llu -- CMD)\n",
+			     how, (unsigned long long)seed, depth, steps, depth,
 			     (unsigned long long)seed);
 	(void)!REAL(write)(2, line, n);
 }
@@ -202,7 +207,8 @@ void gr_policy_fatal(int sig)
 
 	if (gr_sched_mode == GR_SCHED_FIFO)
 		return;
-	snprintf(how, sizeof(how), "signal %d (%s)", sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	snprintf(how, sizeof(how), "signal %d (%s)", sig,
+		 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 	report(how);
 }
 
@@ -248,15 +254,19 @@ __attribute__((constructor)) static void policy_init(void)
 		ok = false;
 	}
 	if (!ok) {
-		gr_warn("GREEN_SCHED=%s is not valid (accepted: fifo, random:SEED "
-			"or pct:SEED:DEPTH[:STEPS], e.g. random:42 or pct:42:3); "
-			"using the default (fifo)", v);
+		gr_warn(
+		    "GREEN_SCHED=%s is not valid (accepted: fifo, random:SEED "
+		    "or pct:SEED:DEPTH[:STEPS], e.g. random:42 or pct:42:3); "
+		    "using the default (fifo)",
+		    v);
 		gr_sched_mode = GR_SCHED_FIFO;
 		return;
 	}
 	if (gr_conf()->threads == GR_MODE_NATIVE) {
-		gr_warn("GREEN_SCHED=%s needs green threads (the kernel schedules "
-			"real ones): not with GREEN_THREADS=native; using fifo", v);
+		gr_warn(
+		    "GREEN_SCHED=%s needs green threads (the kernel schedules "
+		    "real ones): not with GREEN_THREADS=native; using fifo",
+		    v);
 		gr_sched_mode = GR_SCHED_FIFO;
 		return;
 	}
@@ -273,7 +283,8 @@ __attribute__((constructor)) static void policy_init(void)
 			change[i] = 1 + below(steps);
 		/* ascending, so the next one is always change[nchanged] */
 		for (unsigned i = 1; i < depth - 1; i++)
-			for (unsigned j = i; j > 0 && change[j - 1] > change[j]; j--) {
+			for (unsigned j = i; j > 0 && change[j - 1] > change[j];
+			     j--) {
 				uint64_t t = change[j];
 				change[j] = change[j - 1];
 				change[j - 1] = t;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * shimfd.c — the shim's own file descriptors, kept out of the program's way.
  *
@@ -70,7 +71,8 @@ int gr_shimfd_hide(int fd)
 	if (fd < base) {
 		n = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base);
 		if (n < 0) /* the zone is full: below it, as high as we can */
-			n = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base / 2 > fd ? base / 2 : fd);
+			n = REAL(fcntl)(fd, F_DUPFD_CLOEXEC,
+					base / 2 > fd ? base / 2 : fd);
 		if (n >= 0 && n != fd) {
 			REAL(close)(fd);
 			fd = n;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * switchhook.h — what AddressSanitizer and valgrind must be told about green
  * stacks, and nothing in a normal build.
@@ -53,7 +54,8 @@ static inline void gr_san_os_stack(const void **lo, size_t *size)
 		pthread_attr_t a;
 
 		if (REAL(pthread_getattr_np)(REAL(pthread_self)(), &a) == 0) {
-			pthread_attr_getstack(&a, &gr_san_os_lo, &gr_san_os_size);
+			pthread_attr_getstack(&a, &gr_san_os_lo,
+					      &gr_san_os_size);
 			pthread_attr_destroy(&a);
 		}
 	}
@@ -101,8 +103,8 @@ static inline void gr_stack_registered(struct gr_thread *t)
 	t->san_fake = NULL;
 #endif
 #ifdef GR_VALGRIND
-	t->san_vg_id = VALGRIND_STACK_REGISTER(t->stack_lo,
-					       t->stack_lo + t->stack_size);
+	t->san_vg_id =
+	    VALGRIND_STACK_REGISTER(t->stack_lo, t->stack_lo + t->stack_size);
 #endif
 	(void)t;
 }

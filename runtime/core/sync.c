@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sync.c — mutexes, condition variables, rwlocks, semaphores, barriers,
  * once and spin locks that park green threads instead of blocking the OS
@@ -41,17 +42,18 @@ struct gmutex {
 };
 _Static_assert(sizeof(struct gmutex) <= sizeof(pthread_mutex_t), "mutex");
 
-#define MK_KIND 3
-#define MK_ROBUST 16
-#define MK_PI 32
-#define MK_PP 64
+#define MK_KIND	   3
+#define MK_ROBUST  16
+#define MK_PI	   32
+#define MK_PP	   64
 #define MK_PSHARED 128
 
 static long futex(void *addr, int op, int val, const struct timespec *ts)
 {
 	/* FUTEX_WAKE_BITSET needs a bitset: wake any */
 	return REAL(syscall)(SYS_futex, addr, op, val, ts, NULL,
-			     op == FUTEX_WAKE_BITSET ? FUTEX_BITSET_MATCH_ANY : 0);
+			     op == FUTEX_WAKE_BITSET ? FUTEX_BITSET_MATCH_ANY
+						     : 0);
 }
 
 /* An add that is not a read-modify-write instruction: for counters that are
@@ -59,7 +61,8 @@ static long futex(void *addr, int op, int val, const struct timespec *ts)
  * without it. */
 static inline void relaxed_add(_Atomic unsigned *p, int d)
 {
-	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + d,
+	atomic_store_explicit(p,
+			      atomic_load_explicit(p, memory_order_relaxed) + d,
 			      memory_order_relaxed);
 }
 
@@ -82,7 +85,7 @@ static int64_t poll_deadline(int64_t deadline, int64_t *step)
 /* Wait in the kernel, briefly, where parking is impossible. */
 static void kernel_wait(_Atomic int *word, int val)
 {
-	struct timespec ts = { 0, 1000000 };
+	struct timespec ts = {0, 1000000};
 
 	gr_diag_fallback("futex");
 	futex(word, FUTEX_WAIT, val, &ts);
@@ -119,7 +122,8 @@ static int mutex_wait(struct gmutex *m, int64_t deadline)
 			continue;
 		}
 		if (gr_wq_wait(m, 0, GR_WAIT_MUTEX,
-			       shared ? poll_deadline(deadline, &step) : deadline,
+			       shared ? poll_deadline(deadline, &step)
+				      : deadline,
 			       mutex_take, m) == GR_WQ_DONE)
 			return 0;
 	}
@@ -177,7 +181,8 @@ int gr_mutex_unlock(pthread_mutex_t *mm)
 /* cond waits also take robust / PI / PP mutexes, which stay glibc's */
 static int mtx_unlock(pthread_mutex_t *m)
 {
-	return gr_mutex_green(m) ? gr_mutex_unlock(m) : -REAL(pthread_mutex_unlock)(m);
+	return gr_mutex_green(m) ? gr_mutex_unlock(m)
+				 : -REAL(pthread_mutex_unlock)(m);
 }
 
 static void mtx_lock(pthread_mutex_t *m)
@@ -192,13 +197,13 @@ static void mtx_lock(pthread_mutex_t *m)
 
 struct gcond {
 	_Atomic unsigned seq;	/* bumped by every signal/broadcast */
-	_Atomic unsigned nwait;	/* queued green waiters: changed only under the
+	_Atomic unsigned nwait; /* queued green waiters: changed only under the
 				 * bucket lock, read without it to skip it */
 	unsigned flags;		/* COND_* below */
 };
 _Static_assert(sizeof(struct gcond) <= sizeof(pthread_cond_t), "cond");
 #define COND_SHARED 1u
-#define COND_MONO 2u
+#define COND_MONO   2u
 
 int gr_cond_init(pthread_cond_t *cc, const pthread_condattr_t *a)
 {
@@ -227,7 +232,7 @@ int gr_cond_wait(pthread_cond_t *cc, pthread_mutex_t *m, clockid_t clk,
 		 const struct timespec *abs, bool useclk)
 {
 	struct gcond *c = (struct gcond *)cc;
-	struct gr_waiter w = { .addr = c };
+	struct gr_waiter w = {.addr = c};
 	struct gr_wq_bucket *b;
 	bool shared = c->flags & COND_SHARED;
 	int64_t deadline = 0, step = 50000;
@@ -276,8 +281,10 @@ int gr_cond_wait(pthread_cond_t *cc, pthread_mutex_t *m, clockid_t clk,
 		return err;
 	}
 	for (;;) {
-		r = gr_park_end(shared ? poll_deadline(deadline, &step) : deadline);
-		if (!shared || r != -ETIMEDOUT || atomic_load(&c->seq) != seq0 ||
+		r = gr_park_end(shared ? poll_deadline(deadline, &step)
+				       : deadline);
+		if (!shared || r != -ETIMEDOUT ||
+		    atomic_load(&c->seq) != seq0 ||
 		    (deadline && gr_now() >= deadline))
 			break;
 		/* still waiting on a shared cond: park again, still queued */
@@ -298,9 +305,9 @@ int gr_cond_wait(pthread_cond_t *cc, pthread_mutex_t *m, clockid_t clk,
 	}
 	mtx_lock(m);
 	if (r == -ECANCELED)
-		gr_testcancel(); /* runs cleanups with the mutex held, as POSIX says */
-	if (r == -ETIMEDOUT && abs != NULL &&
-	    gr_clock_ns(clk) >= gr_ts_ns(abs))
+		gr_testcancel(); /* runs cleanups with the mutex held, as POSIX
+				    says */
+	if (r == -ETIMEDOUT && abs != NULL && gr_clock_ns(clk) >= gr_ts_ns(abs))
 		return -ETIMEDOUT;
 	return 0; /* signalled, or a spurious wake-up */
 }
@@ -328,25 +335,26 @@ int gr_cond_wake(pthread_cond_t *cc, bool all)
 /* ---- rwlock --------------------------------------------------------- */
 
 struct grw {
-	_Atomic unsigned state;	/* RW_WRITER | readers */
-	_Atomic unsigned wwait;	/* writers waiting (writer preference) */
-	_Atomic unsigned nwait;	/* all waiters */
+	_Atomic unsigned state; /* RW_WRITER | readers */
+	_Atomic unsigned wwait; /* writers waiting (writer preference) */
+	_Atomic unsigned nwait; /* all waiters */
 	unsigned pad[3];
-	int cur_writer;		/* owner id, for EDEADLK (glibc's offset) */
-	int shared;		/* glibc's __shared */
+	int cur_writer; /* owner id, for EDEADLK (glibc's offset) */
+	int shared;	/* glibc's __shared */
 	unsigned pad2[4];
-	unsigned flags;		/* glibc's __flags: the kind */
+	unsigned flags; /* glibc's __flags: the kind */
 };
 _Static_assert(sizeof(struct grw) <= sizeof(pthread_rwlock_t), "rwlock");
 _Static_assert(offsetof(struct grw, flags) == 48, "rwlock flags offset");
-#define RW_WRITER 0x80000000u
+#define RW_WRITER  0x80000000u
 #define RW_READERS 0x3fffffffu
 enum { RW_WAIT_READ, RW_WAIT_WRITE };
 
 int gr_rwlock_init(pthread_rwlock_t *ll, const pthread_rwlockattr_t *a)
 {
 	struct grw *l = (struct grw *)ll;
-	int kind = PTHREAD_RWLOCK_PREFER_READER_NP, ps = PTHREAD_PROCESS_PRIVATE;
+	int kind = PTHREAD_RWLOCK_PREFER_READER_NP,
+	    ps = PTHREAD_PROCESS_PRIVATE;
 
 	if (a != NULL) {
 		pthread_rwlockattr_getkind_np(a, &kind);
@@ -372,7 +380,8 @@ static bool rw_try(struct grw *l, bool write, int *err)
 	*err = 0;
 	if (write) {
 		while (s == 0)
-			if (atomic_compare_exchange_weak(&l->state, &s, RW_WRITER))
+			if (atomic_compare_exchange_weak(&l->state, &s,
+							 RW_WRITER))
 				return true;
 		return false;
 	}
@@ -418,7 +427,7 @@ static bool rw_retry(void *ctx)
 int gr_rwlock_lock(pthread_rwlock_t *ll, bool write, int64_t deadline, bool try)
 {
 	struct grw *l = (struct grw *)ll;
-	struct rw_wait rw = { l, write };
+	struct rw_wait rw = {l, write};
 	int64_t step = 50000;
 	int err, id = my_id();
 
@@ -438,10 +447,10 @@ int gr_rwlock_lock(pthread_rwlock_t *ll, bool write, int64_t deadline, bool try)
 				    (int)atomic_load(&l->state));
 			continue;
 		}
-		long r = gr_wq_wait(l, write ? RW_WAIT_WRITE : RW_WAIT_READ,
-				    GR_WAIT_RWLOCK,
-				    l->shared ? poll_deadline(deadline, &step) : deadline,
-				    rw_retry, &rw);
+		long r = gr_wq_wait(
+		    l, write ? RW_WAIT_WRITE : RW_WAIT_READ, GR_WAIT_RWLOCK,
+		    l->shared ? poll_deadline(deadline, &step) : deadline,
+		    rw_retry, &rw);
 		rw_waiting(l, write, -1);
 		if (r == GR_WQ_DONE)
 			break;
@@ -489,11 +498,11 @@ int gr_rwlock_unlock(pthread_rwlock_t *ll)
 
 struct gsem {
 	_Atomic uint64_t data;
-	int private;	/* glibc: 0 private, FUTEX_PRIVATE_FLAG (128) shared */
+	int private; /* glibc: 0 private, FUTEX_PRIVATE_FLAG (128) shared */
 	int pad;
 };
-#define SEM_VALUE(d) ((unsigned)((d) & 0xffffffffu))
-#define SEM_W1 (1ULL << 32)
+#define SEM_VALUE(d) ((unsigned)((d)&0xffffffffu))
+#define SEM_W1	     (1ULL << 32)
 
 /* A queued semaphore waiter counts itself in the word's waiter half (a
  * poster then wakes), then looks at the value once more. */
@@ -526,7 +535,8 @@ int gr_sem_wait(void *ss, int64_t deadline, bool try)
 			continue;
 		}
 		r = gr_wq_wait(s, 0, GR_WAIT_SEM,
-			       shared ? poll_deadline(deadline, &step) : deadline,
+			       shared ? poll_deadline(deadline, &step)
+				      : deadline,
 			       sem_retry, s);
 		atomic_fetch_sub(&s->data, SEM_W1);
 		if (gr_intr(r, false) == -EINTR) /* sem_wait never restarts */
@@ -590,7 +600,7 @@ int gr_barrier_destroy(pthread_barrier_t *bb)
 int gr_barrier_wait(pthread_barrier_t *bb)
 {
 	struct gbarrier *br = (struct gbarrier *)bb;
-	struct gr_waiter w = { .addr = br };
+	struct gr_waiter w = {.addr = br};
 	struct gr_wq_bucket *b;
 	int64_t step = 50000;
 	unsigned gen;
@@ -606,7 +616,7 @@ int gr_barrier_wait(pthread_barrier_t *bb)
 		gr_wq_unlock(b);
 		if (br->shared)
 			futex(&br->gen, FUTEX_WAKE, INT_MAX, NULL);
-		return 1;	/* the serial thread */
+		return 1; /* the serial thread */
 	}
 	if (!park) {
 		gr_wq_unlock(b);
@@ -635,7 +645,7 @@ int gr_barrier_wait(pthread_barrier_t *bb)
 /* ---- once (glibc's protocol: bit 0 in progress, bit 1 done) ---------- */
 
 #define ONCE_INPROGRESS 1
-#define ONCE_DONE 2
+#define ONCE_DONE	2
 
 struct once_wait {
 	_Atomic int *o;
@@ -659,10 +669,12 @@ int gr_once(pthread_once_t *oo, void (*init)(void))
 		if (v & ONCE_DONE)
 			return 0;
 		if (!(v & ONCE_INPROGRESS)) {
-			if (!atomic_compare_exchange_strong(o, &v, ONCE_INPROGRESS))
+			if (!atomic_compare_exchange_strong(o, &v,
+							    ONCE_INPROGRESS))
 				continue;
 			init();
-			atomic_store_explicit(o, ONCE_DONE, memory_order_release);
+			atomic_store_explicit(o, ONCE_DONE,
+					      memory_order_release);
 			gr_wq_wake(o, -1);
 			futex(o, FUTEX_WAKE, INT_MAX, NULL);
 			return 0;
@@ -673,8 +685,9 @@ int gr_once(pthread_once_t *oo, void (*init)(void))
 			kernel_wait(o, v);
 			continue;
 		}
-		struct once_wait ow = { o, v };
-		gr_wq_wait(o, 0, GR_WAIT_ONCE, gr_now() + 10000000, once_moved, &ow);
+		struct once_wait ow = {o, v};
+		gr_wq_wait(o, 0, GR_WAIT_ONCE, gr_now() + 10000000, once_moved,
+			   &ow);
 	}
 }
 
@@ -688,8 +701,10 @@ int gr_spin_lock(pthread_spinlock_t *ss)
 
 	for (;;) {
 		for (int i = 0; i < 64; i++) {
-			if (atomic_load_explicit(s, memory_order_relaxed) == 0 &&
-			    atomic_exchange_explicit(s, 1, memory_order_acquire) == 0)
+			if (atomic_load_explicit(s, memory_order_relaxed) ==
+				0 &&
+			    atomic_exchange_explicit(s, 1,
+						     memory_order_acquire) == 0)
 				return 0;
 			gr_cpu_relax();
 		}
@@ -717,7 +732,7 @@ static bool futex_changed(void *ctx)
 long gr_futex_wait(const uint32_t *addr, uint32_t val, int64_t deadline,
 		   uint32_t bitset, bool shared)
 {
-	struct futex_wait fw = { addr, val };
+	struct futex_wait fw = {addr, val};
 	int64_t step = 1000000, at = deadline;
 	long r;
 
@@ -726,7 +741,8 @@ long gr_futex_wait(const uint32_t *addr, uint32_t val, int64_t deadline,
 		if (deadline && deadline < at)
 			at = deadline;
 	}
-	r = gr_wq_wait(addr, (int)bitset, GR_WAIT_FUTEX, at, futex_changed, &fw);
+	r = gr_wq_wait(addr, (int)bitset, GR_WAIT_FUTEX, at, futex_changed,
+		       &fw);
 	if (r == GR_WQ_DONE)
 		return -EAGAIN;
 	/* A shared word's poll: a spurious wake-up, which futex allows. */
@@ -754,6 +770,7 @@ long gr_futex_wake(const uint32_t *addr, int n, uint32_t bitset)
 	}
 	gr_wq_unlock(b);
 	if (woken < n)
-		woken += futex((void *)addr, FUTEX_WAKE_BITSET, n - woken, NULL) > 0;
+		woken +=
+		    futex((void *)addr, FUTEX_WAKE_BITSET, n - woken, NULL) > 0;
 	return woken;
 }

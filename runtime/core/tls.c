@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * tls.c — a TLS block and thread control block per green thread.
  *
@@ -55,12 +56,12 @@
 
 /* tcbhead_t words (sysdeps/x86_64/nptl/tls.h), ABI since the first NPTL:
  * GCC's stack protector reads %fs:0x28 itself. */
-#define TCB_SELF 0x10
-#define TCB_MULTIPLE 0x18
-#define TCB_SYSINFO 0x20
-#define TCB_STACK_GUARD 0x28
-#define TCB_POINTER_GUARD 0x30
-#define TCB_FEATURE_1 0x48
+#define TCB_SELF			0x10
+#define TCB_MULTIPLE			0x18
+#define TCB_SYSINFO			0x20
+#define TCB_STACK_GUARD			0x28
+#define TCB_POINTER_GUARD		0x30
+#define TCB_FEATURE_1			0x48
 #define RSEQ_CPU_ID_REGISTRATION_FAILED (-2)
 
 struct gr_tls_state gr_tls GR_HIDDEN;
@@ -109,7 +110,8 @@ static int find_self(struct dl_phdr_info *i, size_t size, void *arg)
 
 		if (p->p_type == PT_TLS && i->dlpi_tls_data != NULL &&
 		    (char *)&gr_tls_hub >= (char *)i->dlpi_tls_data &&
-		    (char *)&gr_tls_hub < (char *)i->dlpi_tls_data + p->p_memsz) {
+		    (char *)&gr_tls_hub <
+			(char *)i->dlpi_tls_data + p->p_memsz) {
 			*(bool *)arg = true;
 			return 1;
 		}
@@ -130,19 +132,26 @@ static const char *check(void)
 
 	if (gr_conf()->tls == GR_TLS_SHARED)
 		return "GREEN_TLS=shared";
-	dl_allocate_tls = dlvsym(RTLD_DEFAULT, "_dl_allocate_tls", "GLIBC_PRIVATE");
-	dl_deallocate_tls = dlvsym(RTLD_DEFAULT, "_dl_deallocate_tls", "GLIBC_PRIVATE");
-	dl_allocate_tls_init = dlvsym(RTLD_DEFAULT, "_dl_allocate_tls_init", "GLIBC_PRIVATE");
-	static_info = dlvsym(RTLD_DEFAULT, "_dl_get_tls_static_info", "GLIBC_PRIVATE");
-	thread_freeres = dlvsym(RTLD_DEFAULT, "__libc_thread_freeres", "GLIBC_PRIVATE");
+	dl_allocate_tls =
+	    dlvsym(RTLD_DEFAULT, "_dl_allocate_tls", "GLIBC_PRIVATE");
+	dl_deallocate_tls =
+	    dlvsym(RTLD_DEFAULT, "_dl_deallocate_tls", "GLIBC_PRIVATE");
+	dl_allocate_tls_init =
+	    dlvsym(RTLD_DEFAULT, "_dl_allocate_tls_init", "GLIBC_PRIVATE");
+	static_info =
+	    dlvsym(RTLD_DEFAULT, "_dl_get_tls_static_info", "GLIBC_PRIVATE");
+	thread_freeres =
+	    dlvsym(RTLD_DEFAULT, "__libc_thread_freeres", "GLIBC_PRIVATE");
 	ctype_init = dlsym(RTLD_DEFAULT, "__ctype_init");
 	call_tls_dtors = dlsym(RTLD_DEFAULT, "__call_tls_dtors");
 	single_threaded = dlsym(RTLD_DEFAULT, "__libc_single_threaded");
 	sizeof_pthread = dlsym(RTLD_DEFAULT, "_thread_db_sizeof_pthread");
-	if (!dl_allocate_tls || !dl_deallocate_tls || !dl_allocate_tls_init || !static_info ||
-	    !ctype_init || !call_tls_dtors || !sizeof_pthread)
-		return "ld.so or libc lacks _dl_allocate_tls(_init), _dl_deallocate_tls, "
-		       "_dl_get_tls_static_info, __ctype_init, __call_tls_dtors "
+	if (!dl_allocate_tls || !dl_deallocate_tls || !dl_allocate_tls_init ||
+	    !static_info || !ctype_init || !call_tls_dtors || !sizeof_pthread)
+		return "ld.so or libc lacks _dl_allocate_tls(_init), "
+		       "_dl_deallocate_tls, "
+		       "_dl_get_tls_static_info, __ctype_init, "
+		       "__call_tls_dtors "
 		       "or _thread_db_sizeof_pthread";
 	static_info(&gr_tls.static_size, &gr_tls.align);
 	gr_tls.tcb_size = *sizeof_pthread;
@@ -155,7 +164,8 @@ static const char *check(void)
 	 * point to itself (TLS_TCB_AT_TP). */
 	__asm__ volatile("syscall"
 			 : "=a"(r)
-			 : "0"((long)SYS_arch_prctl), "D"((long)ARCH_GET_FS), "S"(&base)
+			 : "0"((long)SYS_arch_prctl), "D"((long)ARCH_GET_FS),
+			   "S"(&base)
 			 : "rcx", "r11", "memory");
 	if (r != 0 || base != tp || *(char **)(tp + TCB_SELF) != tp ||
 	    ((uintptr_t)tp & (gr_tls.align - 1)))
@@ -196,8 +206,10 @@ static void init(void)
 
 	if (why != NULL) {
 		if (gr_conf()->tls != GR_TLS_SHARED)
-			gr_warn("thread-local storage stays shared by the green "
-				"threads of an OS thread: %s", why);
+			gr_warn(
+			    "thread-local storage stays shared by the green "
+			    "threads of an OS thread: %s",
+			    why);
 		return;
 	}
 	gr_tls.on = 1;
@@ -218,7 +230,8 @@ void *gr_tls_os_tp(void)
  * where the stack may start and sets *tcb. */
 char *gr_tls_carve(char *top, void **tcb)
 {
-	uintptr_t t = ((uintptr_t)top - gr_tls.tcb_size) & ~(uintptr_t)(gr_tls.align - 1);
+	uintptr_t t =
+	    ((uintptr_t)top - gr_tls.tcb_size) & ~(uintptr_t)(gr_tls.align - 1);
 
 	*tcb = (void *)t;
 	return (char *)t - (gr_tls.static_size - gr_tls.tcb_size);
@@ -271,7 +284,8 @@ int gr_tls_thread_init(struct gr_thread *t, struct gr_hub *h, int mem)
 	((void **)(tcb + gr_tls.list_off))[0] = tcb + gr_tls.list_off;
 	((void **)(tcb + gr_tls.list_off))[1] = tcb + gr_tls.list_off;
 	if (gr_tls.rseq_cpu_off >= 0)
-		*(int32_t *)(tcb + gr_tls.rseq_cpu_off) = RSEQ_CPU_ID_REGISTRATION_FAILED;
+		*(int32_t *)(tcb + gr_tls.rseq_cpu_off) =
+		    RSEQ_CPU_ID_REGISTRATION_FAILED;
 	*(struct gr_hub **)(tcb + gr_tls.hub_off) = h;
 	*(struct gr_thread **)(tcb + gr_tls.os_off) = h->os;
 	if (single_threaded != NULL && *single_threaded)
@@ -317,7 +331,8 @@ void gr_tls_set_tp_slow(void *tp)
 
 	__asm__ volatile("syscall"
 			 : "=a"(r)
-			 : "0"((long)SYS_arch_prctl), "D"((long)ARCH_SET_FS), "S"(tp)
+			 : "0"((long)SYS_arch_prctl), "D"((long)ARCH_SET_FS),
+			   "S"(tp)
 			 : "rcx", "r11", "memory");
 	if (r != 0)
 		gr_die("arch_prctl(ARCH_SET_FS) failed: %ld", r);
@@ -359,7 +374,7 @@ struct mod_scan {
 static bool static_tls_flag(struct dl_phdr_info *i)
 {
 	for (int k = 0; k < i->dlpi_phnum; k++) {
-		const ElfW(Dyn) *d;
+		const ElfW(Dyn) * d;
 
 		if (i->dlpi_phdr[k].p_type != PT_DYNAMIC)
 			continue;
@@ -371,7 +386,7 @@ static bool static_tls_flag(struct dl_phdr_info *i)
 	return false;
 }
 
-static void copy_static(struct dl_phdr_info *i, const ElfW(Phdr) *p, char *tp)
+static void copy_static(struct dl_phdr_info *i, const ElfW(Phdr) * p, char *tp)
 {
 	struct gr_hub *h = gr_tls_hub;
 	char *data = i->dlpi_tls_data;
@@ -384,7 +399,7 @@ static void copy_static(struct dl_phdr_info *i, const ElfW(Phdr) *p, char *tp)
 		 * which answers the static block for a static module, but
 		 * only for one that says it needs static TLS (asking about
 		 * a dynamic one would allocate its block here). */
-		struct tls_index ti = { i->dlpi_tls_modid, 0 };
+		struct tls_index ti = {i->dlpi_tls_modid, 0};
 
 		if (!static_tls_flag(i))
 			return;
@@ -398,7 +413,7 @@ static void copy_static(struct dl_phdr_info *i, const ElfW(Phdr) *p, char *tp)
 	off = tp - data;
 	if (data == NULL || off <= 0 || (size_t)off > room ||
 	    p->p_memsz > (size_t)off || p->p_filesz > p->p_memsz)
-		return;		/* dynamic TLS: nothing to do */
+		return; /* dynamic TLS: nothing to do */
 	for (struct gr_thread *t = h->all; t != NULL; t = t->all_next) {
 		char *dest;
 
@@ -432,7 +447,7 @@ static int scan_mod(struct dl_phdr_info *i, size_t size, void *arg)
 bool gr_tls_dlopen_begin(struct gr_tls_snap *s)
 {
 	struct gr_hub *h = gr_tls_hub;
-	struct mod_scan m = { s, false, NULL };
+	struct mod_scan m = {s, false, NULL};
 
 	if (!gr_tls.on || h == NULL || h->all == NULL)
 		return false;
@@ -443,7 +458,7 @@ bool gr_tls_dlopen_begin(struct gr_tls_snap *s)
 
 void gr_tls_dlopen_end(struct gr_tls_snap *s)
 {
-	struct mod_scan m = { s, true, fs_self() };
+	struct mod_scan m = {s, true, fs_self()};
 
 	REAL(dl_iterate_phdr)(scan_mod, &m);
 }

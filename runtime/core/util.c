@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * util.c — what every module needs: dying loudly, warning once, clocks.
  *
@@ -52,7 +53,8 @@ int64_t gr_now(void)
 
 	REAL(clock_gettime)(CLOCK_MONOTONIC, &ts);
 	if (unlikely(gr_vclock_on))
-		return gr_ts_ns(&ts) + atomic_load_explicit(&gr_voff, memory_order_relaxed);
+		return gr_ts_ns(&ts) +
+		       atomic_load_explicit(&gr_voff, memory_order_relaxed);
 	return gr_ts_ns(&ts);
 }
 
@@ -81,4 +83,3 @@ int64_t gr_deadline_from_abs(clockid_t clock, const struct timespec *abs)
 		return 1; /* already passed: a deadline in the past */
 	return now + left;
 }
-

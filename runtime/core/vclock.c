@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * vclock.c — GREEN_CLOCK=virtual: one clock per process that jumps over
  * waits nobody can shorten (docs/testing.md).
@@ -95,10 +96,15 @@ __attribute__((constructor)) static void vclock_ctor(void)
 static bool virtualised(clockid_t c)
 {
 	switch (c) {
-	case CLOCK_REALTIME: case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW:
-	case CLOCK_REALTIME_COARSE: case CLOCK_MONOTONIC_COARSE:
-	case CLOCK_BOOTTIME: case CLOCK_REALTIME_ALARM:
-	case CLOCK_BOOTTIME_ALARM: case CLOCK_TAI:
+	case CLOCK_REALTIME:
+	case CLOCK_MONOTONIC:
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_REALTIME_COARSE:
+	case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME:
+	case CLOCK_REALTIME_ALARM:
+	case CLOCK_BOOTTIME_ALARM:
+	case CLOCK_TAI:
 		return true;
 	}
 	return false;
@@ -113,7 +119,8 @@ long gr_vclock_gettime(clockid_t c, struct timespec *ts)
 	if (REAL(clock_gettime)(c, ts) != 0)
 		return -errno;
 	if (gr_vclock_on && virtualised(c)) {
-		ns = gr_ts_ns(ts) + atomic_load_explicit(&gr_voff, memory_order_relaxed);
+		ns = gr_ts_ns(ts) +
+		     atomic_load_explicit(&gr_voff, memory_order_relaxed);
 		*ts = gr_ns_ts(ns);
 	}
 	return 0;
@@ -131,9 +138,9 @@ int64_t gr_real_now(void)
 
 /* Waits that something outside the green threads may end. */
 static const unsigned char ext_kind[GR_WAIT__COUNT] = {
-	[GR_WAIT_READ] = 1, [GR_WAIT_WRITE] = 1, [GR_WAIT_POLL] = 1,
-	[GR_WAIT_CHILD] = 1, [GR_WAIT_SIGNAL] = 1, [GR_WAIT_DNS] = 1,
-	[GR_WAIT_POOL] = 1,
+    [GR_WAIT_READ] = 1,	 [GR_WAIT_WRITE] = 1,  [GR_WAIT_POLL] = 1,
+    [GR_WAIT_CHILD] = 1, [GR_WAIT_SIGNAL] = 1, [GR_WAIT_DNS] = 1,
+    [GR_WAIT_POOL] = 1,
 };
 static _Atomic int ext_parked;
 
@@ -171,9 +178,11 @@ bool gr_vclock_idle(struct gr_hub *h)
 	}
 	target = h->heap[0]->deadline;
 	if (target > vnow) {
-		if (atomic_load_explicit(&ext_parked, memory_order_relaxed) != 0 ||
+		if (atomic_load_explicit(&ext_parked, memory_order_relaxed) !=
+			0 ||
 		    atomic_load(&gr_pool_inflight) != 0) {
-			int64_t quiet = (int64_t)gr_conf()->clock_idle_ms * 1000000;
+			int64_t quiet =
+			    (int64_t)gr_conf()->clock_idle_ms * 1000000;
 
 			if (rnow - idle_since < quiet) {
 				/* Wake when the quiet is long enough. */
@@ -195,20 +204,20 @@ bool gr_vclock_idle(struct gr_hub *h)
 
 enum { VT_ALARM, VT_TIMERFD, VT_POSIX };
 struct vtimer {
-	struct gr_thread e;	/* the heap entry: magic, deadline, heap_idx */
+	struct gr_thread e; /* the heap entry: magic, deadline, heap_idx */
 	int kind;
-	int notify, signo;	/* POSIX timer: SIGEV_SIGNAL or SIGEV_NONE */
+	int notify, signo; /* POSIX timer: SIGEV_SIGNAL or SIGEV_NONE */
 	union sigval value;
-	struct vtimer *next;	/* POSIX timers: all of ours */
-	int fd, efd;		/* timerfd: the program's fd, our hidden dup */
+	struct vtimer *next; /* POSIX timers: all of ours */
+	int fd, efd;	     /* timerfd: the program's fd, our hidden dup */
 	clockid_t clock;
-	int64_t interval;	/* ns, 0: one shot */
-	struct gr_hub *hub;	/* whose heap it is in */
-	pid_t pid;		/* the process that armed it */
+	int64_t interval;   /* ns, 0: one shot */
+	struct gr_hub *hub; /* whose heap it is in */
+	pid_t pid;	    /* the process that armed it */
 };
 
-static struct vtimer itimer = { .kind = VT_ALARM, .e.heap_idx = -1 };
-static struct vtimer **tfds;	/* by the program's fd number */
+static struct vtimer itimer = {.kind = VT_ALARM, .e.heap_idx = -1};
+static struct vtimer **tfds; /* by the program's fd number */
 static int ntfds;
 
 /* A child of fork starts with an empty heap and no pending alarm. */
@@ -254,7 +263,8 @@ static int64_t vt_left(struct vtimer *v)
 
 void gr_vtimer_fire(struct gr_hub *h, struct gr_thread *e)
 {
-	struct vtimer *v = (struct vtimer *)((char *)e - offsetof(struct vtimer, e));
+	struct vtimer *v =
+	    (struct vtimer *)((char *)e - offsetof(struct vtimer, e));
 	uint64_t one = 1;
 
 	if (v->interval) {
@@ -280,7 +290,7 @@ static bool vt_usable(void)
 
 static struct timeval tv_of(int64_t ns)
 {
-	struct timeval tv = { ns / 1000000000, ns % 1000000000 / 1000 };
+	struct timeval tv = {ns / 1000000000, ns % 1000000000 / 1000};
 	return tv;
 }
 
@@ -291,9 +301,11 @@ long gr_vtimer_setitimer(int which, const struct itimerval *nv,
 
 	if (which != ITIMER_REAL || !vt_usable())
 		return REAL(setitimer)(which, nv, ov) < 0 ? -errno : 0;
-	if (nv && (nv->it_value.tv_usec < 0 || nv->it_value.tv_usec >= 1000000 ||
-		   nv->it_interval.tv_usec < 0 || nv->it_interval.tv_usec >= 1000000 ||
-		   nv->it_value.tv_sec < 0 || nv->it_interval.tv_sec < 0))
+	if (nv &&
+	    (nv->it_value.tv_usec < 0 || nv->it_value.tv_usec >= 1000000 ||
+	     nv->it_interval.tv_usec < 0 ||
+	     nv->it_interval.tv_usec >= 1000000 || nv->it_value.tv_sec < 0 ||
+	     nv->it_interval.tv_sec < 0))
 		return -EINVAL;
 	if (ov) {
 		/* the kernel rounds a remaining fraction up to a microsecond */
@@ -302,8 +314,10 @@ long gr_vtimer_setitimer(int which, const struct itimerval *nv,
 	}
 	if (nv == NULL)
 		return 0;
-	val = (int64_t)nv->it_value.tv_sec * 1000000000 + nv->it_value.tv_usec * 1000;
-	iv = (int64_t)nv->it_interval.tv_sec * 1000000000 + nv->it_interval.tv_usec * 1000;
+	val = (int64_t)nv->it_value.tv_sec * 1000000000 +
+	      nv->it_value.tv_usec * 1000;
+	iv = (int64_t)nv->it_interval.tv_sec * 1000000000 +
+	     nv->it_interval.tv_usec * 1000;
 	vt_arm(&itimer, val ? gr_now() + val : 0, val ? iv : 0);
 	return 0;
 }
@@ -317,7 +331,7 @@ long gr_vtimer_getitimer(int which, struct itimerval *ov)
 
 long gr_vtimer_alarm(unsigned secs)
 {
-	struct itimerval nv = { { 0, 0 }, { secs, 0 } }, ov;
+	struct itimerval nv = {{0, 0}, {secs, 0}}, ov;
 
 	if (!vt_usable())
 		return REAL(alarm)(secs);
@@ -340,10 +354,10 @@ long gr_vtimerfd_create(int clock, int flags)
 	struct vtimer *v;
 	int fd, d;
 
-	if (!vt_usable() || !virtualised(clock) || clock == CLOCK_MONOTONIC_RAW ||
-	    clock == CLOCK_REALTIME_COARSE || clock == CLOCK_MONOTONIC_COARSE ||
-	    clock == CLOCK_TAI || (flags & ~(TFD_NONBLOCK | TFD_CLOEXEC)))
-	{
+	if (!vt_usable() || !virtualised(clock) ||
+	    clock == CLOCK_MONOTONIC_RAW || clock == CLOCK_REALTIME_COARSE ||
+	    clock == CLOCK_MONOTONIC_COARSE || clock == CLOCK_TAI ||
+	    (flags & ~(TFD_NONBLOCK | TFD_CLOEXEC))) {
 		int r = REAL(timerfd_create)(clock, flags);
 
 		return r < 0 ? -errno : r;
@@ -377,7 +391,7 @@ long gr_vtimerfd_create(int clock, int flags)
 		tfds = t;
 		ntfds = n;
 	}
-	gr_vtimer_fd_closed(fd);	/* a stale entry of a number reused */
+	gr_vtimer_fd_closed(fd); /* a stale entry of a number reused */
 	v->kind = VT_TIMERFD;
 	v->fd = fd;
 	v->efd = gr_shimfd_hide(d);
@@ -417,7 +431,7 @@ long gr_vtimerfd_settime(int fd, int flags, const struct itimerspec *nv,
 			 struct itimerspec *ov)
 {
 	struct vtimer *v = tfds[fd];
-	struct pollfd p = { v->efd, POLLIN, 0 };
+	struct pollfd p = {v->efd, POLLIN, 0};
 	uint64_t n;
 	int64_t at = 0;
 
@@ -465,11 +479,13 @@ long gr_vtimer_create(clockid_t clock, struct sigevent *sev, timer_t *id)
 	struct vtimer *v;
 	int notify = sev ? sev->sigev_notify : SIGEV_SIGNAL;
 
-	if (!vt_usable() || !virtualised(clock) || clock == CLOCK_MONOTONIC_RAW ||
-	    clock == CLOCK_REALTIME_COARSE || clock == CLOCK_MONOTONIC_COARSE ||
+	if (!vt_usable() || !virtualised(clock) ||
+	    clock == CLOCK_MONOTONIC_RAW || clock == CLOCK_REALTIME_COARSE ||
+	    clock == CLOCK_MONOTONIC_COARSE ||
 	    (notify != SIGEV_SIGNAL && notify != SIGEV_NONE))
-		return 1;	/* not ours: the caller calls libc */
-	if (notify == SIGEV_SIGNAL && sev && (sev->sigev_signo <= 0 || sev->sigev_signo >= NSIG))
+		return 1; /* not ours: the caller calls libc */
+	if (notify == SIGEV_SIGNAL && sev &&
+	    (sev->sigev_signo <= 0 || sev->sigev_signo >= NSIG))
 		return -EINVAL;
 	v = calloc(1, sizeof(*v));
 	if (v == NULL)
@@ -483,7 +499,7 @@ long gr_vtimer_create(clockid_t clock, struct sigevent *sev, timer_t *id)
 	if (sev)
 		v->value = sev->sigev_value;
 	else
-		v->value.sival_ptr = v;	/* as glibc: the timer's id */
+		v->value.sival_ptr = v; /* as glibc: the timer's id */
 	v->next = posix_timers;
 	posix_timers = v;
 	*id = (timer_t)v;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * waitq.c — wait queues keyed by an address (a mutex, a cond, a sem...).
  *
@@ -58,7 +59,7 @@ void gr_wq_add(struct gr_wq_bucket *b, struct gr_waiter *w)
 		b->head = w;
 	b->tail = w;
 	w->linked = 1;
-	if (w->t)	/* what it waits on, for the deadlock report */
+	if (w->t) /* what it waits on, for the deadlock report */
 		w->t->wait_obj = w->addr;
 }
 
@@ -92,7 +93,8 @@ int gr_wq_wake_locked(struct gr_wq_bucket *b, const void *addr, int n, int kind)
 		if (w->addr != addr || (kind >= 0 && w->kind != kind))
 			continue;
 		gr_wq_del(b, w);
-		/* A waiter that already timed out loses the CAS: try the next. */
+		/* A waiter that already timed out loses the CAS: try the next.
+		 */
 		if (gr_ready(w->t, 0)) {
 			woken++;
 			n--;
@@ -158,7 +160,7 @@ long gr_wq_park(struct gr_wq_bucket *b, struct gr_waiter *w, enum gr_wait why,
 long gr_wq_wait(const void *addr, int kind, enum gr_wait why, int64_t deadline,
 		bool (*done)(void *ctx), void *ctx)
 {
-	struct gr_waiter w = { .addr = addr, .kind = kind, .t = gr_tls_hub->cur };
+	struct gr_waiter w = {.addr = addr, .kind = kind, .t = gr_tls_hub->cur};
 	struct gr_wq_bucket *b = gr_wq_lock(addr);
 
 	gr_park_begin(why);

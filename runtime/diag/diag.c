@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * diag.c — what users see of the inside: the GREEN_STATS block, the
  * watchdog (GREEN_WATCHDOG_MS), the deadlock report (GREEN_DEADLOCK) and the
@@ -72,7 +73,8 @@ static struct call_stat *call_slot(const char *name)
 		hash = hash * 33 + (unsigned char)*p;
 	for (unsigned i = 0; i < NCALLS; i++) {
 		struct call_stat *c = &calls[(hash + i) % NCALLS];
-		const char *n = atomic_load_explicit(&c->name, memory_order_acquire);
+		const char *n =
+		    atomic_load_explicit(&c->name, memory_order_acquire);
 
 		if (n == NULL) {
 			if (atomic_compare_exchange_strong(&c->name, &n, name))
@@ -98,7 +100,8 @@ void gr_diag_fallback(const char *call)
 
 	GR_STAT_ADD(GR_ST_FALLBACK, 1);
 	if (gr_diag_counting && (c = call_slot(call)) != NULL)
-		atomic_fetch_add_explicit(&c->fallbacks, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&c->fallbacks, 1,
+					  memory_order_relaxed);
 }
 
 /* ---- the list of hubs ----------------------------------------------- */
@@ -133,7 +136,7 @@ struct buf {
 };
 
 static void bput(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void bput(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -172,11 +175,14 @@ static void thread_label(char *out, size_t len, const struct gr_thread *t,
 		if (name && *name)
 			snprintf(comm, sizeof(comm), "%s", name);
 		if ((pid_t)t->owner_id == getpid())
-			snprintf(out, len, "'%s' (main thread)", comm[0] ? comm : "main");
+			snprintf(out, len, "'%s' (main thread)",
+				 comm[0] ? comm : "main");
 		else
-			snprintf(out, len, "'%s' (OS thread %d)", comm, t->owner_id);
+			snprintf(out, len, "'%s' (OS thread %d)", comm,
+				 t->owner_id);
 	} else if (name && *name) {
-		snprintf(out, len, "'%s' (#%llu)", name, (unsigned long long)t->seq);
+		snprintf(out, len, "'%s' (#%llu)", name,
+			 (unsigned long long)t->seq);
 	} else {
 		snprintf(out, len, "#%llu", (unsigned long long)t->seq);
 	}
@@ -187,7 +193,7 @@ static void thread_label(char *out, size_t len, const struct gr_thread *t,
 static void stats_print(void)
 {
 	static char mem[8192];
-	struct buf b = { mem, 0, sizeof(mem) };
+	struct buf b = {mem, 0, sizeof(mem)};
 	const char *where = gr_cfg.stats;
 	uint64_t sw = 0, parks = 0, falls = 0;
 	int nh = 0, fd = 2;
@@ -205,8 +211,10 @@ static void stats_print(void)
 	     program_invocation_short_name);
 	bput(&b, "green threads created  %llu\n",
 	     (unsigned long long)gr_stats[GR_ST_CREATED]);
-	bput(&b, "green threads peak     %llu (most live on one hub at once, "
-	     "its OS thread included)\n", (unsigned long long)gr_stats[GR_ST_PEAK]);
+	bput(&b,
+	     "green threads peak     %llu (most live on one hub at once, "
+	     "its OS thread included)\n",
+	     (unsigned long long)gr_stats[GR_ST_PEAK]);
 	bput(&b, "hubs                   %d (GREEN_THREADS=%s)\n", nh,
 	     gr_cfg.threads == GR_MODE_NATIVE ? "native" : "green");
 	bput(&b, "switches               %llu\n", (unsigned long long)sw);
@@ -267,9 +275,11 @@ static void stats_print(void)
 			kib >>= 10;
 			unit = "MiB";
 		}
-		bput(&b, "stacks peak            %llu (%llu %s reserved, not "
+		bput(&b,
+		     "stacks peak            %llu (%llu %s reserved, not "
 		     "committed; hubs' included)\n",
-		     (unsigned long long)gr_stats[GR_ST_STACKS_PEAK], kib, unit);
+		     (unsigned long long)gr_stats[GR_ST_STACKS_PEAK], kib,
+		     unit);
 	}
 	bput(&b, "---\n");
 
@@ -290,10 +300,13 @@ static void stats_print(void)
 			}
 		}
 		path[o] = '\0';
-		fd = REAL(open)(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		fd = REAL(open)(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+				0644);
 		if (fd < 0) {
-			gr_warn("GREEN_STATS=%s: cannot open it (%s); the stats "
-				"go to stderr", where, strerror(errno));
+			gr_warn(
+			    "GREEN_STATS=%s: cannot open it (%s); the stats "
+			    "go to stderr",
+			    where, strerror(errno));
 			fd = 2;
 		}
 	}
@@ -327,7 +340,7 @@ __attribute__((constructor)) static void diag_init(void)
 /* this OS thread's, once it has green threads: kept in its hub, as TLS is
  * per green thread */
 #define altstack (gr_tls_hub->altstack)
-static _Atomic int segv_state;	/* 0: none, 1: installing, 2: installed */
+static _Atomic int segv_state; /* 0: none, 1: installing, 2: installed */
 static struct sigaction segv_prev, bus_prev; /* the program's, at install */
 
 /* Append a string / a number to a fixed buffer, async-signal-safely. */
@@ -380,7 +393,8 @@ bool gr_diag_segv(int sig, siginfo_t *si, void *uc)
 	}
 	o = sput(line, o, cap, " overflowed its ");
 	o = nput(line, o, cap, ((t->stack_size + 4095) & ~(size_t)4095) >> 10);
-	o = sput(line, o, cap, " KiB stack; set GREEN_STACK_SIZE to raise it\n");
+	o = sput(line, o, cap,
+		 " KiB stack; set GREEN_STACK_SIZE to raise it\n");
 	write_all(2, line, o);
 	/* Die as the program would have: the fault re-raises on return. */
 	memset(&dfl, 0, sizeof(dfl));
@@ -396,7 +410,7 @@ static void segv_chain(int sig, siginfo_t *si, void *uc, struct sigaction *p)
 	if (p->sa_handler == SIG_DFL || p->sa_handler == SIG_IGN) {
 		struct sigaction dfl;
 
-		gr_policy_fatal(sig);	/* GREEN_SCHED: the seed, to replay */
+		gr_policy_fatal(sig); /* GREEN_SCHED: the seed, to replay */
 
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
@@ -439,7 +453,8 @@ static void segv_handler(int sig, siginfo_t *si, void *uc)
 	int e = errno;
 
 	if (!gr_diag_segv(sig, si, uc))
-		segv_chain(sig, si, uc, sig == SIGSEGV ? &segv_prev : &bus_prev);
+		segv_chain(sig, si, uc,
+			   sig == SIGSEGV ? &segv_prev : &bus_prev);
 	errno = e;
 }
 
@@ -457,7 +472,8 @@ static void altstack_ensure(void)
 	if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE))
 		return;
 	p = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1,
+		 0);
 	if (p == MAP_FAILED)
 		return;
 	ss.ss_sp = p;
@@ -493,7 +509,8 @@ void gr_diag_thread_new(struct gr_thread *t)
 	(void)t;
 	if (unlikely(altstack == NULL))
 		altstack_ensure();
-	if (unlikely(atomic_load_explicit(&segv_state, memory_order_relaxed) == 0))
+	if (unlikely(atomic_load_explicit(&segv_state, memory_order_relaxed) ==
+		     0))
 		segv_install();
 	if (unlikely(atomic_load_explicit(&wd_restart, memory_order_relaxed)) &&
 	    atomic_exchange(&wd_restart, 0))
@@ -502,13 +519,14 @@ void gr_diag_thread_new(struct gr_thread *t)
 
 /* ---- watchdog --------------------------------------------------------- */
 
-static int bt_sig;		/* 0: no backtraces */
+static int bt_sig; /* 0: no backtraces */
 static void bt_handler(int sig, siginfo_t *si, void *ucv);
 
 bool gr_diag_sigaction(int sig, const struct sigaction *act,
 		       struct sigaction *old)
 {
-	if ((sig == SIGSEGV || sig == SIGBUS) && atomic_load(&segv_state) == 2) {
+	if ((sig == SIGSEGV || sig == SIGBUS) &&
+	    atomic_load(&segv_state) == 2) {
 		struct sigaction *p = sig == SIGSEGV ? &segv_prev : &bus_prev;
 
 		if (old)
@@ -549,11 +567,11 @@ static struct {
 	_Atomic int state;
 	struct gr_hub *hub;
 	uint64_t sw;
-	void *pc;		/* the interrupted instruction */
+	void *pc; /* the interrupted instruction */
 	int n;
 	void *frames[BT_FRAMES];
 } bt;
-static _Atomic int wd_state;	/* 0: not started, 1: running */
+static _Atomic int wd_state; /* 0: not started, 1: running */
 static pid_t wd_pid;
 
 static void bt_handler(int sig, siginfo_t *si, void *ucv)
@@ -584,7 +602,7 @@ static void bt_install(void)
 	if (REAL(sigaction)(sig, NULL, &old) != 0)
 		return;
 	if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction == bt_handler) {
-		bt_sig = sig;	/* a fork child: the parent's, still ours */
+		bt_sig = sig; /* a fork child: the parent's, still ours */
 		return;
 	}
 	if (old.sa_handler != SIG_DFL)
@@ -627,32 +645,54 @@ static const char *syscall_name(long nr)
 		long nr;
 		const char *name;
 	} names[] = {
-		{ SYS_read, "read" }, { SYS_write, "write" },
-		{ SYS_readv, "readv" }, { SYS_writev, "writev" },
-		{ SYS_pread64, "pread" }, { SYS_pwrite64, "pwrite" },
-		{ SYS_poll, "poll" }, { SYS_ppoll, "ppoll" },
-		{ SYS_select, "select" }, { SYS_pselect6, "pselect" },
-		{ SYS_epoll_wait, "epoll_wait" }, { SYS_epoll_pwait, "epoll_pwait" },
-		{ SYS_nanosleep, "nanosleep" },
-		{ SYS_clock_nanosleep, "clock_nanosleep" },
-		{ SYS_futex, "futex" }, { SYS_wait4, "wait4" },
-		{ SYS_waitid, "waitid" }, { SYS_accept, "accept" },
-		{ SYS_accept4, "accept4" }, { SYS_connect, "connect" },
-		{ SYS_recvfrom, "recvfrom" }, { SYS_sendto, "sendto" },
-		{ SYS_recvmsg, "recvmsg" }, { SYS_sendmsg, "sendmsg" },
-		{ SYS_pause, "pause" }, { SYS_rt_sigsuspend, "sigsuspend" },
-		{ SYS_rt_sigtimedwait, "sigtimedwait" }, { SYS_flock, "flock" },
-		{ SYS_fcntl, "fcntl" }, { SYS_openat, "open" },
-		{ SYS_fsync, "fsync" }, { SYS_fdatasync, "fdatasync" },
-		{ SYS_splice, "splice" }, { SYS_tee, "tee" },
-		{ SYS_sendfile, "sendfile" }, { SYS_recvmmsg, "recvmmsg" },
-		{ SYS_sendmmsg, "sendmmsg" }, { SYS_preadv, "preadv" },
-		{ SYS_pwritev, "pwritev" }, { SYS_preadv2, "preadv2" },
-		{ SYS_pwritev2, "pwritev2" }, { SYS_epoll_pwait2, "epoll_pwait2" },
-		{ SYS_io_uring_enter, "io_uring_enter" },
-		{ SYS_semtimedop, "semtimedop" }, { SYS_msgrcv, "msgrcv" },
-		{ SYS_msgsnd, "msgsnd" }, { SYS_mq_timedreceive, "mq_timedreceive" },
-		{ SYS_mq_timedsend, "mq_timedsend" },
+	    {SYS_read, "read"},
+	    {SYS_write, "write"},
+	    {SYS_readv, "readv"},
+	    {SYS_writev, "writev"},
+	    {SYS_pread64, "pread"},
+	    {SYS_pwrite64, "pwrite"},
+	    {SYS_poll, "poll"},
+	    {SYS_ppoll, "ppoll"},
+	    {SYS_select, "select"},
+	    {SYS_pselect6, "pselect"},
+	    {SYS_epoll_wait, "epoll_wait"},
+	    {SYS_epoll_pwait, "epoll_pwait"},
+	    {SYS_nanosleep, "nanosleep"},
+	    {SYS_clock_nanosleep, "clock_nanosleep"},
+	    {SYS_futex, "futex"},
+	    {SYS_wait4, "wait4"},
+	    {SYS_waitid, "waitid"},
+	    {SYS_accept, "accept"},
+	    {SYS_accept4, "accept4"},
+	    {SYS_connect, "connect"},
+	    {SYS_recvfrom, "recvfrom"},
+	    {SYS_sendto, "sendto"},
+	    {SYS_recvmsg, "recvmsg"},
+	    {SYS_sendmsg, "sendmsg"},
+	    {SYS_pause, "pause"},
+	    {SYS_rt_sigsuspend, "sigsuspend"},
+	    {SYS_rt_sigtimedwait, "sigtimedwait"},
+	    {SYS_flock, "flock"},
+	    {SYS_fcntl, "fcntl"},
+	    {SYS_openat, "open"},
+	    {SYS_fsync, "fsync"},
+	    {SYS_fdatasync, "fdatasync"},
+	    {SYS_splice, "splice"},
+	    {SYS_tee, "tee"},
+	    {SYS_sendfile, "sendfile"},
+	    {SYS_recvmmsg, "recvmmsg"},
+	    {SYS_sendmmsg, "sendmmsg"},
+	    {SYS_preadv, "preadv"},
+	    {SYS_pwritev, "pwritev"},
+	    {SYS_preadv2, "preadv2"},
+	    {SYS_pwritev2, "pwritev2"},
+	    {SYS_epoll_pwait2, "epoll_pwait2"},
+	    {SYS_io_uring_enter, "io_uring_enter"},
+	    {SYS_semtimedop, "semtimedop"},
+	    {SYS_msgrcv, "msgrcv"},
+	    {SYS_msgsnd, "msgsnd"},
+	    {SYS_mq_timedreceive, "mq_timedreceive"},
+	    {SYS_mq_timedsend, "mq_timedsend"},
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -664,7 +704,7 @@ static const char *syscall_name(long nr)
 /* Copy n bytes of our own memory that may have been unmapped meanwhile. */
 static bool peek(void *dst, const void *src, size_t n)
 {
-	struct iovec l = { dst, n }, r = { (void *)src, n };
+	struct iovec l = {dst, n}, r = {(void *)src, n};
 
 	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == (ssize_t)n;
 }
@@ -683,7 +723,7 @@ static bool own_frame(void *pc)
 static void wd_report(struct hub_node *node, int64_t held_ns)
 {
 	static char mem[8192];
-	struct buf b = { mem, 0, sizeof(mem) };
+	struct buf b = {mem, 0, sizeof(mem)};
 	struct gr_hub *h = node->h;
 	struct gr_thread *t = __atomic_load_n(&h->cur, __ATOMIC_RELAXED), copy;
 	char label[64], name[17] = "", path[64], sys[128];
@@ -711,19 +751,24 @@ static void wd_report(struct hub_node *node, int64_t held_ns)
 		in_kernel = true;
 		nr = strtol(sys, NULL, 10);
 	}
-	bput(&b, "libgreen: watchdog: green thread %s has held its hub for "
-	     "%lld ms (GREEN_WATCHDOG_MS=%d), ", label,
-	     (long long)(held_ns / 1000000), gr_cfg.watchdog_ms);
+	bput(&b,
+	     "libgreen: watchdog: green thread %s has held its hub for "
+	     "%lld ms (GREEN_WATCHDOG_MS=%d), ",
+	     label, (long long)(held_ns / 1000000), gr_cfg.watchdog_ms);
 	if (call != NULL)
 		bput(&b, "in %s(), which could not park", call);
 	else if (in_kernel && nr >= 0 && syscall_name(nr))
 		bput(&b, "blocked in the kernel in %s() made past the shim",
 		     syscall_name(nr));
 	else if (in_kernel)
-		bput(&b, "blocked in the kernel (system call %ld) past the shim", nr);
+		bput(&b,
+		     "blocked in the kernel (system call %ld) past the shim",
+		     nr);
 	else if (why != NULL)
-		bput(&b, "running without a blocking call, and it could not be "
-		     "preempted: %s", why);
+		bput(&b,
+		     "running without a blocking call, and it could not be "
+		     "preempted: %s",
+		     why);
 	else
 		bput(&b, "running its own code without a blocking call");
 	bput(&b, "; the hub's other green threads wait\n");
@@ -737,12 +782,15 @@ static void wd_report(struct hub_node *node, int64_t held_ns)
 		bt.n = 0;
 		if (atomic_compare_exchange_strong(&bt.state, &exp, BT_ASKED)) {
 			REAL(syscall)(SYS_tgkill, getpid(), h->tid, bt_sig);
-			for (int i = 0; i < 200 && atomic_load(&bt.state) != BT_DONE; i++) {
-				struct timespec ms = { 0, 1000000 };
+			for (int i = 0;
+			     i < 200 && atomic_load(&bt.state) != BT_DONE;
+			     i++) {
+				struct timespec ms = {0, 1000000};
 				REAL(nanosleep)(&ms, NULL);
 			}
 			exp = BT_ASKED;
-			if (!atomic_compare_exchange_strong(&bt.state, &exp, BT_IDLE)) {
+			if (!atomic_compare_exchange_strong(&bt.state, &exp,
+							    BT_IDLE)) {
 				int first = 0, last = bt.n;
 
 				/* Skip the handler's own frames. */
@@ -755,28 +803,53 @@ static void wd_report(struct hub_node *node, int64_t held_ns)
 					first = 2;
 				/* The thread's first frames are the shim's
 				 * start-up code: not worth a line. */
-				while (last > first && own_frame(bt.frames[last - 1]))
+				while (last > first &&
+				       own_frame(bt.frames[last - 1]))
 					last--;
 				for (int i = first; i < last; i++) {
 					Dl_info di;
 					void *pc = bt.frames[i];
 
 					if (dladdr(pc, &di) && di.dli_fname) {
-						const char *f = strrchr(di.dli_fname, '/');
+						const char *f =
+						    strrchr(di.dli_fname, '/');
 
 						f = f ? f + 1 : di.dli_fname;
-						/* Without a dynamic symbol, the file and
-						 * offset are what addr2line -f -e takes. */
+						/* Without a dynamic symbol, the
+						 * file and offset are what
+						 * addr2line -f -e takes. */
 						if (di.dli_sname)
-							bput(&b, "libgreen:   #%d %s+0x%lx (%s)\n",
-							     i - first, di.dli_sname,
-							     (unsigned long)((char *)pc - (char *)di.dli_saddr), f);
+							bput(
+							    &b,
+							    "libgreen:   #%d "
+							    "%s+0x%lx (%s)\n",
+							    i - first,
+							    di.dli_sname,
+							    (unsigned long)((char
+										 *)
+										pc -
+									    (char
+										 *)di
+										.dli_saddr),
+							    f);
 						else
-							bput(&b, "libgreen:   #%d %s+0x%lx\n", i - first,
-							     di.dli_fname[0] ? di.dli_fname : program_invocation_name,
-							     (unsigned long)((char *)pc - (char *)di.dli_fbase));
+							bput(
+							    &b,
+							    "libgreen:   #%d "
+							    "%s+0x%lx\n",
+							    i - first,
+							    di.dli_fname[0]
+								? di.dli_fname
+								: program_invocation_name,
+							    (unsigned long)((char
+										 *)
+										pc -
+									    (char
+										 *)di
+										.dli_fbase));
 					} else {
-						bput(&b, "libgreen:   #%d %p\n", i - first, pc);
+						bput(&b, "libgreen:   #%d %p\n",
+						     i - first, pc);
 					}
 				}
 				atomic_store(&bt.state, BT_IDLE);
@@ -805,12 +878,15 @@ static void *wd_main(void *arg)
 		now = gr_now();
 		for (struct hub_node *n = atomic_load(&hubs); n; n = n->next) {
 			struct gr_hub *h = n->h;
-			uint64_t sw = __atomic_load_n(&h->switches, __ATOMIC_RELAXED);
-			struct gr_thread *cur = __atomic_load_n(&h->cur, __ATOMIC_RELAXED);
+			uint64_t sw =
+			    __atomic_load_n(&h->switches, __ATOMIC_RELAXED);
+			struct gr_thread *cur =
+			    __atomic_load_n(&h->cur, __ATOMIC_RELAXED);
 
 			/* A switch ends an episode; so does a hub that is
 			 * polling (its own coroutine runs: nobody holds it). */
-			if (sw != n->last_sw || cur == h->hub || n->since == 0) {
+			if (sw != n->last_sw || cur == h->hub ||
+			    n->since == 0) {
 				n->last_sw = sw;
 				n->since = now;
 				n->reported = 0;
@@ -820,7 +896,8 @@ static void *wd_main(void *arg)
 				continue;
 			/* Alone on its hub, a thread starves nobody. */
 			if (__atomic_load_n(&h->nlive, __ATOMIC_RELAXED) <= 1 &&
-			    __atomic_load_n(&h->rq_head, __ATOMIC_RELAXED) == NULL)
+			    __atomic_load_n(&h->rq_head, __ATOMIC_RELAXED) ==
+				NULL)
 				continue;
 			n->reported = 1;
 			/* The episode began at most a period before `since`. */
@@ -893,9 +970,14 @@ void gr_diag_start(struct gr_hub *h)
 static bool wait_is_internal(int why)
 {
 	switch (why) {
-	case GR_WAIT_MUTEX: case GR_WAIT_COND: case GR_WAIT_RWLOCK:
-	case GR_WAIT_SEM: case GR_WAIT_BARRIER: case GR_WAIT_ONCE:
-	case GR_WAIT_JOIN: case GR_WAIT_SPIN:
+	case GR_WAIT_MUTEX:
+	case GR_WAIT_COND:
+	case GR_WAIT_RWLOCK:
+	case GR_WAIT_SEM:
+	case GR_WAIT_BARRIER:
+	case GR_WAIT_ONCE:
+	case GR_WAIT_JOIN:
+	case GR_WAIT_SPIN:
 		return true;
 	}
 	return false;
@@ -916,7 +998,8 @@ static bool program_has_handlers(void)
 		if (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
 			continue;
 		if ((sa.sa_flags & SA_SIGINFO) &&
-		    (sa.sa_sigaction == segv_handler || sa.sa_sigaction == bt_handler))
+		    (sa.sa_sigaction == segv_handler ||
+		     sa.sa_sigaction == bt_handler))
 			continue;
 		if (gr_preempt_is_ours(&sa))
 			continue;
@@ -929,13 +1012,15 @@ static bool program_has_handlers(void)
 static int os_threads(void)
 {
 	char dents[4096];
-	int fd = REAL(open)("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd =
+	    REAL(open)("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int n = 0;
 	long got;
 
 	if (fd < 0)
 		return -1;
-	while ((got = REAL(syscall)(SYS_getdents64, fd, dents, sizeof(dents))) > 0) {
+	while ((got = REAL(syscall)(SYS_getdents64, fd, dents, sizeof(dents))) >
+	       0) {
 		for (long o = 0; o < got;) {
 			struct dirent64 *d = (struct dirent64 *)(dents + o);
 
@@ -958,7 +1043,8 @@ static struct gr_thread *thread_by_owner(struct gr_hub *h, int id)
 	return NULL;
 }
 
-static void label_of(struct gr_hub *h, struct gr_thread *t, char *out, size_t len)
+static void label_of(struct gr_hub *h, struct gr_thread *t, char *out,
+		     size_t len)
 {
 	char name[16] = "";
 
@@ -979,7 +1065,8 @@ static void deadlock_line(struct buf *b, struct gr_hub *h, struct gr_thread *t)
 	switch (t->why) {
 	case GR_WAIT_JOIN:
 		if (t->wait_obj) {
-			label_of(h, (struct gr_thread *)t->wait_obj, other, sizeof(other));
+			label_of(h, (struct gr_thread *)t->wait_obj, other,
+				 sizeof(other));
 			bput(b, "join of thread %s", other);
 		} else {
 			bput(b, "join");
@@ -987,7 +1074,8 @@ static void deadlock_line(struct buf *b, struct gr_hub *h, struct gr_thread *t)
 		break;
 	case GR_WAIT_MUTEX: {
 		const pthread_mutex_t *m = t->wait_obj;
-		struct gr_thread *o = m ? thread_by_owner(h, m->__data.__owner) : NULL;
+		struct gr_thread *o =
+		    m ? thread_by_owner(h, m->__data.__owner) : NULL;
 
 		bput(b, "mutex %p", (void *)m);
 		if (o) {
@@ -1012,10 +1100,10 @@ static void deadlock_line(struct buf *b, struct gr_hub *h, struct gr_thread *t)
 void gr_diag_idle(struct gr_hub *h)
 {
 	static char mem[16384];
-	struct buf b = { mem, 0, sizeof(mem) };
+	struct buf b = {mem, 0, sizeof(mem)};
 	int mode = gr_conf()->deadlock, nthreads = 0, listed = 0, tasks;
 	bool sem = false;
-	uint64_t more[GR_WAIT__COUNT] = { 0 };
+	uint64_t more[GR_WAIT__COUNT] = {0};
 
 	if (h->deadlock_reported || mode == GR_DEADLOCK_IGNORE)
 		return;
@@ -1037,7 +1125,7 @@ void gr_diag_idle(struct gr_hub *h)
 		if (x->why == GR_WAIT_SEM)
 			sem = true;
 		nthreads++;
-next:
+	next:
 		if (t == NULL)
 			break;
 	}
@@ -1052,8 +1140,10 @@ next:
 		return;
 
 	h->deadlock_reported = 1;
-	bput(&b, "libgreen: deadlock: all green threads are asleep and nothing "
-	     "can wake them (no fd, timer, child, signal or worker pending):\n");
+	bput(
+	    &b,
+	    "libgreen: deadlock: all green threads are asleep and nothing "
+	    "can wake them (no fd, timer, child, signal or worker pending):\n");
 	for (struct gr_thread *t = h->all;; t = t->all_next) {
 		struct gr_thread *x = t ? t : h->os;
 
@@ -1069,10 +1159,12 @@ next:
 	if (listed > DEADLOCK_LIST_MAX) {
 		const char *sep = "";
 
-		bput(&b, "libgreen:   ... and %d more: ", listed - DEADLOCK_LIST_MAX);
+		bput(&b, "libgreen:   ... and %d more: ",
+		     listed - DEADLOCK_LIST_MAX);
 		for (int i = 0; i < GR_WAIT__COUNT; i++)
 			if (more[i]) {
-				bput(&b, "%s%llu %s", sep, (unsigned long long)more[i],
+				bput(&b, "%s%llu %s", sep,
+				     (unsigned long long)more[i],
 				     gr_wait_name[i]);
 				sep = ", ";
 			}
@@ -1081,8 +1173,10 @@ next:
 	if (mode == GR_DEADLOCK_ABORT)
 		bput(&b, "libgreen: aborting (GREEN_DEADLOCK=abort)\n");
 	else
-		bput(&b, "libgreen: still waiting, as the program would without "
-		     "the shim (GREEN_DEADLOCK=abort ends it, =ignore is silent)\n");
+		bput(&b,
+		     "libgreen: still waiting, as the program would without "
+		     "the shim (GREEN_DEADLOCK=abort ends it, =ignore is "
+		     "silent)\n");
 	write_all(2, b.p, b.len);
 	if (mode == GR_DEADLOCK_ABORT) {
 		gr_policy_fatal(SIGABRT);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fd.c — what the shim knows of each file descriptor, and waiting on them.
  *
@@ -36,8 +37,8 @@
 #include "green.h"
 
 #define CHUNK_BITS 10
-#define CHUNK (1 << CHUNK_BITS)
-#define MAX_FD (1 << 20)
+#define CHUNK	   (1 << CHUNK_BITS)
+#define MAX_FD	   (1 << 20)
 
 struct gr_fd_watch {
 	ev_io io;
@@ -59,8 +60,10 @@ static void fd_probe(int fd, struct gr_fd *f)
 	if (S_ISSOCK(st.st_mode))
 		f->kind = GR_FD_SOCK;
 	else if (S_ISFIFO(st.st_mode))
-		f->kind = GR_FD_PIPE; /* a named FIFO turns POLLED on EOPNOTSUPP */
-	else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode))
+		f->kind =
+		    GR_FD_PIPE; /* a named FIFO turns POLLED on EOPNOTSUPP */
+	else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ||
+		 S_ISDIR(st.st_mode))
 		f->kind = GR_FD_FILE;
 	else
 		f->kind = GR_FD_POLLED; /* ttys, eventfd, timerfd, inotify... */
@@ -83,7 +86,8 @@ struct gr_fd *gr_fd_at(int fd)
 		gr_spin_acquire(&chunk_lock);
 		c = chunks[fd >> CHUNK_BITS];
 		if (c == NULL) {
-			__atomic_store_n(&chunks[fd >> CHUNK_BITS], n, __ATOMIC_RELEASE);
+			__atomic_store_n(&chunks[fd >> CHUNK_BITS], n,
+					 __ATOMIC_RELEASE);
 			c = n;
 			n = NULL;
 		}
@@ -145,7 +149,8 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
 			/* A poller already readied by another fd loses the
 			 * CAS: it does not consume, so wake the next one. */
 			if ((f->listener ? gr_ready_first(w->t, val)
-					 : gr_ready(w->t, val)) && !val) {
+					 : gr_ready(w->t, val)) &&
+			    !val) {
 				todo &= ~k;
 				f->woken |= k;
 				f->woken_drain = h->drains;
@@ -249,7 +254,7 @@ static void fd_dequeue(struct gr_fd *f, struct gr_waiter *w)
 long gr_fd_wait(int fd, int ev, int64_t deadline, enum gr_wait why)
 {
 	struct gr_fd *f = gr_fd_at(fd);
-	struct gr_waiter w = { 0 };
+	struct gr_waiter w = {0};
 	long r;
 
 	if (f == NULL)
@@ -293,7 +298,8 @@ long gr_fd_wait_many(const struct pollfd *p, unsigned long n, int64_t deadline)
 		if (p[i].events & (POLLOUT | POLLWRNORM | POLLWRBAND))
 			ev |= EV_WRITE;
 		if (ev == 0)
-			ev = EV_READ; /* errors and hang-ups are always reported */
+			ev = EV_READ; /* errors and hang-ups are always reported
+				       */
 		f = gr_fd_at(p[i].fd);
 		if (f == NULL || fd_enqueue(p[i].fd, f, &w[i], ev) < 0) {
 			r = -EXDEV;
@@ -327,7 +333,8 @@ static void fd_forget(struct gr_fd *f, long why)
 	if (f->watch && ev_is_active(&f->watch->io) && f->hub != NULL) {
 		if (f->hub == gr_tls_hub)
 			ev_io_stop(f->hub->loop, &f->watch->io);
-		/* else: another OS thread's loop; it finds EBADF and drops it */
+		/* else: another OS thread's loop; it finds EBADF and drops it
+		 */
 	}
 	if (f->watch)
 		f->fresh = 1; /* the number may come back as another file */
@@ -347,7 +354,7 @@ void gr_fd_close(int fd)
 	struct gr_fd *f = gr_fd_at(fd);
 
 	if (unlikely(gr_vclock_on))
-		gr_vtimer_fd_closed(fd);	/* an emulated timerfd */
+		gr_vtimer_fd_closed(fd); /* an emulated timerfd */
 
 	if (f != NULL)
 		fd_forget(f, -EBADF);
@@ -423,7 +430,8 @@ void gr_fd_after_fork(void)
 		for (unsigned i = 0; i < CHUNK; i++) {
 			/* Read first, write only what changes: the table is
 			 * shared with the parent copy-on-write, and a write to
-			 * each of its pages would cost the child a page copy. */
+			 * each of its pages would cost the child a page copy.
+			 */
 			if (!f[i].ours && !f[i].wq_head && !f[i].hub &&
 			    !f[i].watch && !f[i].woken)
 				continue;

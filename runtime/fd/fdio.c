@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fdio.c — the retry loop behind every blocking call on a descriptor.
  *
@@ -22,15 +23,16 @@ long gr_io(int fd, struct gr_fd *f, int ev, long (*try)(int, void *, bool),
 	int64_t timeo = ev == GR_EV_READ ? f->rcvtimeo : f->sndtimeo;
 	int64_t deadline = 0;
 	bool waited = false;
-	int saved = errno;	/* the tries' EAGAIN is ours, not the caller's */
+	int saved = errno; /* the tries' EAGAIN is ours, not the caller's */
 	long r;
 
 	for (;;) {
 		if (!(ev == GR_EV_READ && f->drained && !waited)) {
 			r = try(fd, arg, waited);
 			if (r != -EAGAIN) {
-				/* A read that had to wait marks a ping-pong: the
-				 * next one parks first (see the file comment). */
+				/* A read that had to wait marks a ping-pong:
+				 * the next one parks first (see the file
+				 * comment). */
 				if (ev == GR_EV_READ && r >= 0)
 					f->drained = waited;
 				if (r >= 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fileio.c — regular-file reads, writes and syncs under GREEN_FILEIO.
  *
@@ -97,10 +98,10 @@ bool gr_file_offload(int fd)
 	return f != NULL && f->kind == GR_FD_FILE;
 }
 
-long gr_file_io(enum gr_file_op op, int fd, const struct iovec *iov,
-		int iovcnt, off_t off)
+long gr_file_io(enum gr_file_op op, int fd, const struct iovec *iov, int iovcnt,
+		off_t off)
 {
-	struct file_job j = { op, fd, iov, iovcnt, off < 0 ? -1 : off, 0 };
+	struct file_job j = {op, fd, iov, iovcnt, off < 0 ? -1 : off, 0};
 	int mode = gr_conf()->fileio;
 	struct iovec rest[64];
 	size_t want;
@@ -117,7 +118,7 @@ long gr_file_io(enum gr_file_op op, int fd, const struct iovec *iov,
 	r = file_call(&j);
 	j.flags = 0;
 	if (r == -EOPNOTSUPP && op == GR_FILE_WRITE)
-		return file_call(&j);	/* fs without RWF_NOWAIT writes */
+		return file_call(&j); /* fs without RWF_NOWAIT writes */
 	if (r == -EAGAIN || r == -EOPNOTSUPP)
 		return gr_pool_run(file_job_run, &j);
 	want = iov_total(iov, iovcnt);
@@ -143,9 +144,9 @@ struct path_job {
 	int dirfd;
 	const char *path;
 	int flags;
-	mode_t mode;		/* open */
-	unsigned mask;		/* statx */
-	void *buf;		/* struct stat or struct statx */
+	mode_t mode;   /* open */
+	unsigned mask; /* statx */
+	void *buf;     /* struct stat or struct statx */
 };
 
 static long path_job_run(void *arg)
@@ -176,16 +177,22 @@ bool gr_path_offload(void)
 
 long gr_path_open(int dirfd, const char *path, int flags, mode_t mode)
 {
-	struct path_job j = { .op = PATH_OPEN, .dirfd = dirfd, .path = path,
-			      .flags = flags, .mode = mode };
+	struct path_job j = {.op = PATH_OPEN,
+			     .dirfd = dirfd,
+			     .path = path,
+			     .flags = flags,
+			     .mode = mode};
 
 	return gr_pool_run(path_job_run, &j);
 }
 
 long gr_path_stat(int dirfd, const char *path, struct stat *st, int flags)
 {
-	struct path_job j = { .op = PATH_STAT, .dirfd = dirfd, .path = path,
-			      .flags = flags, .buf = st };
+	struct path_job j = {.op = PATH_STAT,
+			     .dirfd = dirfd,
+			     .path = path,
+			     .flags = flags,
+			     .buf = st};
 
 	return gr_pool_run(path_job_run, &j);
 }
@@ -193,8 +200,12 @@ long gr_path_stat(int dirfd, const char *path, struct stat *st, int flags)
 long gr_path_statx(int dirfd, const char *path, int flags, unsigned mask,
 		   struct statx *stx)
 {
-	struct path_job j = { .op = PATH_STATX, .dirfd = dirfd, .path = path,
-			      .flags = flags, .mask = mask, .buf = stx };
+	struct path_job j = {.op = PATH_STATX,
+			     .dirfd = dirfd,
+			     .path = path,
+			     .flags = flags,
+			     .mask = mask,
+			     .buf = stx};
 
 	return gr_pool_run(path_job_run, &j);
 }

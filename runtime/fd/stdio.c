@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * stdio.c — input from stdio streams on pipes, sockets and ttys without
  * stalling the hub.
@@ -74,7 +75,7 @@ bool gr_stdio_lock(FILE *fp)
 	struct gr_thread *self = gr_tls_hub->cur;
 
 	for (;;) {
-		struct gr_waiter w = { .addr = fp, .t = self };
+		struct gr_waiter w = {.addr = fp, .t = self};
 		struct gr_wq_bucket *b;
 		struct owner *o;
 
@@ -130,11 +131,12 @@ long gr_stdio_wait(FILE *fp)
 	if (buffered(fp) || fd < 0)
 		return 0;
 	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
+		struct pollfd p = {fd, POLLIN, 0};
 		int n = REAL(poll)(&p, 1, 0);
 
 		if (n != 0)
-			return 0; /* readable, EOF, error: glibc reads and reports */
+			return 0; /* readable, EOF, error: glibc reads and
+				     reports */
 		r = gr_fd_wait(fd, GR_EV_READ, 0, GR_WAIT_READ);
 		if (r == -ECANCELED)
 			gr_testcancel();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * check_pf.c — the kernel's address list by netlink, as glibc 2.36's
  * sysdeps/unix/sysv/linux/check_pf.c and check_native.c: what
@@ -31,7 +32,7 @@ void gr_check_pf(bool *seen4, bool *seen6, struct in6ai **out, size_t *outlen)
 		struct rtgenmsg g;
 		char pad[3];
 	} req;
-	struct sockaddr_nl nladdr = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl nladdr = {.nl_family = AF_NETLINK};
 	struct in6ai *v = NULL;
 	size_t n = 0, cap = 0;
 	char buf[8192];
@@ -57,10 +58,11 @@ void gr_check_pf(bool *seen4, bool *seen6, struct in6ai **out, size_t *outlen)
 			 sizeof(nladdr)) < 0)
 		goto fail;
 	while (!done && rounds++ < 10000) {
-		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr msg = { .msg_name = &nladdr,
-				      .msg_namelen = sizeof(nladdr),
-				      .msg_iov = &iov, .msg_iovlen = 1 };
+		struct iovec iov = {buf, sizeof(buf)};
+		struct msghdr msg = {.msg_name = &nladdr,
+				     .msg_namelen = sizeof(nladdr),
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1};
 		ssize_t len = REAL(recvmsg)(fd, &msg, 0);
 		struct nlmsghdr *nlh;
 
@@ -82,7 +84,8 @@ void gr_check_pf(bool *seen4, bool *seen6, struct in6ai **out, size_t *outlen)
 			if (nlh->nlmsg_type != RTM_NEWADDR)
 				continue;
 			ifam = NLMSG_DATA(nlh);
-			if (ifam->ifa_family != AF_INET && ifam->ifa_family != AF_INET6)
+			if (ifam->ifa_family != AF_INET &&
+			    ifam->ifa_family != AF_INET6)
 				continue;
 			rta = IFA_RTA(ifam);
 			alen = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifam));
@@ -100,23 +103,29 @@ void gr_check_pf(bool *seen4, bool *seen6, struct in6ai **out, size_t *outlen)
 			if (address == NULL)
 				continue;
 			if (ifam->ifa_family == AF_INET) {
-				if (*(const in_addr_t *)address != htonl(INADDR_LOOPBACK))
+				if (*(const in_addr_t *)address !=
+				    htonl(INADDR_LOOPBACK))
 					*seen4 = true;
-			} else if (!IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)address)) {
+			} else if (!IN6_IS_ADDR_LOOPBACK(
+				       (const struct in6_addr *)address)) {
 				*seen6 = true;
 			}
 			if (n == cap) {
-				struct in6ai *nv = gr_realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+				struct in6ai *nv = gr_realloc(
+				    v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
 
 				if (nv == NULL)
 					goto fail;
 				v = nv;
 			}
 			memset(&v[n], 0, sizeof(v[n]));
-			v[n].flags = ((ifam->ifa_flags & (IFA_F_DEPRECATED | IFA_F_OPTIMISTIC))
-				      ? IN6AI_DEPRECATED : 0) |
+			v[n].flags = ((ifam->ifa_flags &
+				       (IFA_F_DEPRECATED | IFA_F_OPTIMISTIC))
+					  ? IN6AI_DEPRECATED
+					  : 0) |
 				     ((ifam->ifa_flags & IFA_F_HOMEADDRESS)
-				      ? IN6AI_HOMEADDRESS : 0);
+					  ? IN6AI_HOMEADDRESS
+					  : 0);
 			v[n].prefixlen = ifam->ifa_prefixlen;
 			v[n].index = ifam->ifa_index;
 			if (ifam->ifa_family == AF_INET) {
@@ -142,8 +151,8 @@ fail:
 void gr_check_native(uint32_t i1, int *n1, uint32_t i2, int *n2)
 {
 	int fd = REAL(socket)(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	uint32_t idx[2] = { i1, i2 };
-	int *nat[2] = { n1, n2 };
+	uint32_t idx[2] = {i1, i2};
+	int *nat[2] = {n1, n2};
 
 	if (fd < 0)
 		return;

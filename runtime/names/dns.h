@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * dns.h — the name-service area's header (runtime/names/, shim/dns.c).  Kept apart from green.h because it needs the
- * socket and netdb types, which the rest of the runtime does not.
+ * dns.h — the name-service area's header (runtime/names/, shim/dns.c).  Kept
+ * apart from green.h because it needs the socket and netdb types, which the
+ * rest of the runtime does not.
  *
  * Layers, bottom up:
  *   resolver.c  configuration (glibc's res_ninit) and the DNS transport
@@ -30,16 +32,16 @@
 
 /* ===== resolver.c ===================================================== */
 
-#define GR_DNS_MAXQ 2	/* queries sent together: A and AAAA */
+#define GR_DNS_MAXQ 2 /* queries sent together: A and AAAA */
 
 /* The resolver configuration as glibc's res_ninit() reads it. */
 struct gr_resconf {
 	_Atomic int ref;
-	unsigned gen;			/* changes when resolv.conf changed */
-	int retrans;			/* timeout, seconds */
-	int retry;			/* attempts */
+	unsigned gen; /* changes when resolv.conf changed */
+	int retrans;  /* timeout, seconds */
+	int retry;    /* attempts */
 	int ndots;
-	unsigned long options;		/* RES_* */
+	unsigned long options; /* RES_* */
 	int nns, nsearch, nsort;
 	struct sockaddr_storage ns[MAXNS];
 	char *search[MAXDNSRCH + 1];
@@ -80,15 +82,13 @@ enum nss_status gr_dns_gethostbyname2_r(const char *name, int af,
 					struct hostent *result, char *buffer,
 					size_t buflen, int *errnop,
 					int *herrnop) GR_HIDDEN;
-enum nss_status gr_dns_gethostbyname_r(const char *name,
-				       struct hostent *result, char *buffer,
-				       size_t buflen, int *errnop,
+enum nss_status gr_dns_gethostbyname_r(const char *name, struct hostent *result,
+				       char *buffer, size_t buflen, int *errnop,
 				       int *herrnop) GR_HIDDEN;
-enum nss_status gr_dns_gethostbyaddr2_r(const void *addr, socklen_t len,
-					int af, struct hostent *result,
-					char *buffer, size_t buflen,
-					int *errnop, int *herrnop,
-					int32_t *ttlp) GR_HIDDEN;
+enum nss_status gr_dns_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
+					struct hostent *result, char *buffer,
+					size_t buflen, int *errnop,
+					int *herrnop, int32_t *ttlp) GR_HIDDEN;
 /* The thread was cancelled while a query was out: the wrappers act on it
  * once they have cleaned up (gr_testcancel). */
 extern __thread int gr_dns_canceled GR_HIDDEN;
@@ -98,9 +98,9 @@ extern __thread int gr_dns_canceled GR_HIDDEN;
 int gr_gai_getaddrinfo(const char *name, const char *service,
 		       const struct addrinfo *hints,
 		       struct addrinfo **pai) GR_HIDDEN;
-int gr_gai_getnameinfo(const struct sockaddr *sa, socklen_t salen,
-		       char *host, socklen_t hostlen, char *serv,
-		       socklen_t servlen, int flags) GR_HIDDEN;
+int gr_gai_getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host,
+		       socklen_t hostlen, char *serv, socklen_t servlen,
+		       int flags) GR_HIDDEN;
 /* The reentrant forms: return value, *result and *h_errnop as glibc. */
 int gr_gai_gethostbyname2_r(const char *name, int af, struct hostent *ret,
 			    char *buf, size_t buflen, struct hostent **result,

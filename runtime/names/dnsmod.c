@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * dnsmod.c — glibc's "dns" NSS module for hosts, done again over the
  * shim's own transport (resolver.c), so that a lookup parks its green
@@ -31,10 +32,10 @@
 #include <string.h>
 #include "dns.h"
 
-#define MAXPACKET 65536
-#define MAX_NR_ALIASES 48
-#define MAX_NR_ADDRS 48
-#define MAXHOSTNAMELEN_DNS 256	/* RFC 1034: a host name is <= 255 bytes */
+#define MAXPACKET	   65536
+#define MAX_NR_ALIASES	   48
+#define MAX_NR_ADDRS	   48
+#define MAXHOSTNAMELEN_DNS 256 /* RFC 1034: a host name is <= 255 bytes */
 #define T_QUERY_A_AND_AAAA 439963904
 
 __thread int gr_dns_canceled;
@@ -45,7 +46,7 @@ struct ctx {
 	struct gr_resconf *conf;
 	int herr;
 	int err;
-	int rcode1;		/* rcode of the first answer (hp->rcode) */
+	int rcode1; /* rcode of the first answer (hp->rcode) */
 };
 
 static bool ctx_open(struct ctx *c, int *errnop, int *herrnop)
@@ -81,7 +82,7 @@ static bool same_name(const char *a, const char *b)
 
 /* __res_context_hostalias: the HOSTALIASES file maps single names. */
 static const char *host_alias(struct ctx *c, const char *name, char *dst,
-			     size_t siz)
+			      size_t siz)
 {
 	char buf[BUFSIZ], *cp1, *cp2;
 	const char *file;
@@ -105,7 +106,8 @@ static const char *host_alias(struct ctx *c, const char *name, char *dst,
 				;
 			if (!*cp1)
 				break;
-			for (cp2 = cp1 + 1; *cp2 && !isspace((unsigned char)*cp2); ++cp2)
+			for (cp2 = cp1 + 1;
+			     *cp2 && !isspace((unsigned char)*cp2); ++cp2)
 				;
 			*cp2 = '\0';
 			strncpy(dst, cp1, siz - 1);
@@ -138,13 +140,15 @@ static int mkquery(struct ctx *c, const char *name, int type,
 		unsigned char *p = buf + n;
 		HEADER *h = (HEADER *)buf;
 
-		*p++ = 0;				/* root */
+		*p++ = 0; /* root */
 		NS_PUT16(ns_t_opt, p);
-		NS_PUT16(1200, p);			/* UDP payload size */
-		*p++ = 0;				/* extended rcode */
-		*p++ = 0;				/* version */
-		NS_PUT16((c->conf->options & RES_USE_DNSSEC) ? NS_OPT_DNSSEC_OK : 0, p);
-		NS_PUT16(0, p);				/* rdlen */
+		NS_PUT16(1200, p); /* UDP payload size */
+		*p++ = 0;	   /* extended rcode */
+		*p++ = 0;	   /* version */
+		NS_PUT16((c->conf->options & RES_USE_DNSSEC) ? NS_OPT_DNSSEC_OK
+							     : 0,
+			 p);
+		NS_PUT16(0, p); /* rdlen */
 		h->arcount = htons(ntohs(h->arcount) + 1);
 		n = p - buf;
 	}
@@ -183,7 +187,7 @@ static int query(struct ctx *c, const char *name, int type, struct answer *a1,
 		 struct answer *a2)
 {
 	unsigned char q[2][NS_PACKETSZ + 16];
-	const unsigned char *qp[2] = { q[0], q[1] };
+	const unsigned char *qp[2] = {q[0], q[1]};
 	int qlen[2], nq = 1, n;
 	struct gr_dns_msg m[2];
 	long r;
@@ -200,7 +204,9 @@ static int query(struct ctx *c, const char *name, int type, struct answer *a1,
 	}
 	if (type == T_QUERY_A_AND_AAAA) {
 		qlen[0] = mkquery(c, name, ns_t_a, q[0], sizeof(q[0]));
-		qlen[1] = qlen[0] > 0 ? mkquery(c, name, ns_t_aaaa, q[1], sizeof(q[1])) : -1;
+		qlen[1] = qlen[0] > 0
+			      ? mkquery(c, name, ns_t_aaaa, q[1], sizeof(q[1]))
+			      : -1;
 		nq = 2;
 		n = qlen[1];
 	} else {
@@ -214,8 +220,9 @@ static int query(struct ctx *c, const char *name, int type, struct answer *a1,
 	if (r == -ECANCELED)
 		gr_dns_canceled = 1;
 	if (r < 0) {
-		c->err = r == -ECONNREFUSED ? ECONNREFUSED :
-			 r == -ECANCELED ? ECANCELED : ETIMEDOUT;
+		c->err = r == -ECONNREFUSED ? ECONNREFUSED
+			 : r == -ECANCELED  ? ECANCELED
+					    : ETIMEDOUT;
 		c->herr = TRY_AGAIN;
 		return -1;
 	}
@@ -260,9 +267,11 @@ static int query(struct ctx *c, const char *name, int type, struct answer *a1,
 		if ((hdr_rcode(hp) != ns_r_noerror || hdr_ancount(hp) == 0) &&
 		    (hdr_rcode(hp2) != ns_r_noerror || hdr_ancount(hp2) == 0)) {
 			int rc = hdr_rcode(hp) == ns_r_noerror ? hdr_rcode(hp2)
-							      : hdr_rcode(hp);
-			bool any = (hdr_rcode(hp) == ns_r_noerror && hdr_ancount(hp)) ||
-				   (hdr_rcode(hp2) == ns_r_noerror && hdr_ancount(hp2));
+							       : hdr_rcode(hp);
+			bool any = (hdr_rcode(hp) == ns_r_noerror &&
+				    hdr_ancount(hp)) ||
+				   (hdr_rcode(hp2) == ns_r_noerror &&
+				    hdr_ancount(hp2));
 
 			if (a1->len >= (int)sizeof(HEADER))
 				c->rcode1 = hdr_rcode(a1);
@@ -337,8 +346,8 @@ static int querydomain(struct ctx *c, const char *name, const char *domain,
 }
 
 /* __res_context_search. */
-static int search(struct ctx *c, const char *name, int type,
-		  struct answer *a1, struct answer *a2)
+static int search(struct ctx *c, const char *name, int type, struct answer *a1,
+		  struct answer *a2)
 {
 	const struct gr_resconf *conf = c->conf;
 	char tmp[NS_MAXDNAME];
@@ -349,7 +358,7 @@ static int search(struct ctx *c, const char *name, int type,
 	int tried_as_is = 0, searched = 0;
 
 	c->err = 0;
-	c->herr = HOST_NOT_FOUND;	/* if we never query */
+	c->herr = HOST_NOT_FOUND; /* if we never query */
 	for (cp = name; *cp != '\0'; cp++)
 		dots += (*cp == '.');
 	if (cp > name && *--cp == '.')
@@ -433,7 +442,9 @@ static int search(struct ctx *c, const char *name, int type,
 
 static int rdata_length(int type)
 {
-	return type == ns_t_a ? NS_INADDRSZ : type == ns_t_aaaa ? NS_IN6ADDRSZ : -1;
+	return type == ns_t_a	   ? NS_INADDRSZ
+	       : type == ns_t_aaaa ? NS_IN6ADDRSZ
+				   : -1;
 }
 
 /* ns_name_unpack + ns_name_ntop into bp; -1 on a bad name, -2 when bp is
@@ -444,7 +455,8 @@ static int unpack_name(const unsigned char *msg, const unsigned char *eom,
 	unsigned char packtmp[NS_MAXCDNAME];
 	int n = ns_name_unpack(msg, eom, cp, packtmp, sizeof(packtmp));
 
-	if (n != -1 && ns_name_ntop(packtmp, bp, buflen < 0 ? 0 : buflen) == -1) {
+	if (n != -1 &&
+	    ns_name_ntop(packtmp, bp, buflen < 0 ? 0 : buflen) == -1) {
 		if (errno == EMSGSIZE)
 			return -2;
 		n = -1;
@@ -463,7 +475,8 @@ static void addrsort(const struct gr_resconf *conf, char **ap, int num)
 	for (i = 0; i < num; i++, p++) {
 		for (j = 0; j < conf->nsort; j++)
 			if (conf->sort[j].addr.s_addr ==
-			    (((struct in_addr *)(*p))->s_addr & conf->sort[j].mask))
+			    (((struct in_addr *)(*p))->s_addr &
+			     conf->sort[j].mask))
 				break;
 		aval[i] = j;
 		if (needsort == 0 && i > 0 && j < aval[i - 1])
@@ -497,7 +510,7 @@ static enum nss_status getanswer_r(struct ctx *c, const struct answer *ans,
 		char *aliases[MAX_NR_ALIASES];
 		unsigned char host_addr[16];
 		char *h_addr_ptrs[0];
-	} *host_data;
+	} * host_data;
 	const unsigned char *msg = ans->buf, *eom, *cp;
 	const HEADER *hp;
 	int linebuflen, n, ancount, qdcount, haveanswer, had_error;
@@ -509,7 +522,7 @@ static enum nss_status getanswer_r(struct ctx *c, const struct answer *ans,
 	buffer += pad;
 	buflen = buflen > pad ? buflen - pad : 0;
 	if (buflen < sizeof(struct host_data)) {
-too_small:
+	too_small:
 		*errnop = ERANGE;
 		*h_errnop = NETDB_INTERNAL;
 		return NSS_STATUS_TRYAGAIN;
@@ -615,7 +628,8 @@ too_small:
 			cp += n;
 			continue;
 		}
-		if ((qtype == ns_t_a || qtype == ns_t_aaaa) && type == ns_t_cname) {
+		if ((qtype == ns_t_a || qtype == ns_t_aaaa) &&
+		    type == ns_t_cname) {
 			if (ttlp != NULL && ttl < *ttlp)
 				*ttlp = ttl;
 			if (ap >= &host_data->aliases[MAX_NR_ALIASES - 1])
@@ -717,7 +731,8 @@ too_small:
 				linebuflen -= nn;
 			}
 			{
-				char *new_bp = (char *)(((uintptr_t)bp + 3) & ~(uintptr_t)3);
+				char *new_bp = (char *)(((uintptr_t)bp + 3) &
+							~(uintptr_t)3);
 
 				linebuflen -= new_bp - bp;
 				bp = new_bp;
@@ -756,8 +771,10 @@ no_recovery:
 	*h_errnop = NO_RECOVERY;
 	*errnop = ENOENT;
 	/* Only a CNAME for an A or AAAA question: NOTFOUND, not TRYAGAIN. */
-	return ((qtype == ns_t_a || qtype == ns_t_aaaa) && ap != host_data->aliases)
-		       ? NSS_STATUS_NOTFOUND : NSS_STATUS_TRYAGAIN;
+	return ((qtype == ns_t_a || qtype == ns_t_aaaa) &&
+		ap != host_data->aliases)
+		   ? NSS_STATUS_NOTFOUND
+		   : NSS_STATUS_TRYAGAIN;
 }
 
 static enum nss_status gaih_getanswer_slice(const struct answer *ans,
@@ -782,7 +799,7 @@ static enum nss_status gaih_getanswer_slice(const struct answer *ans,
 	}
 	n = unpack_name(msg, eom, cp, buffer, buflen);
 	if (n == -2) {
-too_small:
+	too_small:
 		*errnop = ERANGE;
 		*h_errnop = NETDB_INTERNAL;
 		return NSS_STATUS_TRYAGAIN;
@@ -883,7 +900,8 @@ too_small:
 			continue;
 		}
 		if (*pat == NULL) {
-			uintptr_t pad = -(uintptr_t)buffer % __alignof__(struct gaih_addrtuple);
+			uintptr_t pad = -(uintptr_t)buffer %
+					__alignof__(struct gaih_addrtuple);
 
 			buffer += pad;
 			buflen = buflen > pad ? buflen - pad : 0;
@@ -926,9 +944,9 @@ too_small:
 
 static enum nss_status gaih_getanswer(const struct answer *a1,
 				      const struct answer *a2,
-				      struct gaih_addrtuple **pat,
-				      char *buffer, size_t buflen,
-				      int *errnop, int *h_errnop, int32_t *ttlp)
+				      struct gaih_addrtuple **pat, char *buffer,
+				      size_t buflen, int *errnop, int *h_errnop,
+				      int32_t *ttlp)
 {
 	enum nss_status status = NSS_STATUS_NOTFOUND;
 	int first = 1;
@@ -940,11 +958,11 @@ static enum nss_status gaih_getanswer(const struct answer *a1,
 	     (status == NSS_STATUS_TRYAGAIN &&
 	      (*errnop != ERANGE || *h_errnop == NO_RECOVERY))) &&
 	    a2 != NULL && a2->len > 0) {
-		enum nss_status status2 =
-			gaih_getanswer_slice(a2, &pat, &buffer, &buflen, errnop,
-					     h_errnop, ttlp, &first);
+		enum nss_status status2 = gaih_getanswer_slice(
+		    a2, &pat, &buffer, &buflen, errnop, h_errnop, ttlp, &first);
 
-		if (status != NSS_STATUS_SUCCESS && status2 != NSS_STATUS_NOTFOUND)
+		if (status != NSS_STATUS_SUCCESS &&
+		    status2 != NSS_STATUS_NOTFOUND)
 			status = status2;
 		if (status == NSS_STATUS_SUCCESS &&
 		    (status2 == NSS_STATUS_TRYAGAIN && *errnop == ERANGE &&
@@ -991,7 +1009,7 @@ static enum nss_status gethostbyname3_context(struct ctx *c, const char *name,
 					      int *errnop, int *h_errnop,
 					      int32_t *ttlp, char **canonp)
 {
-	struct answer a = { 0 };
+	struct answer a = {0};
 	char tmp[NS_MAXDNAME];
 	const char *cp;
 	enum nss_status status;
@@ -1034,10 +1052,10 @@ static enum nss_status gethostbyname3_context(struct ctx *c, const char *name,
 }
 
 static enum nss_status mod_gethostbyname3_r(const char *name, int af,
-					struct hostent *result, char *buffer,
-					size_t buflen, int *errnop,
-					int *herrnop, int32_t *ttlp,
-					char **canonp)
+					    struct hostent *result,
+					    char *buffer, size_t buflen,
+					    int *errnop, int *herrnop,
+					    int32_t *ttlp, char **canonp)
 {
 	struct ctx c;
 	enum nss_status s;
@@ -1051,22 +1069,22 @@ static enum nss_status mod_gethostbyname3_r(const char *name, int af,
 }
 
 static enum nss_status mod_gethostbyname2_r(const char *name, int af,
-					struct hostent *result, char *buffer,
-					size_t buflen, int *errnop,
-					int *herrnop)
+					    struct hostent *result,
+					    char *buffer, size_t buflen,
+					    int *errnop, int *herrnop)
 {
 	enum nss_status s = check_name(name, herrnop);
 
 	if (s != NSS_STATUS_SUCCESS)
 		return s;
-	return mod_gethostbyname3_r(name, af, result, buffer, buflen,
-				       errnop, herrnop, NULL, NULL);
+	return mod_gethostbyname3_r(name, af, result, buffer, buflen, errnop,
+				    herrnop, NULL, NULL);
 }
 
 static enum nss_status mod_gethostbyname_r(const char *name,
-				       struct hostent *result, char *buffer,
-				       size_t buflen, int *errnop,
-				       int *herrnop)
+					   struct hostent *result, char *buffer,
+					   size_t buflen, int *errnop,
+					   int *herrnop)
 {
 	enum nss_status s = check_name(name, herrnop);
 	struct ctx c;
@@ -1082,13 +1100,13 @@ static enum nss_status mod_gethostbyname_r(const char *name,
 }
 
 static enum nss_status mod_gethostbyname4_r(const char *name,
-					struct gaih_addrtuple **pat,
-					char *buffer, size_t buflen,
-					int *errnop, int *herrnop,
-					int32_t *ttlp)
+					    struct gaih_addrtuple **pat,
+					    char *buffer, size_t buflen,
+					    int *errnop, int *herrnop,
+					    int32_t *ttlp)
 {
 	enum nss_status status = check_name(name, herrnop);
-	struct answer a1 = { 0 }, a2 = { 0 };
+	struct answer a1 = {0}, a2 = {0};
 	char tmp[NS_MAXDNAME];
 	const char *cp;
 	struct ctx c;
@@ -1121,22 +1139,24 @@ static enum nss_status mod_gethostbyname4_r(const char *name,
 }
 
 static enum nss_status mod_gethostbyaddr2_r(const void *addr, socklen_t len,
-					int af, struct hostent *result,
-					char *buffer, size_t buflen,
-					int *errnop, int *herrnop,
-					int32_t *ttlp)
+					    int af, struct hostent *result,
+					    char *buffer, size_t buflen,
+					    int *errnop, int *herrnop,
+					    int32_t *ttlp)
 {
-	static const unsigned char mapped[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	static const unsigned char tunnelled[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
-	static const unsigned char v6local[] = { 0, 0, 0, 1 };
+	static const unsigned char mapped[] = {0, 0, 0, 0, 0,	 0,
+					       0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char tunnelled[] = {0, 0, 0, 0, 0, 0,
+						  0, 0, 0, 0, 0, 0};
+	static const unsigned char v6local[] = {0, 0, 0, 1};
 	const unsigned char *uaddr = addr;
 	struct host_data {
 		char *aliases[MAX_NR_ALIASES];
 		unsigned char host_addr[16];
 		char *h_addr_ptrs[MAX_NR_ADDRS + 1];
 		char linebuffer[0];
-	} *host_data;
-	struct answer a = { 0 };
+	} * host_data;
+	struct answer a = {0};
 	char qbuf[NS_MAXDNAME + 1], *qp;
 	enum nss_status status;
 	size_t size;
@@ -1228,11 +1248,11 @@ static enum nss_status mod_gethostbyaddr2_r(const void *addr, socklen_t len,
 /* glibc's module writes errno through errnop and otherwise restores the
  * caller's errno; here c-ares and malloc run in between, so the module
  * works on a private copy and errno is put back before returning. */
-#define ERRNO_GUARD(call)						\
-	int olderr = errno, e = olderr;					\
-	enum nss_status s = call;					\
-	errno = olderr;							\
-	*errnop = e;							\
+#define ERRNO_GUARD(call)                                                      \
+	int olderr = errno, e = olderr;                                        \
+	enum nss_status s = call;                                              \
+	errno = olderr;                                                        \
+	*errnop = e;                                                           \
 	return s
 
 enum nss_status gr_dns_gethostbyname3_r(const char *name, int af,
@@ -1254,13 +1274,12 @@ enum nss_status gr_dns_gethostbyname2_r(const char *name, int af,
 					 herrnop));
 }
 
-enum nss_status gr_dns_gethostbyname_r(const char *name,
-				       struct hostent *result, char *buffer,
-				       size_t buflen, int *errnop,
+enum nss_status gr_dns_gethostbyname_r(const char *name, struct hostent *result,
+				       char *buffer, size_t buflen, int *errnop,
 				       int *herrnop)
 {
-	ERRNO_GUARD(mod_gethostbyname_r(name, result, buffer, buflen, &e,
-					herrnop));
+	ERRNO_GUARD(
+	    mod_gethostbyname_r(name, result, buffer, buflen, &e, herrnop));
 }
 
 enum nss_status gr_dns_gethostbyname4_r(const char *name,
@@ -1269,15 +1288,14 @@ enum nss_status gr_dns_gethostbyname4_r(const char *name,
 					int *errnop, int *herrnop,
 					int32_t *ttlp)
 {
-	ERRNO_GUARD(mod_gethostbyname4_r(name, pat, buffer, buflen, &e,
-					 herrnop, ttlp));
+	ERRNO_GUARD(
+	    mod_gethostbyname4_r(name, pat, buffer, buflen, &e, herrnop, ttlp));
 }
 
-enum nss_status gr_dns_gethostbyaddr2_r(const void *addr, socklen_t len,
-					int af, struct hostent *result,
-					char *buffer, size_t buflen,
-					int *errnop, int *herrnop,
-					int32_t *ttlp)
+enum nss_status gr_dns_gethostbyaddr2_r(const void *addr, socklen_t len, int af,
+					struct hostent *result, char *buffer,
+					size_t buflen, int *errnop,
+					int *herrnop, int32_t *ttlp)
 {
 	ERRNO_GUARD(mod_gethostbyaddr2_r(addr, len, af, result, buffer, buflen,
 					 &e, herrnop, ttlp));

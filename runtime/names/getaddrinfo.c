@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * getaddrinfo.c — getaddrinfo composed from NSS "hosts" modules exactly as
  * glibc 2.36 composes it (this area's other files hold the rest: nsswitch.c,
- * gethostby_r.c, check_pf.c, getnameinfo.c), for GREEN_RESOLVER=ares: the modules are glibc's own "files" module
- * (called through its NSS entry points, so /etc/hosts is parsed by glibc)
- * and dnsmod.c for "dns", whose queries park the calling green thread.
+ * gethostby_r.c, check_pf.c, getnameinfo.c), for GREEN_RESOLVER=ares: the
+ * modules are glibc's own "files" module (called through its NSS entry points,
+ * so /etc/hosts is parsed by glibc) and dnsmod.c for "dns", whose queries park
+ * the calling green thread.
  *
  * Followed from glibc, step by step:
  *  - nsswitch.conf's hosts line with its [STATUS=ACTION] lists (read
@@ -62,28 +64,35 @@ struct scopeentry {
 	int32_t scope;
 };
 
-#define P6(...) { { { __VA_ARGS__ } } }
+#define P6(...)                                                                \
+	{                                                                      \
+		{                                                              \
+			{                                                      \
+				__VA_ARGS__                                    \
+			}                                                      \
+		}                                                              \
+	}
 static const struct prefixentry default_labels[] = {
-	{ P6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 128, 0 },
-	{ P6(0x20, 0x02), 16, 2 },
-	{ P6(0), 96, 3 },
-	{ P6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), 96, 4 },
-	{ P6(0xfe, 0xc0), 10, 5 },
-	{ P6(0xfc), 7, 6 },
-	{ P6(0x20, 0x01), 32, 7 },
-	{ P6(0), 0, 1 },
+    {P6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 128, 0},
+    {P6(0x20, 0x02), 16, 2},
+    {P6(0), 96, 3},
+    {P6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), 96, 4},
+    {P6(0xfe, 0xc0), 10, 5},
+    {P6(0xfc), 7, 6},
+    {P6(0x20, 0x01), 32, 7},
+    {P6(0), 0, 1},
 };
 static const struct prefixentry default_precedence[] = {
-	{ P6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 128, 50 },
-	{ P6(0x20, 0x02), 16, 30 },
-	{ P6(0), 96, 20 },
-	{ P6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), 96, 10 },
-	{ P6(0), 0, 40 },
+    {P6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 128, 50},
+    {P6(0x20, 0x02), 16, 30},
+    {P6(0), 96, 20},
+    {P6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), 96, 10},
+    {P6(0), 0, 40},
 };
 static const struct scopeentry default_scopes[] = {
-	{ { { 169, 254, 0, 0 } }, 0x0000ffff, 2 },	/* htonl(0xffff0000) */
-	{ { { 127, 0, 0, 0 } }, 0x000000ff, 2 },	/* htonl(0xff000000) */
-	{ { { 0, 0, 0, 0 } }, 0, 14 },
+    {{{169, 254, 0, 0}}, 0x0000ffff, 2}, /* htonl(0xffff0000) */
+    {{{127, 0, 0, 0}}, 0x000000ff, 2},	 /* htonl(0xff000000) */
+    {{{0, 0, 0, 0}}, 0, 14},
 };
 
 static const struct prefixentry *labels = default_labels;
@@ -125,8 +134,8 @@ struct slist {
 	struct slist *next;
 };
 
-static bool add_prefix(struct plist **l, size_t *n, bool *nullbits,
-		       char *val1, char *val2)
+static bool add_prefix(struct plist **l, size_t *n, bool *nullbits, char *val1,
+		       char *val2)
 {
 	struct in6_addr prefix;
 	unsigned long bits = 128, val;
@@ -136,9 +145,11 @@ static bool add_prefix(struct plist **l, size_t *n, bool *nullbits,
 	if (cp != NULL)
 		*cp++ = '\0';
 	if (inet_pton(AF_INET6, val1, &prefix) &&
-	    (cp == NULL || (bits = strtoul(cp, &endp, 10)) != ULONG_MAX || errno != ERANGE) &&
+	    (cp == NULL || (bits = strtoul(cp, &endp, 10)) != ULONG_MAX ||
+	     errno != ERANGE) &&
 	    (cp == NULL || *endp == '\0') && bits <= 128 &&
-	    ((val = strtoul(val2, &endp, 10)) != ULONG_MAX || errno != ERANGE) &&
+	    ((val = strtoul(val2, &endp, 10)) != ULONG_MAX ||
+	     errno != ERANGE) &&
 	    *endp == '\0' && val <= INT_MAX) {
 		struct plist *p = gr_malloc(sizeof(*p));
 
@@ -173,8 +184,8 @@ static bool add_scope(struct slist **l, size_t *n, bool *nullbits,
 	return true;
 }
 
-static void *build_prefixes(struct plist *l, size_t n, bool nullbits,
-			    int dflt, const struct prefixentry *fallback)
+static void *build_prefixes(struct plist *l, size_t n, bool nullbits, int dflt,
+			    const struct prefixentry *fallback)
 {
 	struct prefixentry *v;
 	size_t i;
@@ -271,25 +282,42 @@ static void gaiconf_init(void)
 			if (inet_pton(AF_INET6, val1, &prefix)) {
 				bits = 128;
 				if (IN6_IS_ADDR_V4MAPPED(&prefix) &&
-				    (cp == NULL || (bits = strtoul(cp, &endp, 10)) != ULONG_MAX || errno != ERANGE) &&
-				    (cp == NULL || *endp == '\0') && bits >= 96 && bits <= 128 &&
-				    ((val = strtoul(val2, &endp, 10)) != ULONG_MAX || errno != ERANGE) &&
+				    (cp == NULL ||
+				     (bits = strtoul(cp, &endp, 10)) !=
+					 ULONG_MAX ||
+				     errno != ERANGE) &&
+				    (cp == NULL || *endp == '\0') &&
+				    bits >= 96 && bits <= 128 &&
+				    ((val = strtoul(val2, &endp, 10)) !=
+					 ULONG_MAX ||
+				     errno != ERANGE) &&
 				    *endp == '\0' && val <= INT_MAX)
-					ok = add_scope(&sl, &ns, &snull, &prefix, bits, val);
-			} else if (inet_pton(AF_INET, val1, &prefix.s6_addr32[3]) &&
-				   (cp == NULL || (bits = strtoul(cp, &endp, 10)) != ULONG_MAX || errno != ERANGE) &&
-				   (cp == NULL || *endp == '\0') && bits <= 32 &&
-				   ((val = strtoul(val2, &endp, 10)) != ULONG_MAX || errno != ERANGE) &&
+					ok = add_scope(&sl, &ns, &snull,
+						       &prefix, bits, val);
+			} else if (inet_pton(AF_INET, val1,
+					     &prefix.s6_addr32[3]) &&
+				   (cp == NULL ||
+				    (bits = strtoul(cp, &endp, 10)) !=
+					ULONG_MAX ||
+				    errno != ERANGE) &&
+				   (cp == NULL || *endp == '\0') &&
+				   bits <= 32 &&
+				   ((val = strtoul(val2, &endp, 10)) !=
+					ULONG_MAX ||
+				    errno != ERANGE) &&
 				   *endp == '\0' && val <= INT_MAX) {
-				ok = add_scope(&sl, &ns, &snull, &prefix, bits + 96, val);
+				ok = add_scope(&sl, &ns, &snull, &prefix,
+					       bits + 96, val);
 			}
 		}
 	}
 	free(line);
 	REAL(fclose)(fp);
 	if (ok) {
-		const struct prefixentry *nlab = build_prefixes(ll, nl, lnull, 1, default_labels);
-		const struct prefixentry *nprec = build_prefixes(pl, np, pnull, 40, default_precedence);
+		const struct prefixentry *nlab =
+		    build_prefixes(ll, nl, lnull, 1, default_labels);
+		const struct prefixentry *nprec =
+		    build_prefixes(pl, np, pnull, 40, default_precedence);
 		const struct scopeentry *nsc = default_scopes;
 
 		if (ns > 0) {
@@ -324,9 +352,21 @@ static void gaiconf_init(void)
 			gaiconf_mtime = st.st_mtim;
 		}
 	}
-	while (ll) { struct plist *x = ll; ll = ll->next; gr_free(x); }
-	while (pl) { struct plist *x = pl; pl = pl->next; gr_free(x); }
-	while (sl) { struct slist *x = sl; sl = sl->next; gr_free(x); }
+	while (ll) {
+		struct plist *x = ll;
+		ll = ll->next;
+		gr_free(x);
+	}
+	while (pl) {
+		struct plist *x = pl;
+		pl = pl->next;
+		gr_free(x);
+	}
+	while (sl) {
+		struct slist *x = sl;
+		sl = sl->next;
+		gr_free(x);
+	}
 	return;
 no_file:
 	labels = default_labels;
@@ -376,7 +416,8 @@ static int get_scope(const struct sockaddr_in6 *in6)
 		const struct sockaddr_in *in = (const struct sockaddr_in *)in6;
 
 		for (size_t cnt = 0;; ++cnt)
-			if ((in->sin_addr.s_addr & scopes[cnt].netmask) == scopes[cnt].addr32)
+			if ((in->sin_addr.s_addr & scopes[cnt].netmask) ==
+			    scopes[cnt].addr32)
 				return scopes[cnt].scope;
 	}
 	return 15;
@@ -412,7 +453,8 @@ static int match_prefix(const struct sockaddr_in6 *in6,
 			++val;
 			bits -= 8;
 		}
-		if (bits < 8 && (*mask & (0xff00 >> bits)) == (*val & (0xff00 >> bits)))
+		if (bits < 8 &&
+		    (*mask & (0xff00 >> bits)) == (*val & (0xff00 >> bits)))
 			break;
 	}
 	return list[idx].val;
@@ -457,9 +499,11 @@ static int rfc3484_sort(const void *p1, const void *p2, void *arg)
 		int a1_src_scope = get_scope(&a1->source_addr);
 		int a2_src_scope = get_scope(&a2->source_addr);
 
-		if (a1_dst_scope == a1_src_scope && a2_dst_scope != a2_src_scope)
+		if (a1_dst_scope == a1_src_scope &&
+		    a2_dst_scope != a2_src_scope)
 			return -1;
-		if (a1_dst_scope != a1_src_scope && a2_dst_scope == a2_src_scope)
+		if (a1_dst_scope != a1_src_scope &&
+		    a2_dst_scope == a2_src_scope)
 			return 1;
 	}
 	/* Rule 3: avoid deprecated addresses. */
@@ -482,14 +526,18 @@ static int rfc3484_sort(const void *p1, const void *p2, void *arg)
 	}
 	/* Rule 5: prefer matching label. */
 	if (a1->got_source_addr) {
-		int a1_dst_label = get_label((struct sockaddr_in6 *)a1->dest_addr->ai_addr);
+		int a1_dst_label =
+		    get_label((struct sockaddr_in6 *)a1->dest_addr->ai_addr);
 		int a1_src_label = get_label(&a1->source_addr);
-		int a2_dst_label = get_label((struct sockaddr_in6 *)a2->dest_addr->ai_addr);
+		int a2_dst_label =
+		    get_label((struct sockaddr_in6 *)a2->dest_addr->ai_addr);
 		int a2_src_label = get_label(&a2->source_addr);
 
-		if (a1_dst_label == a1_src_label && a2_dst_label != a2_src_label)
+		if (a1_dst_label == a1_src_label &&
+		    a2_dst_label != a2_src_label)
 			return -1;
-		if (a1_dst_label != a1_src_label && a2_dst_label == a2_src_label)
+		if (a1_dst_label != a1_src_label &&
+		    a2_dst_label == a2_src_label)
 			return 1;
 	}
 	/* Rule 6: prefer higher precedence. */
@@ -518,11 +566,14 @@ static int rfc3484_sort(const void *p1, const void *p2, void *arg)
 			} else {
 				a2_index = 0xffffffffu;
 			}
-			gr_check_native(a1_index, &a1_native, a2_index, &a2_native);
+			gr_check_native(a1_index, &a1_native, a2_index,
+					&a2_native);
 			for (int i = 0; i < src->nresults; ++i)
-				if (a1_index != 0xffffffffu && src->results[i].index == a1_index)
+				if (a1_index != 0xffffffffu &&
+				    src->results[i].index == a1_index)
 					src->results[i].native = a1_native;
-				else if (a2_index != 0xffffffffu && src->results[i].index == a2_index)
+				else if (a2_index != 0xffffffffu &&
+					 src->results[i].index == a2_index)
 					src->results[i].native = a2_native;
 		}
 		if (a1_native && !a2_native)
@@ -541,35 +592,49 @@ static int rfc3484_sort(const void *p1, const void *p2, void *arg)
 		int bit1 = 0, bit2 = 0;
 
 		if (a1->dest_addr->ai_family == AF_INET) {
-			const struct sockaddr_in *d1 = (void *)a1->dest_addr->ai_addr;
+			const struct sockaddr_in *d1 =
+			    (void *)a1->dest_addr->ai_addr;
 			const struct sockaddr_in *s1 = (void *)&a1->source_addr;
-			const struct sockaddr_in *d2 = (void *)a2->dest_addr->ai_addr;
+			const struct sockaddr_in *d2 =
+			    (void *)a2->dest_addr->ai_addr;
 			const struct sockaddr_in *s2 = (void *)&a2->source_addr;
-			in_addr_t d1a = ntohl(d1->sin_addr.s_addr), s1a = ntohl(s1->sin_addr.s_addr);
-			in_addr_t d2a = ntohl(d2->sin_addr.s_addr), s2a = ntohl(s2->sin_addr.s_addr);
+			in_addr_t d1a = ntohl(d1->sin_addr.s_addr),
+				  s1a = ntohl(s1->sin_addr.s_addr);
+			in_addr_t d2a = ntohl(d2->sin_addr.s_addr),
+				  s2a = ntohl(s2->sin_addr.s_addr);
 			/* glibc shifts by 32 for a /0 prefix: x86 keeps the
 			 * mask all-ones then, and so do we. */
-			in_addr_t m1 = a1->prefixlen ? 0xffffffffu << (32 - a1->prefixlen) : 0xffffffffu;
-			in_addr_t m2 = a2->prefixlen ? 0xffffffffu << (32 - a2->prefixlen) : 0xffffffffu;
+			in_addr_t m1 = a1->prefixlen
+					   ? 0xffffffffu << (32 - a1->prefixlen)
+					   : 0xffffffffu;
+			in_addr_t m2 = a2->prefixlen
+					   ? 0xffffffffu << (32 - a2->prefixlen)
+					   : 0xffffffffu;
 
 			if ((s1a & m1) == (d1a & m1))
 				bit1 = fls32(d1a ^ s1a);
 			if ((s2a & m2) == (d2a & m2))
 				bit2 = fls32(d2a ^ s2a);
 		} else if (a1->dest_addr->ai_family == AF_INET6) {
-			const struct sockaddr_in6 *d1 = (void *)a1->dest_addr->ai_addr;
+			const struct sockaddr_in6 *d1 =
+			    (void *)a1->dest_addr->ai_addr;
 			const struct sockaddr_in6 *s1 = &a1->source_addr;
-			const struct sockaddr_in6 *d2 = (void *)a2->dest_addr->ai_addr;
+			const struct sockaddr_in6 *d2 =
+			    (void *)a2->dest_addr->ai_addr;
 			const struct sockaddr_in6 *s2 = &a2->source_addr;
 			int i;
 
 			for (i = 0; i < 4; ++i)
-				if (d1->sin6_addr.s6_addr32[i] != s1->sin6_addr.s6_addr32[i] ||
-				    d2->sin6_addr.s6_addr32[i] != s2->sin6_addr.s6_addr32[i])
+				if (d1->sin6_addr.s6_addr32[i] !=
+					s1->sin6_addr.s6_addr32[i] ||
+				    d2->sin6_addr.s6_addr32[i] !=
+					s2->sin6_addr.s6_addr32[i])
 					break;
 			if (i < 4) {
-				bit1 = fls32(ntohl(d1->sin6_addr.s6_addr32[i] ^ s1->sin6_addr.s6_addr32[i]));
-				bit2 = fls32(ntohl(d2->sin6_addr.s6_addr32[i] ^ s2->sin6_addr.s6_addr32[i]));
+				bit1 = fls32(ntohl(d1->sin6_addr.s6_addr32[i] ^
+						   s1->sin6_addr.s6_addr32[i]));
+				bit2 = fls32(ntohl(d2->sin6_addr.s6_addr32[i] ^
+						   s2->sin6_addr.s6_addr32[i]));
 			}
 		}
 		if (bit1 > bit2)
@@ -598,11 +663,13 @@ static bool try_connect(int *fdp, int *afp, struct sockaddr_in6 *src,
 		if (fd != -1 && REAL(connect)(fd, addr, addrlen) == 0 &&
 		    getsockname(fd, (struct sockaddr *)src, &sl) == 0)
 			return true;
-		if (errno == EAFNOSUPPORT && af == AF_INET6 && family == AF_INET) {
+		if (errno == EAFNOSUPPORT && af == AF_INET6 &&
+		    family == AF_INET) {
 			if (fd != -1)
 				REAL(close)(fd);
 			*afp = af = AF_INET;
-			*fdp = fd = REAL(socket)(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_IP);
+			*fdp = fd = REAL(socket)(
+			    AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_IP);
 			continue;
 		}
 		return false;
@@ -638,11 +705,15 @@ static struct addrinfo *sort_results(struct addrinfo *p, int nresults,
 		order[i] = i;
 		if (last != NULL && last->ai_addrlen == q->ai_addrlen &&
 		    memcmp(last->ai_addr, q->ai_addr, q->ai_addrlen) == 0) {
-			memcpy(&results[i].source_addr, &results[i - 1].source_addr,
+			memcpy(&results[i].source_addr,
+			       &results[i - 1].source_addr,
 			       results[i - 1].source_addr_len);
-			results[i].source_addr_len = results[i - 1].source_addr_len;
-			results[i].got_source_addr = results[i - 1].got_source_addr;
-			results[i].source_addr_flags = results[i - 1].source_addr_flags;
+			results[i].source_addr_len =
+			    results[i - 1].source_addr_len;
+			results[i].got_source_addr =
+			    results[i - 1].got_source_addr;
+			results[i].source_addr_flags =
+			    results[i - 1].source_addr_flags;
 			results[i].prefixlen = results[i - 1].prefixlen;
 			results[i].index = results[i - 1].index;
 		} else {
@@ -650,51 +721,74 @@ static struct addrinfo *sort_results(struct addrinfo *p, int nresults,
 			results[i].source_addr_flags = 0;
 			results[i].prefixlen = 0;
 			results[i].index = 0xffffffffu;
-			if (fd == -1 || (af == AF_INET && q->ai_family == AF_INET6)) {
+			if (fd == -1 ||
+			    (af == AF_INET && q->ai_family == AF_INET6)) {
 				if (fd != -1)
 					REAL(close)(fd);
 				af = q->ai_family;
-				fd = REAL(socket)(af, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_IP);
+				fd = REAL(socket)(af, SOCK_DGRAM | SOCK_CLOEXEC,
+						  IPPROTO_IP);
 			} else {
-				struct sockaddr sa = { .sa_family = AF_UNSPEC };
+				struct sockaddr sa = {.sa_family = AF_UNSPEC};
 
 				REAL(connect)(fd, &sa, sizeof(sa));
 			}
 			if (try_connect(&fd, &af, &results[i].source_addr,
-					q->ai_addr, q->ai_addrlen, q->ai_family)) {
-				results[i].source_addr_len = sizeof(results[i].source_addr);
+					q->ai_addr, q->ai_addrlen,
+					q->ai_family)) {
+				results[i].source_addr_len =
+				    sizeof(results[i].source_addr);
 				results[i].got_source_addr = true;
 				if (in6ai != NULL) {
 					struct in6ai tmp, *found;
 
 					memset(&tmp, 0, sizeof(tmp));
-					if (q->ai_family == AF_INET && af == AF_INET) {
-						struct sockaddr_in *sinp = (void *)&results[i].source_addr;
+					if (q->ai_family == AF_INET &&
+					    af == AF_INET) {
+						struct sockaddr_in *sinp =
+						    (void *)&results[i]
+							.source_addr;
 
 						tmp.addr[2] = htonl(0xffff);
-						if ((ntohl(sinp->sin_addr.s_addr) & 0xff000000) == 0x7f000000)
-							tmp.addr[3] = htonl(0x7f000001);
+						if ((ntohl(sinp->sin_addr
+							       .s_addr) &
+						     0xff000000) == 0x7f000000)
+							tmp.addr[3] =
+							    htonl(0x7f000001);
 						else
-							tmp.addr[3] = sinp->sin_addr.s_addr;
+							tmp.addr[3] =
+							    sinp->sin_addr
+								.s_addr;
 					} else {
-						memcpy(tmp.addr, &results[i].source_addr.sin6_addr, 16);
+						memcpy(
+						    tmp.addr,
+						    &results[i]
+							 .source_addr.sin6_addr,
+						    16);
 					}
-					found = bsearch(&tmp, in6ai, in6ailen, sizeof(*in6ai), in6aicmp);
+					found =
+					    bsearch(&tmp, in6ai, in6ailen,
+						    sizeof(*in6ai), in6aicmp);
 					if (found != NULL) {
-						results[i].source_addr_flags = found->flags;
-						results[i].prefixlen = found->prefixlen;
+						results[i].source_addr_flags =
+						    found->flags;
+						results[i].prefixlen =
+						    found->prefixlen;
 						results[i].index = found->index;
 					}
 				}
 				if (q->ai_family == AF_INET && af == AF_INET6) {
-					struct sockaddr_in6 *s6 = &results[i].source_addr;
+					struct sockaddr_in6 *s6 =
+					    &results[i].source_addr;
 					struct sockaddr_in *s4 = (void *)s6;
 					struct in_addr a4;
 
-					memcpy(&a4, &s6->sin6_addr.s6_addr32[3], 4);
+					memcpy(&a4, &s6->sin6_addr.s6_addr32[3],
+					       4);
 					s4->sin_family = AF_INET;
 					s4->sin_addr = a4;
-					results[i].source_addr_len = sizeof(struct sockaddr_in);
+					results[i].source_addr_len =
+					    sizeof(struct sockaddr_in);
 				}
 			} else {
 				results[i].source_addr_len = 0;
@@ -747,32 +841,31 @@ struct gaih_typeproto {
 	char name[8];
 };
 #define GAI_PROTO_NOSERVICE 1
-#define GAI_PROTO_PROTOANY 2
+#define GAI_PROTO_PROTOANY  2
 
 static const struct gaih_typeproto gaih_inet_typeproto[] = {
-	{ 0, 0, 0, false, "" },
-	{ SOCK_STREAM, IPPROTO_TCP, 0, true, "tcp" },
-	{ SOCK_DGRAM, IPPROTO_UDP, 0, true, "udp" },
-	{ SOCK_DCCP, IPPROTO_DCCP, 0, false, "dccp" },
-	{ SOCK_DGRAM, IPPROTO_UDPLITE, 0, false, "udplite" },
-	{ SOCK_STREAM, IPPROTO_SCTP, 0, false, "sctp" },
-	{ SOCK_SEQPACKET, IPPROTO_SCTP, 0, false, "sctp" },
-	{ SOCK_RAW, 0, GAI_PROTO_PROTOANY | GAI_PROTO_NOSERVICE, true, "raw" },
-	{ 0, 0, 0, false, "" },
+    {0, 0, 0, false, ""},
+    {SOCK_STREAM, IPPROTO_TCP, 0, true, "tcp"},
+    {SOCK_DGRAM, IPPROTO_UDP, 0, true, "udp"},
+    {SOCK_DCCP, IPPROTO_DCCP, 0, false, "dccp"},
+    {SOCK_DGRAM, IPPROTO_UDPLITE, 0, false, "udplite"},
+    {SOCK_STREAM, IPPROTO_SCTP, 0, false, "sctp"},
+    {SOCK_SEQPACKET, IPPROTO_SCTP, 0, false, "sctp"},
+    {SOCK_RAW, 0, GAI_PROTO_PROTOANY | GAI_PROTO_NOSERVICE, true, "raw"},
+    {0, 0, 0, false, ""},
 };
 #define NTP (sizeof(gaih_inet_typeproto) / sizeof(gaih_inet_typeproto[0]))
 
 struct gaih_result {
-	struct gaih_addrtuple *at;	/* malloc'd chain (one block) */
+	struct gaih_addrtuple *at; /* malloc'd chain (one block) */
 	char *canon;
 	bool got_ipv6;
 };
 
-
 static int gaih_inet_serv(const char *servicename,
 			  const struct gaih_typeproto *tp,
-			  const struct addrinfo *req,
-			  struct gaih_servtuple *st, struct scratch *tmp)
+			  const struct addrinfo *req, struct gaih_servtuple *st,
+			  struct scratch *tmp)
 {
 	struct servent ts, *s;
 	int r;
@@ -780,7 +873,7 @@ static int gaih_inet_serv(const char *servicename,
 	do {
 		gr_nopark_enter();
 		r = REAL(getservbyname_r)(servicename, tp->name, &ts, tmp->data,
-				    tmp->length, &s);
+					  tmp->length, &s);
 		gr_nopark_leave();
 		if (r != 0 || s == NULL) {
 			if (r == ERANGE) {
@@ -793,25 +886,26 @@ static int gaih_inet_serv(const char *servicename,
 	} while (r);
 	st->socktype = tp->socktype;
 	st->protocol = (tp->protoflag & GAI_PROTO_PROTOANY) ? req->ai_protocol
-							     : tp->protocol;
+							    : tp->protocol;
 	st->port = s->s_port;
 	st->set = true;
 	return 0;
 }
 
 static int get_servtuples(const struct gaih_service *service,
-			  const struct addrinfo *req,
-			  struct gaih_servtuple *st, struct scratch *tmp)
+			  const struct addrinfo *req, struct gaih_servtuple *st,
+			  struct scratch *tmp)
 {
 	const struct gaih_typeproto *tp = gaih_inet_typeproto;
 	int i;
 
 	if (req->ai_protocol || req->ai_socktype) {
 		++tp;
-		while (tp->name[0] &&
-		       ((req->ai_socktype != 0 && req->ai_socktype != tp->socktype) ||
-			(req->ai_protocol != 0 && !(tp->protoflag & GAI_PROTO_PROTOANY) &&
-			 req->ai_protocol != tp->protocol)))
+		while (tp->name[0] && ((req->ai_socktype != 0 &&
+					req->ai_socktype != tp->socktype) ||
+				       (req->ai_protocol != 0 &&
+					!(tp->protoflag & GAI_PROTO_PROTOANY) &&
+					req->ai_protocol != tp->protocol)))
 			++tp;
 		if (!tp->name[0])
 			return req->ai_socktype ? -EAI_SOCKTYPE : -EAI_SERVICE;
@@ -824,7 +918,8 @@ static int get_servtuples(const struct gaih_service *service,
 		if (req->ai_socktype || req->ai_protocol) {
 			st[0].socktype = tp->socktype;
 			st[0].protocol = (tp->protoflag & GAI_PROTO_PROTOANY)
-						 ? req->ai_protocol : tp->protocol;
+					     ? req->ai_protocol
+					     : tp->protocol;
 			st[0].port = port;
 			st[0].set = true;
 			return 0;
@@ -845,7 +940,8 @@ static int get_servtuples(const struct gaih_service *service,
 			continue;
 		if (req->ai_socktype != 0 && req->ai_socktype != tp->socktype)
 			continue;
-		if (req->ai_protocol != 0 && !(tp->protoflag & GAI_PROTO_PROTOANY) &&
+		if (req->ai_protocol != 0 &&
+		    !(tp->protoflag & GAI_PROTO_PROTOANY) &&
 		    req->ai_protocol != tp->protocol)
 			continue;
 		if (gaih_inet_serv(service->name, tp, req, &st[i], tmp) != 0)
@@ -886,7 +982,7 @@ static int inet_aton_exact(const char *cp, struct in_addr *addr)
 			if (isdigit(c) && (base != 8 || c < '8'))
 				d = c - '0';
 			else if (base == 8 && isdigit(c))
-				return 0;	/* 8 or 9 in an octal part */
+				return 0; /* 8 or 9 in an octal part */
 			else if (base == 16 && isxdigit(c))
 				d = (c | 0x20) - 'a' + 10;
 			else
@@ -934,7 +1030,8 @@ static int inet_aton_exact(const char *cp, struct in_addr *addr)
 }
 
 /* __inet6_scopeid_pton. */
-static int scopeid_pton(const struct in6_addr *a, const char *scope, uint32_t *result)
+static int scopeid_pton(const struct in6_addr *a, const char *scope,
+			uint32_t *result)
 {
 	if (IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_MC_NODELOCAL(a) ||
 	    IN6_IS_ADDR_MC_LINKLOCAL(a)) {
@@ -983,7 +1080,8 @@ static int text_to_binary_address(const char *name, const struct addrinfo *req,
 		memcpy(at.addr, &a4, sizeof(a4));
 		if (req->ai_family == AF_UNSPEC || req->ai_family == AF_INET) {
 			at.family = AF_INET;
-		} else if (req->ai_family == AF_INET6 && (req->ai_flags & AI_V4MAPPED)) {
+		} else if (req->ai_family == AF_INET6 &&
+			   (req->ai_flags & AI_V4MAPPED)) {
 			at.addr[3] = at.addr[0];
 			at.addr[2] = htonl(0xffff);
 			at.addr[1] = 0;
@@ -1020,7 +1118,8 @@ static int text_to_binary_address(const char *name, const struct addrinfo *req,
 		return -EAI_ADDRFAMILY;
 	}
 	if (scope_delim != NULL &&
-	    scopeid_pton((struct in6_addr *)at.addr, scope_delim + 1, &at.scopeid) != 0)
+	    scopeid_pton((struct in6_addr *)at.addr, scope_delim + 1,
+			 &at.scopeid) != 0)
 		return -EAI_NONAME;
 found:
 	if (req->ai_flags & AI_CANONNAME) {
@@ -1043,7 +1142,8 @@ static bool convert_hostent(const struct addrinfo *req, int family,
 
 	for (char **p = h->h_addr_list; *p != NULL; ++p)
 		++count;
-	if (count == 0 || h->h_length > (int)sizeof(((struct gaih_addrtuple){ 0 }).addr))
+	if (count == 0 ||
+	    h->h_length > (int)sizeof(((struct gaih_addrtuple){0}).addr))
 		return true;
 	for (array = res->at; array != NULL; array = array->next)
 		old++;
@@ -1076,8 +1176,10 @@ static bool convert_hostent(const struct addrinfo *req, int family,
 }
 
 /* AF_INET without AI_CANONNAME: the plain gethostbyname2_r path. */
-static int try_simple_gethostbyname(const char *name, const struct addrinfo *req,
-				    struct scratch *tmp, struct gaih_result *res)
+static int try_simple_gethostbyname(const char *name,
+				    const struct addrinfo *req,
+				    struct scratch *tmp,
+				    struct gaih_result *res)
 {
 	struct hostent th, *h;
 	int rc, herr;
@@ -1214,7 +1316,8 @@ static int keep_tuples(struct gaih_addrtuple *in, const struct addrinfo *req,
 			v[k].addr[0] = 0;
 			k++;
 			*no_data = 0;
-		} else if (req->ai_family == AF_UNSPEC || p->family == req->ai_family) {
+		} else if (req->ai_family == AF_UNSPEC ||
+			   p->family == req->ai_family) {
 			v[k++] = *p;
 			*no_data = 0;
 			if (req->ai_family == AF_INET6)
@@ -1258,12 +1361,14 @@ static int get_nss_addresses(const char *name, const struct addrinfo *req,
 			for (;;) {
 				pat = NULL;
 				nopark_enter_if(files);
-				status = m->byname4(name, &pat, tmp->data, tmp->length,
-						    &errno, herrp, NULL);
+				status = m->byname4(name, &pat, tmp->data,
+						    tmp->length, &errno, herrp,
+						    NULL);
 				nopark_leave_if(files);
 				if (status == NSS_STATUS_SUCCESS)
 					break;
-				if (status != NSS_STATUS_TRYAGAIN || errno != ERANGE ||
+				if (status != NSS_STATUS_TRYAGAIN ||
+				    errno != ERANGE ||
 				    *herrp != NETDB_INTERNAL) {
 					if (*herrp == TRY_AGAIN)
 						no_data = EAI_AGAIN;
@@ -1276,41 +1381,51 @@ static int get_nss_addresses(const char *name, const struct addrinfo *req,
 			}
 			if (status == NSS_STATUS_SUCCESS) {
 				no_data = 1;
-				if ((req->ai_flags & AI_CANONNAME) && res->canon == NULL &&
-				    pat != NULL && pat->name != NULL) {
+				if ((req->ai_flags & AI_CANONNAME) &&
+				    res->canon == NULL && pat != NULL &&
+				    pat->name != NULL) {
 					res->canon = strdup(pat->name);
 					if (res->canon == NULL)
 						return -EAI_MEMORY;
 				}
-				if ((result = keep_tuples(pat, req, res, &no_data)) != 0)
+				if ((result = keep_tuples(pat, req, res,
+							  &no_data)) != 0)
 					return result;
 			}
 			no_inet6_data = no_data;
 		} else {
-			bool use3 = (req->ai_flags & AI_CANONNAME) && m->byname3;
-			if (req->ai_family == AF_INET6 || req->ai_family == AF_UNSPEC) {
-				if ((result = gethosts(m, use3, AF_INET6, name, req, tmp,
-						       res, &status, &no_data, herrp)) != 0)
+			bool use3 =
+			    (req->ai_flags & AI_CANONNAME) && m->byname3;
+			if (req->ai_family == AF_INET6 ||
+			    req->ai_family == AF_UNSPEC) {
+				if ((result = gethosts(m, use3, AF_INET6, name,
+						       req, tmp, res, &status,
+						       &no_data, herrp)) != 0)
 					goto out;
 				no_inet6_data = no_data;
 				inet6_status = status;
 			}
-			if (req->ai_family == AF_INET || req->ai_family == AF_UNSPEC ||
-			    (req->ai_family == AF_INET6 && (req->ai_flags & AI_V4MAPPED) &&
+			if (req->ai_family == AF_INET ||
+			    req->ai_family == AF_UNSPEC ||
+			    (req->ai_family == AF_INET6 &&
+			     (req->ai_flags & AI_V4MAPPED) &&
 			     ((req->ai_flags & AI_ALL) || !res->got_ipv6))) {
-				if ((result = gethosts(m, use3, AF_INET, name, req, tmp,
-						       res, &status, &no_data, herrp)) != 0)
+				if ((result = gethosts(m, use3, AF_INET, name,
+						       req, tmp, res, &status,
+						       &no_data, herrp)) != 0)
 					goto out;
 				if (req->ai_family == AF_INET) {
 					no_inet6_data = no_data;
 					inet6_status = status;
 				}
 			}
-			if (inet6_status == NSS_STATUS_SUCCESS || status == NSS_STATUS_SUCCESS) {
-				/* Both modules give gethostbyname3_r's canonical
-				 * name, so glibc's getcanonname() fallback is not
-				 * reached here. */
-				if ((req->ai_flags & AI_CANONNAME) && res->canon == NULL) {
+			if (inet6_status == NSS_STATUS_SUCCESS ||
+			    status == NSS_STATUS_SUCCESS) {
+				/* Both modules give gethostbyname3_r's
+				 * canonical name, so glibc's getcanonname()
+				 * fallback is not reached here. */
+				if ((req->ai_flags & AI_CANONNAME) &&
+				    res->canon == NULL) {
 					res->canon = strdup(name);
 					if (res->canon == NULL)
 						return -EAI_MEMORY;
@@ -1346,7 +1461,8 @@ out:
 	return result;
 }
 
-static int generate_addrinfo(const struct addrinfo *req, struct gaih_result *res,
+static int generate_addrinfo(const struct addrinfo *req,
+			     struct gaih_result *res,
 			     const struct gaih_servtuple *st,
 			     struct addrinfo **pai, unsigned *naddrs)
 {
@@ -1357,14 +1473,16 @@ static int generate_addrinfo(const struct addrinfo *req, struct gaih_result *res
 		if (family == AF_INET6) {
 			socklen = sizeof(struct sockaddr_in6);
 			if (res->got_ipv6 &&
-			    (req->ai_flags & (AI_V4MAPPED | AI_ALL)) == AI_V4MAPPED &&
+			    (req->ai_flags & (AI_V4MAPPED | AI_ALL)) ==
+				AI_V4MAPPED &&
 			    IN6_IS_ADDR_V4MAPPED((struct in6_addr *)at->addr))
 				continue;
 		} else {
 			socklen = sizeof(struct sockaddr_in);
 		}
 		for (int i = 0; st[i].set; i++) {
-			struct addrinfo *ai = *pai = malloc(sizeof(struct addrinfo) + socklen);
+			struct addrinfo *ai = *pai =
+			    malloc(sizeof(struct addrinfo) + socklen);
 
 			if (ai == NULL)
 				return -EAI_MEMORY;
@@ -1405,7 +1523,7 @@ static int gaih_inet(const char *name, const struct gaih_service *service,
 		     unsigned *naddrs, struct scratch *tmp)
 {
 	struct gaih_servtuple st[NTP];
-	struct gaih_result res = { 0 };
+	struct gaih_result res = {0};
 	const char *orig_name = name;
 	int result, herr;
 
@@ -1460,8 +1578,8 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 		       const struct addrinfo *hints, struct addrinfo **pai)
 {
 	static const struct addrinfo default_hints = {
-		.ai_flags = AI_V4MAPPED | AI_ADDRCONFIG,
-		.ai_family = AF_UNSPEC,
+	    .ai_flags = AI_V4MAPPED | AI_ADDRCONFIG,
+	    .ai_family = AF_UNSPEC,
 	};
 	struct addrinfo local_hints, *p = NULL, **end = &p;
 	struct gaih_service gs, *ps = NULL;
@@ -1495,7 +1613,8 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 		if (hints->ai_family == AF_UNSPEC && (seen4 || seen6)) {
 			if (seen4 != seen6) {
 				local_hints = *hints;
-				local_hints.ai_family = seen4 ? AF_INET : AF_INET6;
+				local_hints.ai_family =
+				    seen4 ? AF_INET : AF_INET6;
 				hints = &local_hints;
 			}
 		} else if ((hints->ai_family == AF_INET && !seen4) ||
@@ -1536,8 +1655,8 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 		++nresults;
 	}
 	if (naddrs > 1) {
-		struct addrinfo *s = sort_results(p, nresults, in6ai, in6ailen,
-						  check_pf_called);
+		struct addrinfo *s =
+		    sort_results(p, nresults, in6ai, in6ailen, check_pf_called);
 
 		if (s == NULL) {
 			gr_gai_freeaddrinfo(p);
@@ -1553,8 +1672,6 @@ int gr_gai_getaddrinfo(const char *name, const char *service,
 	}
 	return last_i ? -last_i : EAI_NONAME;
 }
-
-
 
 bool gr_scratch_grow(struct scratch *s)
 {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * gethostby_r.c — gethostbyname*_r and gethostbyaddr_r over the hosts
  * database, as glibc 2.36's nss/getXXbyYY_r.c: the service loop, numeric
@@ -33,9 +34,9 @@ struct by_args {
 };
 
 static enum nss_status call_module(const struct hosts_module *m,
-				   const struct by_args *a,
-				   struct hostent *ret, char *buf,
-				   size_t buflen, int *h_errnop, bool *have)
+				   const struct by_args *a, struct hostent *ret,
+				   char *buf, size_t buflen, int *h_errnop,
+				   bool *have)
 {
 	enum nss_status s = NSS_STATUS_UNAVAIL;
 
@@ -46,7 +47,8 @@ static enum nss_status call_module(const struct hosts_module *m,
 		s = m->byname(a->name, ret, buf, buflen, &errno, h_errnop);
 		break;
 	case BY_NAME2:
-		s = m->byname2(a->name, a->af, ret, buf, buflen, &errno, h_errnop);
+		s = m->byname2(a->name, a->af, ret, buf, buflen, &errno,
+			       h_errnop);
 		break;
 	case BY_ADDR:
 		s = m->byaddr(a->addr, a->len, a->af, ret, buf, buflen, &errno,
@@ -71,8 +73,8 @@ bool gr_resolv_context(void)
 }
 
 static int hosts_lookup_r(const struct by_args *a, struct hostent *resbuf,
-			  char *buffer, size_t buflen,
-			  struct hostent **result, int *h_errnop)
+			  char *buffer, size_t buflen, struct hostent **result,
+			  int *h_errnop)
 {
 	enum nss_status status = NSS_STATUS_UNAVAIL;
 	struct hosts_conf hc;
@@ -95,10 +97,9 @@ static int hosts_lookup_r(const struct by_args *a, struct hostent *resbuf,
 		int r;
 
 		gr_nopark_enter();
-		r = __nss_hostname_digits_dots(a->name, resbuf, &buffer, NULL,
-					       buflen, result, &status,
-					       a->kind == BY_NAME ? AF_INET : a->af,
-					       h_errnop);
+		r = __nss_hostname_digits_dots(
+		    a->name, resbuf, &buffer, NULL, buflen, result, &status,
+		    a->kind == BY_NAME ? AF_INET : a->af, h_errnop);
 		gr_nopark_leave();
 		if (r == -1)
 			return errno;
@@ -112,8 +113,8 @@ static int hosts_lookup_r(const struct by_args *a, struct hostent *resbuf,
 		any_service = true;
 		status = call_module(hc.svc[i].m, a, resbuf, buffer, buflen,
 				     h_errnop, &have);
-		if (status == NSS_STATUS_TRYAGAIN && *h_errnop == NETDB_INTERNAL &&
-		    errno == ERANGE)
+		if (status == NSS_STATUS_TRYAGAIN &&
+		    *h_errnop == NETDB_INTERNAL && errno == ERANGE)
 			break;
 		if (gr_nss_next_action(&hc.svc[i], status) == ACT_RETURN)
 			break;
@@ -142,7 +143,7 @@ int gr_gai_gethostbyname2_r(const char *name, int af, struct hostent *ret,
 			    char *buf, size_t buflen, struct hostent **result,
 			    int *h_errnop)
 {
-	struct by_args a = { BY_NAME2, name, af, NULL, 0 };
+	struct by_args a = {BY_NAME2, name, af, NULL, 0};
 
 	return hosts_lookup_r(&a, ret, buf, buflen, result, h_errnop);
 }
@@ -151,7 +152,7 @@ int gr_gai_gethostbyname_r(const char *name, struct hostent *ret, char *buf,
 			   size_t buflen, struct hostent **result,
 			   int *h_errnop)
 {
-	struct by_args a = { BY_NAME, name, AF_INET, NULL, 0 };
+	struct by_args a = {BY_NAME, name, AF_INET, NULL, 0};
 
 	return hosts_lookup_r(&a, ret, buf, buflen, result, h_errnop);
 }
@@ -160,7 +161,7 @@ int gr_gai_gethostbyaddr_r(const void *addr, socklen_t len, int type,
 			   struct hostent *ret, char *buf, size_t buflen,
 			   struct hostent **result, int *h_errnop)
 {
-	struct by_args a = { BY_ADDR, NULL, type, addr, len };
+	struct by_args a = {BY_ADDR, NULL, type, addr, len};
 
 	return hosts_lookup_r(&a, ret, buf, buflen, result, h_errnop);
 }

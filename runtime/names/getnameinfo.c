@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * getnameinfo.c — getnameinfo as glibc 2.36's inet/getnameinfo.c: names
  * through gethostbyaddr_r (gethostby_r.c), services through
@@ -54,7 +55,7 @@ static const char *nrl_domainname(void)
 		return nrl_domain;
 	}
 	{
-		struct in_addr lo = { htonl(INADDR_LOOPBACK) };
+		struct in_addr lo = {htonl(INADDR_LOOPBACK)};
 
 		h = NULL;
 		gr_gai_gethostbyaddr_r(&lo, sizeof(lo), AF_INET, &th, buf,
@@ -88,7 +89,7 @@ static int gni_host_inet_name(const struct sockaddr *sa, char *host,
 			      socklen_t hostlen, int flags)
 {
 	struct hostent th, *h = NULL;
-	struct scratch tmp = { gr_malloc(1024), 1024 };
+	struct scratch tmp = {gr_malloc(1024), 1024};
 	int herrno = 0, r = EAI_NONAME;
 	const void *addr;
 	socklen_t alen;
@@ -103,8 +104,8 @@ static int gni_host_inet_name(const struct sockaddr *sa, char *host,
 		addr = &((const struct sockaddr_in *)sa)->sin_addr;
 		alen = sizeof(struct in_addr);
 	}
-	while (gr_gai_gethostbyaddr_r(addr, alen, af, &th, tmp.data,
-				      tmp.length, &h, &herrno)) {
+	while (gr_gai_gethostbyaddr_r(addr, alen, af, &th, tmp.data, tmp.length,
+				      &h, &herrno)) {
 		if (herrno == NETDB_INTERNAL && errno == ERANGE) {
 			if (!gr_scratch_grow(&tmp)) {
 				h_errno = herrno;
@@ -133,7 +134,8 @@ static int gni_host_inet_name(const struct sockaddr *sa, char *host,
 		const char *d;
 
 		if ((flags & NI_NOFQDN) && (d = nrl_domainname()) &&
-		    (c = strstr(h->h_name, d)) && c != h->h_name && *(--c) == '.')
+		    (c = strstr(h->h_name, d)) && c != h->h_name &&
+		    *(--c) == '.')
 			*c = '\0';
 		r = strlen(h->h_name) + 1 > hostlen ? EAI_OVERFLOW : 0;
 		if (r == 0)
@@ -165,10 +167,12 @@ static int gni_host_inet_numeric(const struct sockaddr *sa, char *host,
 
 				if (if_indextoname(scopeid, scopebuf) != NULL)
 					return checked_snprintf_result(
-						snprintf(start, left, "%%%s", scopebuf), left);
+					    snprintf(start, left, "%%%s",
+						     scopebuf),
+					    left);
 			}
 			return checked_snprintf_result(
-				snprintf(start, left, "%%%u", scopeid), left);
+			    snprintf(start, left, "%%%u", scopeid), left);
 		}
 	} else {
 		const struct sockaddr_in *s = (const void *)sa;
@@ -218,7 +222,7 @@ static int gni_serv(const struct sockaddr *sa, char *serv, socklen_t servlen,
 		const struct sockaddr_in *s = (const void *)sa;
 
 		if (!(flags & NI_NUMERICSERV)) {
-			struct scratch tmp = { gr_malloc(1024), 1024 };
+			struct scratch tmp = {gr_malloc(1024), 1024};
 			struct servent ts, *sv = NULL;
 			int e, r;
 
@@ -226,9 +230,10 @@ static int gni_serv(const struct sockaddr *sa, char *serv, socklen_t servlen,
 				return EAI_MEMORY;
 			for (;;) {
 				gr_nopark_enter();
-				e = REAL(getservbyport_r)(s->sin_port,
-						    (flags & NI_DGRAM) ? "udp" : "tcp",
-						    &ts, tmp.data, tmp.length, &sv);
+				e = REAL(getservbyport_r)(
+				    s->sin_port,
+				    (flags & NI_DGRAM) ? "udp" : "tcp", &ts,
+				    tmp.data, tmp.length, &sv);
 				gr_nopark_leave();
 				if (e != ERANGE)
 					break;
@@ -245,7 +250,7 @@ static int gni_serv(const struct sockaddr *sa, char *serv, socklen_t servlen,
 			gr_free(tmp.data);
 		}
 		return checked_snprintf_result(
-			snprintf(serv, servlen, "%d", ntohs(s->sin_port)), servlen);
+		    snprintf(serv, servlen, "%d", ntohs(s->sin_port)), servlen);
 	}
 	case AF_LOCAL:
 		return checked_copy(serv, servlen,
@@ -255,12 +260,12 @@ static int gni_serv(const struct sockaddr *sa, char *serv, socklen_t servlen,
 	}
 }
 
-int gr_gai_getnameinfo(const struct sockaddr *sa, socklen_t addrlen,
-		       char *host, socklen_t hostlen, char *serv,
-		       socklen_t servlen, int flags)
+int gr_gai_getnameinfo(const struct sockaddr *sa, socklen_t addrlen, char *host,
+		       socklen_t hostlen, char *serv, socklen_t servlen,
+		       int flags)
 {
-	if (flags & ~(NI_NUMERICHOST | NI_NUMERICSERV | NI_NOFQDN | NI_NAMEREQD |
-		      NI_DGRAM | NI_IDN | 192))
+	if (flags & ~(NI_NUMERICHOST | NI_NUMERICSERV | NI_NOFQDN |
+		      NI_NAMEREQD | NI_DGRAM | NI_IDN | 192))
 		return EAI_BADFLAGS;
 	if (sa == NULL || addrlen < sizeof(sa_family_t))
 		return EAI_FAMILY;

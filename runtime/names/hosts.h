@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hosts.h — what the files of names/ that follow glibc 2.36 share: the
  * NSS "hosts" database (nsswitch.c), the kernel's address list
@@ -36,11 +37,10 @@ static inline void nopark_leave_if(bool c)
 
 typedef enum nss_status (*ghbn4_fn)(const char *, struct gaih_addrtuple **,
 				    char *, size_t, int *, int *, int32_t *);
-typedef enum nss_status (*ghbn3_fn)(const char *, int, struct hostent *,
-				    char *, size_t, int *, int *, int32_t *,
-				    char **);
-typedef enum nss_status (*ghbn2_fn)(const char *, int, struct hostent *,
-				    char *, size_t, int *, int *);
+typedef enum nss_status (*ghbn3_fn)(const char *, int, struct hostent *, char *,
+				    size_t, int *, int *, int32_t *, char **);
+typedef enum nss_status (*ghbn2_fn)(const char *, int, struct hostent *, char *,
+				    size_t, int *, int *);
 typedef enum nss_status (*ghbn_fn)(const char *, struct hostent *, char *,
 				   size_t, int *, int *);
 typedef enum nss_status (*ghba_fn)(const void *, socklen_t, int,
@@ -58,15 +58,15 @@ struct hosts_module {
 enum { ACT_CONTINUE, ACT_RETURN, ACT_MERGE };
 struct hosts_svc {
 	const struct hosts_module *m;
-	unsigned char act[5];	/* by nss_status + 2 */
+	unsigned char act[5]; /* by nss_status + 2 */
 };
 struct hosts_conf {
 	int n;
-	bool other;		/* names a source other than files and dns */
+	bool other; /* names a source other than files and dns */
 	struct hosts_svc svc[16];
 };
 
-extern struct hosts_module gr_nss_files GR_HIDDEN; /* glibc's files module */
+extern struct hosts_module gr_nss_files GR_HIDDEN;    /* glibc's files module */
 void gr_hosts_conf(struct hosts_conf *out) GR_HIDDEN; /* the hosts line now */
 int gr_nss_next_action(const struct hosts_svc *s, enum nss_status st) GR_HIDDEN;
 
@@ -78,14 +78,15 @@ bool gr_resolv_context(void) GR_HIDDEN;
 /* ---- check_pf.c: the kernel's addresses ------------------------------ */
 
 struct in6ai {
-	uint8_t flags;		/* IN6AI_* */
+	uint8_t flags; /* IN6AI_* */
 	uint8_t prefixlen;
 	uint16_t pad;
 	uint32_t index;
 	uint32_t addr[4];
 };
 enum { IN6AI_DEPRECATED = 1, IN6AI_HOMEADDRESS = 2 };
-void gr_check_pf(bool *seen4, bool *seen6, struct in6ai **out, size_t *outlen) GR_HIDDEN;
+void gr_check_pf(bool *seen4, bool *seen6, struct in6ai **out,
+		 size_t *outlen) GR_HIDDEN;
 void gr_check_native(uint32_t i1, int *n1, uint32_t i2, int *n2) GR_HIDDEN;
 
 /* ---- getaddrinfo.c: a growable scratch buffer (glibc's scratch_buffer) */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * nsswitch.c — the "hosts" database as glibc 2.36 reads it: the hosts line
  * of /etc/nsswitch.conf with its [STATUS=ACTION] lists (read again when
@@ -28,32 +29,39 @@ struct hosts_module gr_nss_files;
 static bool files_ok;
 
 static enum nss_status dns_byaddr(const void *a, socklen_t l, int af,
-				  struct hostent *h, char *b, size_t bl,
-				  int *e, int *he)
+				  struct hostent *h, char *b, size_t bl, int *e,
+				  int *he)
 {
 	return gr_dns_gethostbyaddr2_r(a, l, af, h, b, bl, e, he, NULL);
 }
 
 static const struct hosts_module dns_mod = {
-	gr_dns_gethostbyname4_r, gr_dns_gethostbyname3_r,
-	gr_dns_gethostbyname2_r, gr_dns_gethostbyname_r, dns_byaddr,
+    gr_dns_gethostbyname4_r,
+    gr_dns_gethostbyname3_r,
+    gr_dns_gethostbyname2_r,
+    gr_dns_gethostbyname_r,
+    dns_byaddr,
 };
 
 /* glibc's files module: in libc itself since 2.34, a module before. */
 static void files_bind(void)
 {
-	void *h = RTLD_DEFAULT;	/* (void *)0 */
+	void *h = RTLD_DEFAULT; /* (void *)0 */
 
 	if (dlsym(h, "_nss_files_gethostbyname4_r") == NULL &&
 	    (h = REAL(dlopen)("libnss_files.so.2", RTLD_LAZY)) == NULL)
 		return;
-	gr_nss_files.byname4 = (ghbn4_fn)dlsym(h, "_nss_files_gethostbyname4_r");
-	gr_nss_files.byname3 = (ghbn3_fn)dlsym(h, "_nss_files_gethostbyname3_r");
-	gr_nss_files.byname2 = (ghbn2_fn)dlsym(h, "_nss_files_gethostbyname2_r");
+	gr_nss_files.byname4 =
+	    (ghbn4_fn)dlsym(h, "_nss_files_gethostbyname4_r");
+	gr_nss_files.byname3 =
+	    (ghbn3_fn)dlsym(h, "_nss_files_gethostbyname3_r");
+	gr_nss_files.byname2 =
+	    (ghbn2_fn)dlsym(h, "_nss_files_gethostbyname2_r");
 	gr_nss_files.byname = (ghbn_fn)dlsym(h, "_nss_files_gethostbyname_r");
 	gr_nss_files.byaddr = (ghba_fn)dlsym(h, "_nss_files_gethostbyaddr_r");
 	files_ok = gr_nss_files.byname4 && gr_nss_files.byname3 &&
-		   gr_nss_files.byname2 && gr_nss_files.byname && gr_nss_files.byaddr;
+		   gr_nss_files.byname2 && gr_nss_files.byname &&
+		   gr_nss_files.byaddr;
 }
 
 static void svc_defaults(struct hosts_svc *s)
@@ -67,9 +75,14 @@ static void svc_defaults(struct hosts_svc *s)
 
 static int status_of(const char *w, size_t n)
 {
-	static const struct { const char *s; int v; } t[] = {
-		{ "SUCCESS", NSS_STATUS_SUCCESS }, { "NOTFOUND", NSS_STATUS_NOTFOUND },
-		{ "UNAVAIL", NSS_STATUS_UNAVAIL }, { "TRYAGAIN", NSS_STATUS_TRYAGAIN },
+	static const struct {
+		const char *s;
+		int v;
+	} t[] = {
+	    {"SUCCESS", NSS_STATUS_SUCCESS},
+	    {"NOTFOUND", NSS_STATUS_NOTFOUND},
+	    {"UNAVAIL", NSS_STATUS_UNAVAIL},
+	    {"TRYAGAIN", NSS_STATUS_TRYAGAIN},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (strlen(t[i].s) == n && strncasecmp(w, t[i].s, n) == 0)
@@ -91,7 +104,7 @@ static int action_of(const char *w, size_t n)
 /* One "hosts:" specification, as nss_parse_service_list reads it. */
 static void parse_services(struct hosts_conf *hc, const char *p)
 {
-	struct hosts_svc *last = NULL;	/* the service an action list follows */
+	struct hosts_svc *last = NULL; /* the service an action list follows */
 
 	hc->n = 0;
 	hc->other = false;
@@ -139,7 +152,8 @@ static void parse_services(struct hosts_conf *hc, const char *p)
 				if (s == NULL || st == 99 || act < 0)
 					continue;
 				if (neg) {
-					for (int k = NSS_STATUS_TRYAGAIN; k <= NSS_STATUS_SUCCESS; k++)
+					for (int k = NSS_STATUS_TRYAGAIN;
+					     k <= NSS_STATUS_SUCCESS; k++)
 						if (k != st)
 							s->act[k + 2] = act;
 				} else {
@@ -214,13 +228,14 @@ void gr_hosts_conf(struct hosts_conf *out)
 				continue;
 			gr_free(spec);
 			spec = gr_strdup(p + 1);
-			break;	/* glibc takes the first hosts line */
+			break; /* glibc takes the first hosts line */
 		}
 		if (f != NULL)
 			REAL(fclose)(f);
 		free(line);
 		/* glibc's default without a hosts line. */
-		parse_services(&nss_cur, spec ? spec : "dns [!UNAVAIL=return] files");
+		parse_services(&nss_cur,
+			       spec ? spec : "dns [!UNAVAIL=return] files");
 		gr_free(spec);
 		nss_st = st;
 		nss_st_ok = ok;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * resolver.c — DNS transport: c-ares driven by the hub's libev loop, and
  * the resolver configuration as glibc reads it.  The only file that
@@ -169,11 +170,12 @@ static ares_socket_t sock_open(int af, int type, int proto, void *u)
 	socklen_t len = sizeof(got);
 
 	if (fd >= 0 && type == SOCK_DGRAM) {
-		REAL(setsockopt)(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+		REAL(setsockopt)
+		(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
 		if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 &&
 		    got < want)
-			REAL(setsockopt)(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want,
-					 sizeof(want));
+			REAL(setsockopt)
+		(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want));
 	}
 	/* out of the program's way: a daemon's close-all spares it */
 	return gr_shimfd_hide(fd);
@@ -203,13 +205,13 @@ static ares_ssize_t sock_recvfrom(ares_socket_t fd, void *buf, size_t len,
 static ares_ssize_t sock_sendv(ares_socket_t fd, const struct iovec *iov,
 			       int cnt, void *u)
 {
-	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = cnt };
+	struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = cnt};
 
 	return REAL(sendmsg)(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static const struct ares_socket_functions sock_funcs = {
-	sock_open, sock_close, sock_connect, sock_recvfrom, sock_sendv,
+    sock_open, sock_close, sock_connect, sock_recvfrom, sock_sendv,
 };
 
 /* ---- channels on the hub's loop ------------------------------------------ */
@@ -220,39 +222,39 @@ struct res_io {
 };
 
 /* pacing: see the comment before pump() */
-#define RES_WIN0 64
-#define RES_WINMIN 16
-#define RES_SSTHRESH 240		/* < 256 datagrams of a default buffer */
-#define RES_WINMAX 65536
-#define RES_LOSS_GAP 100000000LL	/* ns: one halving per 100 ms at most */
-#define RES_HOLD 50000000LL		/* ns: a server this slow holds answers */
-#define RES_RATE 10000			/* queries/s to a server without feedback */
-#define RES_BURST 64			/* of them at once */
-#define RES_TICK 1e-3			/* s: the queue's timer */
+#define RES_WIN0     64
+#define RES_WINMIN   16
+#define RES_SSTHRESH 240 /* < 256 datagrams of a default buffer */
+#define RES_WINMAX   65536
+#define RES_LOSS_GAP 100000000LL /* ns: one halving per 100 ms at most */
+#define RES_HOLD     50000000LL	 /* ns: a server this slow holds answers */
+#define RES_RATE     10000	 /* queries/s to a server without feedback */
+#define RES_BURST    64		 /* of them at once */
+#define RES_TICK     1e-3	 /* s: the queue's timer */
 
 struct res_req;
 
 struct res_chan {
 	ares_channel ch;
-	unsigned gen;			/* configuration it was made with */
-	int inflight;			/* queries not yet called back */
-	int64_t budget;			/* ns a lookup may take: timeout x tries */
+	unsigned gen;	/* configuration it was made with */
+	int inflight;	/* queries not yet called back */
+	int64_t budget; /* ns a lookup may take: timeout x tries */
 	struct ev_loop *loop;
 	ev_timer tm;
 	struct res_io *ios;
-	struct res_chan *next;		/* retired list */
+	struct res_chan *next; /* retired list */
 	/* pacing (see "Pacing" below) */
-	int cwnd;			/* queries that may be out at once */
-	int64_t rtt_min;		/* ns, smallest seen; 0: none yet */
-	int64_t last_loss;		/* of the last halving */
-	int acked;			/* answers since the last +1 */
-	bool growing;			/* slow start: no queueing seen yet */
+	int cwnd;	   /* queries that may be out at once */
+	int64_t rtt_min;   /* ns, smallest seen; 0: none yet */
+	int64_t last_loss; /* of the last halving */
+	int acked;	   /* answers since the last +1 */
+	bool growing;	   /* slow start: no queueing seen yet */
 	bool pumping;
-	struct res_req *qhead, *qtail;	/* lookups waiting for the window */
-	double tokens;			/* queries that may go out now */
-	double rate;			/* tokens a second, <= RES_RATE */
-	int64_t tok_t;			/* gr_now() when counted */
-	ev_timer pace;			/* pumps the queue */
+	struct res_req *qhead, *qtail; /* lookups waiting for the window */
+	double tokens;		       /* queries that may go out now */
+	double rate;		       /* tokens a second, <= RES_RATE */
+	int64_t tok_t;		       /* gr_now() when counted */
+	ev_timer pace;		       /* pumps the queue */
 };
 
 struct res_hub {
@@ -351,8 +353,8 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
 
 static void lib_init(void)
 {
-	lib_ok = ares_library_init_mem(ARES_LIB_INIT_ALL, gr_malloc,
-						gr_free, gr_realloc) == ARES_SUCCESS;
+	lib_ok = ares_library_init_mem(ARES_LIB_INIT_ALL, gr_malloc, gr_free,
+				       gr_realloc) == ARES_SUCCESS;
 	/* The child of a fork must not use its parent's channel
 	 * (gr_res_after_fork, in fork.c's list). */
 	gr_fork_register();
@@ -374,14 +376,17 @@ static int set_servers(struct res_chan *c, const struct gr_resconf *conf)
 
 	if (env != NULL && *env != '\0') {
 		if (ares_set_servers_ports_csv(c->ch, env) == ARES_SUCCESS &&
-		    ares_get_servers_ports(c->ch, &list) == ARES_SUCCESS && list) {
-			for (struct ares_addr_port_node *p = list; p && n < MAXNS; p = p->next)
+		    ares_get_servers_ports(c->ch, &list) == ARES_SUCCESS &&
+		    list) {
+			for (struct ares_addr_port_node *p = list;
+			     p && n < MAXNS; p = p->next)
 				base[n++] = *p;
 			ares_free_data(list);
 		} else if (!atomic_exchange(&warned, 1)) {
 			gr_warn("GREEN_DNS_SERVERS=%s is not valid (accepted: "
 				"ip[:port],... e.g. 127.0.0.1:5353,[::1]:53); "
-				"using resolv.conf's nameservers", env);
+				"using resolv.conf's nameservers",
+				env);
 		}
 	}
 	if (n == 0) {
@@ -394,13 +399,15 @@ static int set_servers(struct res_chan *c, const struct gr_resconf *conf)
 
 				base[n].family = AF_INET;
 				base[n].addr.addr4 = s->sin_addr;
-				base[n].udp_port = base[n].tcp_port = ntohs(s->sin_port);
+				base[n].udp_port = base[n].tcp_port =
+				    ntohs(s->sin_port);
 			} else {
 				const struct sockaddr_in6 *s = (const void *)sa;
 
 				base[n].family = AF_INET6;
 				memcpy(&base[n].addr.addr6, &s->sin6_addr, 16);
-				base[n].udp_port = base[n].tcp_port = ntohs(s->sin6_port);
+				base[n].udp_port = base[n].tcp_port =
+				    ntohs(s->sin6_port);
 			}
 			n++;
 		}
@@ -447,7 +454,8 @@ static struct res_chan *chan_new(const struct gr_resconf *conf)
 	o.sock_state_cb_data = c;
 	mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
 	       ARES_OPT_LOOKUPS | ARES_OPT_SOCK_STATE_CB;
-	mask |= (conf->options & RES_ROTATE) ? ARES_OPT_ROTATE : ARES_OPT_NOROTATE;
+	mask |=
+	    (conf->options & RES_ROTATE) ? ARES_OPT_ROTATE : ARES_OPT_NOROTATE;
 	gr_nopark_enter();
 	if (ares_init_options(&c->ch, &o, mask) != ARES_SUCCESS) {
 		gr_nopark_leave();
@@ -484,7 +492,7 @@ static void chan_destroy(struct res_chan *c)
 {
 	ev_timer_stop(c->loop, &c->tm);
 	ev_timer_stop(c->loop, &c->pace);
-	ares_destroy(c->ch);	/* closes its sockets: sock_state stops watchers */
+	ares_destroy(c->ch); /* closes its sockets: sock_state stops watchers */
 	while (c->ios != NULL) {
 		struct res_io *io = c->ios;
 
@@ -536,20 +544,20 @@ static struct res_chan *chan_get(const struct gr_resconf *conf)
 
 struct res_slot {
 	struct res_req *req;
-	int status;			/* ARES_* */
-	int rcode;			/* of a refusing server's answer */
+	int status; /* ARES_* */
+	int rcode;  /* of a refusing server's answer */
 	unsigned char *buf;
 	int len;
-	int64_t sent;			/* gr_now() when given to c-ares */
+	int64_t sent; /* gr_now() when given to c-ares */
 };
 struct res_req {
-	struct gr_thread *waiter;	/* NULL: abandoned (cancelled) */
+	struct gr_thread *waiter; /* NULL: abandoned (cancelled) */
 	struct res_chan *chan;
 	int pending;
 	int n;
-	bool queued;			/* on chan's queue, not yet sent */
+	bool queued; /* on chan's queue, not yet sent */
 	struct res_req *qnext;
-	const unsigned char *const *q;	/* the caller's, while queued */
+	const unsigned char *const *q; /* the caller's, while queued */
 	const int *qlen;
 	struct res_slot slot[GR_DNS_MAXQ];
 };
@@ -603,10 +611,14 @@ static bool rcode_of_ok(int status)
 static int rcode_of(int status)
 {
 	switch (status) {
-	case ARES_ESERVFAIL: return ns_r_servfail;
-	case ARES_ENOTIMP: return ns_r_notimpl;
-	case ARES_EREFUSED: return ns_r_refused;
-	case ARES_EFORMERR: return ns_r_formerr;
+	case ARES_ESERVFAIL:
+		return ns_r_servfail;
+	case ARES_ENOTIMP:
+		return ns_r_notimpl;
+	case ARES_EREFUSED:
+		return ns_r_refused;
+	case ARES_EFORMERR:
+		return ns_r_formerr;
 	}
 	return -1;
 }
@@ -637,7 +649,7 @@ static void pump(struct res_chan *c)
 {
 	struct res_req *r;
 
-	if (c->pumping)		/* an answer called back inside ares_send */
+	if (c->pumping) /* an answer called back inside ares_send */
 		return;
 	c->pumping = true;
 	while ((r = c->qhead) != NULL && win_open(c, r->n)) {
@@ -673,9 +685,10 @@ static void pace_answer(struct res_chan *c, struct res_slot *s, int status,
 	if (timeouts > 0 || status == ARES_ETIMEOUT) {
 		if (now - c->last_loss >= RES_LOSS_GAP) {
 			c->last_loss = now;
-			c->cwnd = c->cwnd / 2 > RES_WINMIN ? c->cwnd / 2 : RES_WINMIN;
+			c->cwnd =
+			    c->cwnd / 2 > RES_WINMIN ? c->cwnd / 2 : RES_WINMIN;
 			c->rate = c->rate / 2 > RES_RATE / 16 ? c->rate / 2
-							       : RES_RATE / 16;
+							      : RES_RATE / 16;
 		}
 		c->growing = false;
 		return;
@@ -684,7 +697,7 @@ static void pace_answer(struct res_chan *c, struct res_slot *s, int status,
 		return;
 	if (c->rtt_min == 0 || rtt < c->rtt_min)
 		c->rtt_min = rtt;
-	if (c->rate < RES_RATE)		/* back to RES_RATE over ~1,000 answers */
+	if (c->rate < RES_RATE) /* back to RES_RATE over ~1,000 answers */
 		c->rate += RES_RATE / 1000.;
 	if (c->growing && c->cwnd >= RES_SSTHRESH)
 		c->growing = false;
@@ -698,8 +711,8 @@ static void pace_answer(struct res_chan *c, struct res_slot *s, int status,
 	}
 }
 
-static void on_answer(void *arg, int status, int timeouts,
-		      unsigned char *abuf, int alen)
+static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
+		      int alen)
 {
 	struct res_slot *s = arg;
 	struct res_req *r = s->req;
@@ -811,11 +824,11 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 			c->qhead = r;
 		c->qtail = r;
 		deadline = gr_now() + c->budget;
-		pump(c);	/* the queue moves as lookups come, too */
+		pump(c); /* the queue moves as lookups come, too */
 	}
 	timer_arm(c);
 	for (;;) {
-		if (r->pending == 0) {	/* answered inside ares_send */
+		if (r->pending == 0) { /* answered inside ares_send */
 			gr_park_abort();
 			break;
 		}
@@ -859,7 +872,8 @@ long gr_res_send(const struct gr_resconf *conf, const unsigned char *const *q,
 	return refused ? -ECONNREFUSED : -ETIMEDOUT;
 }
 
-/* ---- fork ------------------------------------------------------------------ */
+/* ---- fork ------------------------------------------------------------------
+ */
 
 static void drop_chan(struct res_chan *c)
 {
@@ -880,5 +894,5 @@ void gr_res_after_fork(void)
 		drop_chan(rh->cur);
 	for (struct res_chan *c = rh->retired; c != NULL; c = c->next)
 		drop_chan(c);
-	tls_rh = NULL;	/* leaked on purpose: see drop_chan */
+	tls_rh = NULL; /* leaked on purpose: see drop_chan */
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * fork.c — the child of a fork, in one place.
  *
@@ -23,15 +24,16 @@
 
 void gr_fork_child(void)
 {
-	gr_hub_after_fork();	/* sched.c: wait queues, this hub, its loop */
-	gr_fd_after_fork();	/* fd.c: watchers onto the new loop */
+	gr_hub_after_fork(); /* sched.c: wait queues, this hub, its loop */
+	gr_fd_after_fork();  /* fd.c: watchers onto the new loop */
 	gr_sig_after_fork(gr_tls_hub); /* signal.c: the hub's signal state */
-	gr_preempt_after_fork(gr_tls_hub); /* preempt.c: no timer until needed */
+	gr_preempt_after_fork(
+	    gr_tls_hub);	/* preempt.c: no timer until needed */
 	gr_proc_after_fork();	/* proc.c: child waits of the parent's */
 	gr_pool_after_fork();	/* pool.c: no workers, no jobs */
 	gr_res_after_fork();	/* resolver.c: the parent's channels */
 	gr_diag_after_fork();	/* diag.c: watchdog, hub list */
-	gr_vclock_after_fork();	/* vclock.c: no thread parked */
+	gr_vclock_after_fork(); /* vclock.c: no thread parked */
 }
 
 extern void *__dso_handle __attribute__((weak));
@@ -48,7 +50,7 @@ void gr_fork_register(void)
 			gr_cpu_relax();
 		return;
 	}
-	REAL(__register_atfork)(NULL, NULL, gr_fork_child,
-				&__dso_handle ? __dso_handle : NULL);
+	REAL(__register_atfork)
+	(NULL, NULL, gr_fork_child, &__dso_handle ? __dso_handle : NULL);
 	atomic_store_explicit(&registered, 2, memory_order_release);
 }

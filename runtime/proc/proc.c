@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * proc.c — child processes under green threads: the waitpid family,
  * system(), popen()/pclose(), the fork hooks, and GREEN_INHERIT.
@@ -47,13 +48,13 @@ extern char **environ;
 /* ---- parking until a child may have changed ------------------------------ */
 
 struct child_wait {
-	ev_io io;		/* on the pidfd, if any: first member */
+	ev_io io; /* on the pidfd, if any: first member */
 	struct child_wait *next, *prev;
 	struct gr_thread *t;
 };
 
 struct proc_hub {
-	struct child_wait *polled;	/* re-checked on SIGCHLD and timer */
+	struct child_wait *polled; /* re-checked on SIGCHLD and timer */
 	ev_timer poll;
 	double interval;
 };
@@ -184,14 +185,16 @@ long gr_proc_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 			r = r < 0 ? -errno : r;
 			break;
 		}
-		w = child_park(pidfd, pidfd < 0 || (options & (WUNTRACED | WCONTINUED)));
+		w = child_park(pidfd, pidfd < 0 ||
+					  (options & (WUNTRACED | WCONTINUED)));
 		if (w == -ECANCELED) {
 			if (pidfd >= 0)
 				gr_shimfd_close(pidfd);
 			pidfd = -1;
 			gr_testcancel();
 		}
-		w = gr_intr(w, true);	/* Linux restarts wait4 under SA_RESTART */
+		w = gr_intr(w,
+			    true); /* Linux restarts wait4 under SA_RESTART */
 		if (w == -EINTR || w == -ENOMEM) {
 			r = w;
 			break;
@@ -225,8 +228,8 @@ long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 		}
 		w = child_park(type == P_PIDFD ? (int)id : pidfd,
 			       (type != P_PID && type != P_PIDFD) ||
-			       (type == P_PID && pidfd < 0) ||
-			       (options & (WSTOPPED | WCONTINUED)));
+				   (type == P_PID && pidfd < 0) ||
+				   (options & (WSTOPPED | WCONTINUED)));
 		if (w == -ECANCELED) {
 			if (pidfd >= 0)
 				gr_shimfd_close(pidfd);
@@ -244,7 +247,8 @@ long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 	return r;
 }
 
-/* ---- spawning -------------------------------------------------------------- */
+/* ---- spawning --------------------------------------------------------------
+ */
 
 /* The spawned child inherits the OS thread's mask, which under green
  * threads is the intersection of all of them: give it the caller's. */
@@ -291,7 +295,7 @@ int gr_proc_system(const char *cmd, int *spawn_err)
 	struct sigaction ign;
 	posix_spawnattr_t attr;
 	sigset_t chld, omask, reset;
-	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
 	int status = -1, ret;
 	pid_t pid;
 	long r;
@@ -318,7 +322,8 @@ int gr_proc_system(const char *cmd, int *spawn_err)
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &omask);
 	posix_spawnattr_setsigdefault(&attr, &reset);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
+					    POSIX_SPAWN_SETSIGMASK);
 	ret = REAL(posix_spawn)(&pid, "/bin/sh", NULL, &attr, argv, environ);
 	posix_spawnattr_destroy(&attr);
 	if (ret == 0) {
@@ -328,7 +333,8 @@ int gr_proc_system(const char *cmd, int *spawn_err)
 		if (r != pid)
 			status = r < 0 ? (int)r : -ECHILD;
 	} else {
-		status = 127 << 8; /* W_EXITCODE(127, 0): the shell could not run */
+		status = 127
+			 << 8; /* W_EXITCODE(127, 0): the shell could not run */
 	}
 
 	lock(&sys_lock);
@@ -358,7 +364,7 @@ int gr_proc_popen(const char *cmd, const char *mode, FILE **out)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t tmp;
 	const posix_spawnattr_t *attr;
-	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	char *argv[] = {"sh", "-c", (char *)cmd, NULL};
 	struct popen_ent *e;
 	bool rd, cloexec = false;
 	int fds[2], parent, child, target, ret;
@@ -465,7 +471,8 @@ int gr_proc_pclose(FILE *fp, int *status)
  * streams are still open here, as with glibc, but their pids are not our
  * children; pclose then reports ECHILD as glibc does. */
 
-/* ---- fork ------------------------------------------------------------------- */
+/* ---- fork -------------------------------------------------------------------
+ */
 
 void gr_proc_after_fork(void)
 {
@@ -475,13 +482,15 @@ void gr_proc_after_fork(void)
 		gr_tls_hub->proc_state = NULL;
 }
 
-/* ---- GREEN_INHERIT=0 -------------------------------------------------------- */
+/* ---- GREEN_INHERIT=0 --------------------------------------------------------
+ */
 
 static bool same_file(const char *a, const struct stat *b)
 {
 	struct stat s;
 
-	return REAL(stat)(a, &s) == 0 && s.st_dev == b->st_dev && s.st_ino == b->st_ino;
+	return REAL(stat)(a, &s) == 0 && s.st_dev == b->st_dev &&
+	       s.st_ino == b->st_ino;
 }
 
 /* Children inherit the preload unless GREEN_INHERIT=0: then our entry is
@@ -515,7 +524,8 @@ __attribute__((constructor)) static void inherit_init(void)
 		len = (size_t)(r - start);
 		save = *r;
 		*r = '\0';
-		if (strcmp(start, di.dli_fname) == 0 || same_file(start, &self)) {
+		if (strcmp(start, di.dli_fname) == 0 ||
+		    same_file(start, &self)) {
 			*r = save;
 			continue;
 		}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * signal.c — signals under green threads: the program's handlers, a signal
  * mask per green thread, pthread_kill to a green thread, and the waits for
@@ -54,7 +55,7 @@
 #include "green.h"
 
 #define NSIG64 65
-#define B(s) (1ULL << ((s) - 1))
+#define B(s)   (1ULL << ((s)-1))
 /* Never blocked: SIGKILL, SIGSTOP, and glibc's SIGCANCEL and SIGSETXID. */
 #define UNBLOCKABLE (B(SIGKILL) | B(SIGSTOP) | B(32) | B(33))
 #define DFL_IGNORED (B(SIGCHLD) | B(SIGCONT) | B(SIGURG) | B(SIGWINCH))
@@ -84,33 +85,33 @@ struct sig_hub {
 	ev_io sfd_io;
 	int sfd;
 	uint64_t sfd_mask;
-	_Atomic uint64_t arrived;	/* process-directed, not yet handed on */
+	_Atomic uint64_t arrived; /* process-directed, not yet handed on */
 	siginfo_t arrived_info[NSIG64];
-	siginfo_t tinfo[NSIG64];	/* for gr_thread.sig_inbox */
-	_Atomic int targeted;		/* some thread's sig_inbox is set */
-	_Atomic int child_kick;		/* a SIGCHLD went by */
-	uint64_t pending;		/* process-directed, nobody took it */
+	siginfo_t tinfo[NSIG64]; /* for gr_thread.sig_inbox */
+	_Atomic int targeted;	 /* some thread's sig_inbox is set */
+	_Atomic int child_kick;	 /* a SIGCHLD went by */
+	uint64_t pending;	 /* process-directed, nobody took it */
 	siginfo_t pending_info[NSIG64];
-	int n;				/* threads counted below */
-	int nblk[NSIG64];		/* of those, how many block each signal */
-	uint64_t anyblk;		/* signals with nblk > 0 */
-	uint64_t os_mask;		/* the OS thread's real mask (word 0) */
-	struct sig_thr *waiters;	/* threads in the sigwait family */
-	int nwait;			/* threads parked only for a signal */
+	int n;			 /* threads counted below */
+	int nblk[NSIG64];	 /* of those, how many block each signal */
+	uint64_t anyblk;	 /* signals with nblk > 0 */
+	uint64_t os_mask;	 /* the OS thread's real mask (word 0) */
+	struct sig_thr *waiters; /* threads in the sigwait family */
+	int nwait;		 /* threads parked only for a signal */
 };
 
 /* Per green thread, made on first use. */
 struct sig_thr {
 	struct gr_thread *t;
 	struct sig_thr *wnext, *wprev;
-	uint64_t waitset;		/* in sigwait for these, else 0 */
-	unsigned handled;		/* handlers run in this thread */
-	siginfo_t info[NSIG64];		/* of its pending and due signals */
+	uint64_t waitset;	/* in sigwait for these, else 0 */
+	unsigned handled;	/* handlers run in this thread */
+	siginfo_t info[NSIG64]; /* of its pending and due signals */
 };
 
-static struct sigaction user_act[NSIG64];	/* the program's view */
-static _Atomic unsigned char have[NSIG64];	/* user_act[s] is filled */
-static uint64_t intr_set;			/* siginterrupt() */
+static struct sigaction user_act[NSIG64];  /* the program's view */
+static _Atomic unsigned char have[NSIG64]; /* user_act[s] is filled */
+static uint64_t intr_set;		   /* siginterrupt() */
 static atomic_flag act_lock = ATOMIC_FLAG_INIT;
 
 static struct sig_thr *ext(struct gr_thread *t)
@@ -558,7 +559,8 @@ static void sfd_cb(struct ev_loop *loop, ev_io *io, int revents)
 			info.si_utime = (clock_t)ssi.ssi_utime;
 			info.si_stime = (clock_t)ssi.ssi_stime;
 		} else if (ssi.ssi_code <= 0) { /* kill, sigqueue, timers */
-			info.si_value.sival_ptr = (void *)(uintptr_t)ssi.ssi_ptr;
+			info.si_value.sival_ptr =
+			    (void *)(uintptr_t)ssi.ssi_ptr;
 		} else { /* a fault sent on: si_addr shares the pid's place */
 			info.si_addr = (void *)(uintptr_t)ssi.ssi_addr;
 		}
@@ -762,8 +764,10 @@ int gr_sig_action(int sig, const struct sigaction *act, struct sigaction *old)
 			goto out;
 		}
 		REAL(sigaction)(sig, NULL, &user_act[sig]);
-		if (a.sa_handler == SIG_IGN && gr_tls_hub && gr_tls_hub->sig_state)
-			((struct sig_hub *)gr_tls_hub->sig_state)->pending &= ~B(sig);
+		if (a.sa_handler == SIG_IGN && gr_tls_hub &&
+		    gr_tls_hub->sig_state)
+			((struct sig_hub *)gr_tls_hub->sig_state)->pending &=
+			    ~B(sig);
 		goto out;
 	}
 	k = a;
@@ -794,7 +798,8 @@ __sighandler_t gr_sig_signal(int sig, __sighandler_t fn, bool sysv)
 	struct sigaction a, old;
 	int r;
 
-	if (fn == SIG_ERR || sig <= 0 || sig >= NSIG64 || sig == 32 || sig == 33) {
+	if (fn == SIG_ERR || sig <= 0 || sig >= NSIG64 || sig == 32 ||
+	    sig == 33) {
 		errno = EINVAL;
 		return SIG_ERR;
 	}
@@ -856,7 +861,8 @@ int gr_sig_mask(int how, const sigset_t *set, sigset_t *old)
 		int r = REAL(pthread_sigmask)(how, set, old);
 
 		if (r == 0 && set != NULL && gr_tls_hub == NULL && gr_tls_os)
-			REAL(pthread_sigmask)(SIG_SETMASK, NULL, &gr_tls_os->sigmask);
+			REAL(pthread_sigmask)
+		(SIG_SETMASK, NULL, &gr_tls_os->sigmask);
 		return -r;
 	}
 	cur = m64(&t->sigmask);
@@ -867,10 +873,16 @@ int gr_sig_mask(int how, const sigset_t *set, sigset_t *old)
 	}
 	m = m64(set);
 	switch (how) {
-	case SIG_BLOCK: m = cur | m; break;
-	case SIG_UNBLOCK: m = cur & ~m; break;
-	case SIG_SETMASK: break;
-	default: return -EINVAL;
+	case SIG_BLOCK:
+		m = cur | m;
+		break;
+	case SIG_UNBLOCK:
+		m = cur & ~m;
+		break;
+	case SIG_SETMASK:
+		break;
+	default:
+		return -EINVAL;
 	}
 	if (old != NULL)
 		old->__val[0] = cur;
@@ -912,7 +924,8 @@ int gr_sig_kill(struct gr_thread *t, int sig)
 	info.si_pid = getpid();
 	info.si_uid = getuid();
 	if (s == NULL)
-		return -REAL(pthread_kill)(t->hub ? t->hub->os->real_id : t->real_id, sig);
+		return -REAL(pthread_kill)(
+		    t->hub ? t->hub->os->real_id : t->real_id, sig);
 	if (gr_tls_insignal || h != t->hub || h->cur == h->hub) {
 		/* handler context or another OS thread: the hub sorts it */
 		s->tinfo[sig] = info;
@@ -931,7 +944,7 @@ static int take(struct gr_thread *t, uint64_t set, const sigset_t *kset,
 {
 	struct sig_hub *s = t->hub->sig_state;
 	struct sig_thr *x = t->sig;
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = {0, 0};
 	uint64_t m;
 	int sig;
 
@@ -974,8 +987,8 @@ long gr_sig_wait(const sigset_t *kset, siginfo_t *info,
 	int sig;
 	sigset_t kcopy;
 
-	if (ts != NULL && (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000 ||
-			   ts->tv_sec < 0))
+	if (ts != NULL &&
+	    (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000 || ts->tv_sec < 0))
 		return -EINVAL;
 	set = m64(kset) & ~UNBLOCKABLE;
 	/* The kernel must not hand a time-slice tick to the program. */
@@ -1001,7 +1014,8 @@ long gr_sig_wait(const sigset_t *kset, siginfo_t *info,
 			struct timespec left;
 
 			if (ts != NULL)
-				left = gr_ns_ts(dl - gr_now() > 0 ? dl - gr_now() : 0);
+				left = gr_ns_ts(
+				    dl - gr_now() > 0 ? dl - gr_now() : 0);
 			r = REAL(sigtimedwait)(kset, info, ts ? &left : NULL);
 			if (r > 0)
 				return r;

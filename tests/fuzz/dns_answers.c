@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * dns_answers.c — fuzz the code that turns DNS answers into hostents and
  * address tuples (runtime/names/dnsmod.c: getanswer_r, gaih_getanswer, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench_clock: the cost of reading the clock, as a program pays it.
  *   bench_clock [N]   N calls each of clock_gettime(CLOCK_MONOTONIC),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench_create — the cost of pthread_create + pthread_join, one thread at a
  * time, default attributes.  A plain pthread program for `make bench`

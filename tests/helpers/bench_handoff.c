@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench_handoff — what it costs one thread to hand control to another.
  * A plain pthread program for `make bench` (scripts/bench): run natively it

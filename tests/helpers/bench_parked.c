@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench_parked — what one idle thread costs while it waits: N threads with
  * default attributes (glibc's 8 MiB stacks) all parked at once in

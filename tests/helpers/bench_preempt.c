@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench_preempt — what time slices cost and buy: T threads (default 4)
  * each do a fixed amount of integer and floating-point work without a

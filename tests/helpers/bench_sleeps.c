@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * bench_sleeps: a sleep-heavy harness.  T threads each sleep S times for
  * MS milliseconds; prints the wall time (a raw clock_gettime system call,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A program that deadlocks on purpose (it hangs natively too): run only
  * under the shim, with `timeout`, by tests/scripts/diag_deadlock.sh.

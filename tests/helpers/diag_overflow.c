@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Overflows a stack on purpose, with a recursion that cannot be turned
  * into a loop.  Dies of SIGSEGV, natively and under the shim; under the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * dns_bench - N threads each resolve a different name at once; how long
  * until all have their answer?  For `make bench` (concurrent lookups under

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # dns_burst_bench.sh - time a burst of lookups against a slow server with the
 # kernel's default receive buffer and with a large one (docs/resolver.md,
 # "Pacing").  Not a test: prints figures.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """dns_delay.py - a small authoritative DNS server for libgreen's resolver tests.
 
 Loopback only.  One process, one epoll loop: every query is parsed when it

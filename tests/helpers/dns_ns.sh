@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # dns_ns.sh - shared by the DNS test scripts (sourced, not run).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * echo_client — a load generator for echo servers: one process, one thread,
  * one epoll loop over non-blocking sockets, so that it stays cheap however

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * echo_server — a plain thread-per-connection echo server, the kind of
  * legacy daemon libgreen is for. Nothing in it knows about the shim: the

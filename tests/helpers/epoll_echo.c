@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * epoll_echo — a small hand-written echo server: one thread, one
  * level-triggered epoll loop, non-blocking sockets. The baseline that the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """py_hold.py - hold N connections open on a server, then use them all.
 
   /usr/bin/python3 py_hold.py PORT N PID URL BODYFILE

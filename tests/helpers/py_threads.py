@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """py_threads.py - CPython's threads doing blocking work, for real_python.sh.
 
   /usr/bin/python3 py_threads.py [N]        (N client threads, default 1000)

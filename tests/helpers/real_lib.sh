@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # real_lib.sh - shared by tests/scripts/real_*.sh (sourced, not run).
 #

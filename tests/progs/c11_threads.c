@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 */
 /*
  * C11 <threads.h>: thrd_create/join/detach/exit/sleep/yield/current/equal,

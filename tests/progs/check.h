@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * check.h — what every test program needs: failing, checking, clocks,
  * sleeping, whole reads and writes.  Header-only (static inline) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 */
 /*
  * The C++ standard thread library, unrebuilt, on whatever pthreads it finds:

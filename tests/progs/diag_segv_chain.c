@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=30 */
 /*
  * A program's own SIGSEGV handler keeps working beside the shim's stack

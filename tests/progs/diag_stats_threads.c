@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 args="1000" */
 /*
  * N threads (default 1,000) are all alive at once: each arrives at one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 args="300 300" */
 /*
  * One thread, named "spinner", keeps the CPU for SPIN ms (default 300) in

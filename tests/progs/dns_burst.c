@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=none */
 /*
  * dns_burst - N threads released together, each one getaddrinfo, and every

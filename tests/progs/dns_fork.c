@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 */
 /*
  * dns_fork - the resolver works before fork, in the child, and in the parent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=none */
 /*
  * dns_mixed - every kind of lookup at once, then a cancelled one.

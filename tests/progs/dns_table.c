@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=none */
 /*
  * dns_table - ask a fixed table of name-service questions and print every

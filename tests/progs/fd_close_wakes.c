@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=shim timeout=60 */
 /*
  * close() or dup2() over an fd on which threads are parked wakes them with

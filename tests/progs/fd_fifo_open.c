@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=30 */
 /*
  * fd_fifo_open — open() of a FIFO waits for the other end without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=none */
 /*
  * fileio_cold - a thread reads a large file that is not in the page cache

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 */
 /*
  * A write to a pipe, FIFO or stream socket whose reader is gone fails with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=40 */
 /*
  * io_lfs_names — blocking calls reached through their large-file names.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=180 args="500" shim_args="9000" */
 /*
  * A thread-per-connection echo server and N client threads in one process,

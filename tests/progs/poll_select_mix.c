@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 */
 /*
  * poll, ppoll, select, pselect, epoll_wait, epoll_pwait and epoll_pwait2 on

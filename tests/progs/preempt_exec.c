@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both threads=0 timeout=120 args="15" */
 /*
  * execve from a process whose threads are being preempted: the new image

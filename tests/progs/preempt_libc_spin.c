@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=120 args="8000" */
 /*
  * Eight threads spin in libc without a blocking call for MS ms of wall

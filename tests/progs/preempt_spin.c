@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=120 args="2000" shim_args="2000 75" */
 /*
  * Three threads compute for SPIN ms of CPU each (default 2000) without a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=90 */
 /*
  * A daemon(3)-style server, in an explicit test mode: fork, and in the child

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 */
 /*
  * 100 threads each fork+exec `/bin/sh -c 'sleep 0.3; exit K'` and waitpid()

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=none */
 /*
  * sched_race (run by tests/scripts/sched_explore.sh): a check-then-act

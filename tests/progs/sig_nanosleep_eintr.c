@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 */
 /*
  * A handled signal interrupts sleeps and waits the way Linux does:

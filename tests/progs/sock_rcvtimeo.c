@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 */
 /*
  * SO_RCVTIMEO and SO_SNDTIMEO: a call on a socket with a timeout returns -1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both threads=0 timeout=60 args="1" shim_args="30" shim_env="GREEN_CLOCK=virtual" */
 /*
  * sock_virtual_timeo: the virtual clock jumps over a receive timeout

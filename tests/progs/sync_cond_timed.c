@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 */
 /*
  * Condition variables with deadlines: pthread_cond_timedwait on the default

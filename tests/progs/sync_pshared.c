@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 */
 /*
  * Process-shared synchronisation: a PTHREAD_PROCESS_SHARED mutex and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=180 args="2000" shim_args="100000" */
 /*
  * N threads with default attributes (8 MiB stacks) all parked at once:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=30 */
 /*
  * pthread_create with stacks that cannot be had fails with the error glibc

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=30 */
 /*
  * main calls pthread_exit while three threads are still sleeping. The

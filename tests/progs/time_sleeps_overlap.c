@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=60 args="200" shim_args="10000" */
 /*
  * N threads each sleep a pseudo-random 20-300 ms with one of the sleep

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=none */
 /*
  * time_virtual_exec (run by tests/scripts/time_virtual_shell.sh): a child

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=120 args="20 3 0" shim_args="10000 300 2" shim_env="GREEN_CLOCK=virtual" */
 /*
  * time_virtual_sleeps: N threads each sleep 1 to MAX seconds (sleep,

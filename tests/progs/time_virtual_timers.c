@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both threads=0 timeout=60 args="1" shim_args="100" shim_env="GREEN_CLOCK=virtual" */
 /*
  * time_virtual_timers: kernel timers on virtual time.  With a scale S

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=120 */
 /*
  * C++ per-thread state across waits: 200 threads each throw an exception

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* TEST: mode=both timeout=240 args="1000 1000" shim_args="1000 20000" */
 /* LIBS: -ldl */
 /*

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=120
 # alloc_preload: a threaded program (tests/progs/alloc_foreign.c) with
 # another malloc preloaded beside libgreen, in both orders: jemalloc,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=150
 # diag_backend: every GREEN_BACKEND value keeps the program alive.  The
 # echo server (tests/helpers/echo_server.c, a thread per connection) under

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=120
 # diag_config: every GREEN_ variable is checked.  A bad value prints one
 # line naming the variable, the value and what is accepted; the default is

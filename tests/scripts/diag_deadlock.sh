@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=120
 # diag_deadlock: when every green thread waits on something only another
 # green thread could end, the shim says so once, naming the threads and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=60
 # diag_overflow: a green thread that overflows its stack gets one line
 # naming it and GREEN_STACK_SIZE, then the process dies of SIGSEGV as it

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=120
 # diag_watchdog: GREEN_WATCHDOG_MS=100 reports a green thread that holds
 # its hub, once per episode, naming it.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=300
 # dns_burst.sh - a burst of lookups against a server that keeps the kernel's
 # default receive buffer (net.core.rmem_default, as dnsmasq, unbound and

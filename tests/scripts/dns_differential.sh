@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=300
 # dns_differential.sh - the shim's resolvers must answer exactly as glibc does.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=120
 # dns_resolver_modes.sh - GREEN_RESOLVER, GREEN_POOL_SIZE, GREEN_DNS_SERVERS,
 # the automatic choice, fork in both resolver modes, resolv.conf's rotate.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=300
 # dns_timeout.sh - a server that never answers: the shim gives up as glibc
 # does, with the same error, after resolv.conf's timeout and attempts.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=30
 # exports: libgreen.so exports exactly the symbols listed in
 # shim/exports.list (one per line, # comments allowed), besides the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=120
 # fileio_modes.sh - GREEN_FILEIO: a cold read of a large file stalls the
 # hub only in the default (inline) mode.

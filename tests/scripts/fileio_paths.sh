@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=60
 # fileio_paths.sh - opens and stats of paths under GREEN_FILEIO.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=120
 # fuzz_dns_answers.sh - a short fuzzing pass over the code that turns DNS
 # answers into hostents and address tuples (runtime/names/dnsmod.c): valid

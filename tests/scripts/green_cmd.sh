@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=120
 # green_cmd: the green command.
 #  1. `green -- prog` and `LD_PRELOAD=libgreen.so prog` give the same

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=30
 # green_inherit: children inherit the preload, unless GREEN_INHERIT=0, which
 # takes libgreen (only) out of LD_PRELOAD for everything the program execs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=200
 # GREEN_THREADS=native: real threads, one hub each (gevent's hub-per-thread).
 # The programs that do not need 100,000 threads must give the same output

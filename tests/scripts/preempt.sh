@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=300
 # preempt: time-slice preemption (GREEN_PREEMPT_MS, runtime/core/preempt.c).
 #  1. preempt_libc_spin: 8 threads in malloc/snprintf/qsort for 8 s; stdout

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=90
 # real_iperf: Debian's iperf 2.1 (a thread per connection on both sides, a
 # reporter thread, timed by its own threads) on loopback, both sides native,

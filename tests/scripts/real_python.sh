@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=120
 # real_python: Debian's CPython (/usr/bin/python3, not the pyenv one first on
 # PATH) runs tests/helpers/py_threads.py natively and under the shim:

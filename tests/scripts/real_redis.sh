@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=150
 # real_redis: Debian's redis-server 7 (jemalloc linked in; background
 # threads for lazy free, fsync and close) natively and under the shim on

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=120
 # real_socat: Debian's socat (fork per connection: the fork and exec paths,
 # not threads) natively and under the shim, on loopback.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=150
 # real_tinyproxy: Debian's tinyproxy 1.11 (a thread per connection; it
 # resolves and connects upstream itself) natively and under the shim, in

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=240
 # sched_explore: seeded schedules find a race and replay it.
 #  - tests/progs/sched_race (a check-then-act race between two threads that

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # TEST: timeout=60
 # time_virtual_shell: GREEN_CLOCK=virtual on programs of the system.
 #  - `sleep 3600` (coreutils, one thread, nanosleep) ends in well under a

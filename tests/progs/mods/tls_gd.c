@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * tls_gd.so — a module with __thread variables in the default model for
  * shared objects (general-dynamic: reached through __tls_get_addr and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* MODFLAGS: -ftls-model=initial-exec */
 /*
  * tls_ie.so — a module whose __thread variables use the initial-exec model:

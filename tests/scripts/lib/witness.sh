@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # witness.sh - did a run under the shim really run under the shim?
 # Sourced (not run) by scripts/run-tests, tests/helpers/real_lib.sh and the

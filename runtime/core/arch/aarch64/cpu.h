@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cpu.h (aarch64) — the spin-wait hint.  The context switch for aarch64
  * is not written yet (switch.S); this header keeps the portable code

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cpu.h (x86-64) — what the runtime asks of the processor besides the
  * context switch (switch.S): the spin-wait hint.

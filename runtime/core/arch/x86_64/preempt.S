@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * preempt.S — the preemption trampoline (System V AMD64), entered from a
  * signal handler's rewritten context (runtime/core/preempt.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * switch_x86_64.S — the context switch between green threads (System V AMD64).
  *
