@@ -12,7 +12,7 @@
  *           bound; the native run has none).
  *   CANCEL_MS the last thread is cancelled this long after the barrier
  *           (under the shim its lookup then waits in the resolver's queue
- *           behind the others); it must be gone within 100 ms, and its
+ *           behind the others); with MAX_MS it must be gone within 100 ms; its
  *           line reads "NAME cancelled".
  * stdout: one line per thread in thread order, "NAME ADDR ADDR..." with
  * the addresses as returned, or "NAME error: <gai_strerror>"; then
@@ -121,7 +121,7 @@ int main(int argc, char **argv)
             snprintf(lines + (size_t)(n - 1) * LINE, LINE, "host%04d.delay.test cancelled",
                      first + n - 1);
         fprintf(stderr, "dns_burst: cancelled lookup gone after %.0f ms\n", gone);
-        if (gone > 100) {
+        if (max_ms > 0 && gone > 100) { /* not natively: no bound there */
             fprintf(stderr, "FAIL: the cancelled lookup took %.0f ms to go\n", gone);
             return 1;
         }
