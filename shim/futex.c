@@ -6,11 +6,15 @@
  * instead of putting the whole hub to sleep.  FUTEX_WAIT / WAIT_BITSET park
  * on the address (a shared one re-checks the word on a back-off timer, as
  * another process may wake it); WAKE / WAKE_BITSET ready green waiters
- * first and the kernel's after.  Everything else goes to libc unchanged.
+ * first and the kernel's after.  The calls that close or replace an fd
+ * (close, close_range, dup2, dup3) go to the shim's wrappers, so that a
+ * raw close tells the fd table (no watcher outlives its number) and cannot
+ * close the shim's own fds.  Everything else goes to libc unchanged.
  */
 #include <linux/futex.h>
 #include <stdarg.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 #include "green.h"
 
 static long do_futex(uint32_t *addr, int op, uint32_t val,
@@ -72,6 +76,16 @@ GR_EXPORT long syscall(long n, ...)
 			     &handled);
 		if (handled)
 			return gr_ret(r);
+	}
+	switch (n) {
+	case SYS_close:
+		return close((int)a[0]);
+	case SYS_close_range:
+		return close_range((unsigned)a[0], (unsigned)a[1], (int)a[2]);
+	case SYS_dup2:
+		return dup2((int)a[0], (int)a[1]);
+	case SYS_dup3:
+		return dup3((int)a[0], (int)a[1], (int)a[2]);
 	}
 	return REAL(syscall)(n, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

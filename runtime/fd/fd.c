@@ -106,12 +106,20 @@ struct gr_fd *gr_fd_get(int fd)
 	return f;
 }
 
+static void fd_forget(struct gr_fd *f, long why);
+
+/* A new file has number fd.  Waiters or a started watcher still on the
+ * entry mean the old file was closed where the shim could not see it (a
+ * raw syscall, a close inside another library): drop them now, or the
+ * watcher's unchanged mask would never be registered for the new file. */
 void gr_fd_created(int fd, int kind, bool nonblock)
 {
 	struct gr_fd *f = gr_fd_at(fd);
 
 	if (f == NULL)
 		return;
+	if (unlikely(f->wq_head != NULL || f->hub != NULL))
+		fd_forget(f, -EBADF);
 	f->kind = kind;
 	f->nonblock = nonblock;
 	f->group = 0;

@@ -456,6 +456,7 @@ int gr_proc_pclose(FILE *fp, int *status)
 	unlock(&popen_lock);
 	if (e == NULL)
 		return 1;
+	gr_fd_close(e->fd); /* glibc closes it inside, past close() */
 	REAL(fclose)(fp);
 	do
 		r = gr_proc_wait4(e->pid, &st, 0, NULL);

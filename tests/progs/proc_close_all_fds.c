@@ -3,8 +3,9 @@
 /*
  * A program that already runs threads (under the shim: a hub with its
  * epoll fd, eventfd and timerfd) then does what daemonisers do without
- * forking: closes every fd from 3 to the soft limit, calls closefrom(3)
- * and close_range(3, ~0U), and dup2()s one file onto every number from 3
+ * forking: closes every fd from 3 to the soft limit (with close() and
+ * with syscall(SYS_close), as code written before glibc had closefrom
+ * does), calls closefrom(3) and close_range(3, ~0U), and dup2()s one file onto every number from 3
  * to 200.  Afterwards the lowest free numbers are what they would be
  * without any library (the first pipe gets 3, the next fds after the
  * dup2()s get 201...), and threads still sleep, talk over pipes, time out
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,7 +115,10 @@ int main(void)
 	sleep_round("before");
 	CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
 
-	/* 1. close everything, three ways */
+	/* 1. close everything, four ways */
+	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < 1 << 20; fd++)
+		syscall(SYS_close, (int)fd);
+	sleep_round("after raw closes");
 	for (rlim_t fd = 3; fd < rl.rlim_cur && fd < 1 << 20; fd++)
 		close((int)fd);
 	closefrom(3);
