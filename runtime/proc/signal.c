@@ -128,11 +128,17 @@ static struct sig_thr *ext(struct gr_thread *t)
 	return x;
 }
 
+/* The program's view of sig's action.  Where the kernel holds one of the
+ * shim's own handlers (SIGSEGV and SIGBUS for the overflow report, the
+ * watchdog's and the preemption signal), the program sees what it set, or
+ * SIG_DFL: never the shim's handler, which a raise() would otherwise run as
+ * if it were the program's (and then return). */
 static void act_of(int sig, struct sigaction *a)
 {
 	if (atomic_load(&have[sig]))
 		*a = user_act[sig];
-	else
+	else if (!gr_diag_sigaction(sig, NULL, a) &&
+		 !gr_preempt_sigaction(sig, NULL, a))
 		REAL(sigaction)(sig, NULL, a);
 }
 
@@ -230,13 +236,25 @@ void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t)
 
 /* ---- running handlers --------------------------------------------------- */
 
-/* Take the default action of sig: let the kernel do it, on this thread. */
+/* Take the default action of sig: let the kernel do it, on this thread.
+ * The program sees SIG_DFL; if the kernel holds a handler all the same, it
+ * is the shim's own (SIGSEGV, SIGBUS, the watchdog's or the preemption
+ * signal), whose default action ends the process: give the kernel SIG_DFL
+ * first, so that the signal kills as it would natively. */
 static void default_action(int sig)
 {
+	struct sigaction k;
 	sigset_t one, old;
 
 	if (DFL_IGNORED & B(sig))
 		return;
+	if (REAL(sigaction)(sig, NULL, &k) == 0 && is_handler(&k)) {
+		if (!(B(sig) & (B(SIGTSTP) | B(SIGTTIN) | B(SIGTTOU))))
+			gr_policy_fatal(sig); /* GREEN_SCHED: the seed */
+		memset(&k, 0, sizeof(k));
+		k.sa_handler = SIG_DFL;
+		REAL(sigaction)(sig, &k, NULL);
+	}
 	set64(&one, B(sig));
 	REAL(pthread_sigmask)(SIG_UNBLOCK, &one, &old);
 	REAL(pthread_kill)(REAL(pthread_self)(), sig);
