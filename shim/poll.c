@@ -192,7 +192,22 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
 			*e = a.e0;
 		return REAL(pselect)(n, r, w, e, ns >= 0 ? &ts : NULL, mask);
 	}
-	if (deadline && rc > 0) {
+	if (rc < 0) {
+		int err = errno;
+
+		/* as the kernel: on an error (EINTR) the sets are unmodified;
+		 * sel_check cleared them when nothing was ready yet, and a
+		 * caller that retries with the same sets (CPython does, after
+		 * a signal) would otherwise wait on nothing */
+		if (r)
+			*r = a.r0;
+		if (w)
+			*w = a.w0;
+		if (e)
+			*e = a.e0;
+		errno = err;
+	}
+	if (deadline && rc != 0) {
 		*left = deadline - gr_now();
 		if (*left < 0)
 			*left = 0;
