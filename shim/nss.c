@@ -96,6 +96,10 @@ GR_EXPORT int dlclose(void *h)
 
 /* Its callbacks run under the loader's lock, which belongs to the OS
  * thread: no parking, no preemption there (libgcc's unwinder calls it on
- * every throw: a TLS increment and decrement). */
+ * every throw: a TLS increment and decrement).  Not in the ASan build:
+ * libasan calls it while it initialises, before its shadow memory exists,
+ * and our instrumented wrapper would fault on the shadow check. */
+#ifndef GR_ASAN
 NOPARK(int, dl_iterate_phdr,
        (int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg), (cb, arg))
+#endif

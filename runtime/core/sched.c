@@ -381,8 +381,11 @@ void gr_sched_hub_main(struct gr_hub *h)
 		h->budget =
 		    h->rq_len < GR_POLL_EVERY ? GR_POLL_EVERY : h->rq_len;
 		n = rq_pop(h);
-		if (n != NULL)
+		if (n != NULL) {
+			/* a signal deferred since the poll goes first */
+			gr_sig_hub_intake(h);
 			switch_to(h, h->hub, n);
+		}
 	}
 }
 

@@ -525,14 +525,10 @@ static void scan_targeted(struct gr_hub *h, struct sig_hub *s,
 	}
 }
 
-static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
+static void intake(struct gr_hub *h, struct sig_hub *s)
 {
-	struct gr_hub *h = ev_userdata(loop);
-	struct sig_hub *s = h->sig_state;
 	uint64_t a;
 
-	(void)w;
-	(void)revents;
 	if (atomic_exchange(&s->child_kick, 0))
 		gr_proc_kick(h);
 	if (atomic_exchange(&s->targeted, 0)) {
@@ -551,6 +547,35 @@ static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
 			route(h, s, sig, &info);
 		}
 	}
+}
+
+static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct gr_hub *h = ev_userdata(loop);
+
+	(void)w;
+	(void)revents;
+	intake(h, h->sig_state);
+}
+
+/* After each round of the loop, before any green thread runs: a signal
+ * the dispatcher deferred while the hub ran (inside ev_run's callbacks,
+ * after epoll_wait had returned) would otherwise wait for the next round,
+ * and the thread it is for would run on as if it had not arrived (and
+ * see it only after it changed the handler: CPython's test_subprocess
+ * restores SIG_DFL right after communicate(), and a late SIGUSR1 then
+ * killed it). */
+void gr_sig_hub_intake(struct gr_hub *h)
+{
+	struct sig_hub *s = h->sig_state;
+
+	if (s != NULL &&
+	    (atomic_load_explicit(&s->arrived, memory_order_relaxed) |
+	     (uint64_t)atomic_load_explicit(&s->targeted,
+					    memory_order_relaxed) |
+	     (uint64_t)atomic_load_explicit(&s->child_kick,
+					    memory_order_relaxed)) != 0)
+		intake(h, s);
 }
 
 static void sfd_cb(struct ev_loop *loop, ev_io *io, int revents)

@@ -94,9 +94,22 @@ static int run(int sig, enum how how, int from_thread)
 	return -WEXITSTATUS(st);
 }
 
+static volatile int parent_done;
+
+static void *parent_idle(void *arg)
+{
+	while (!parent_done)
+		msleep(10);
+	return arg;
+}
+
 int main(void)
 {
 	int sigs[64], n = 0, bad = 0;
+	pthread_t pt;
+
+	/* the parent runs a thread too: children fork from a green process */
+	check(pthread_create(&pt, NULL, parent_idle, NULL) == 0, "create");
 
 	sigs[n++] = SIGSEGV;
 	sigs[n++] = SIGBUS;
@@ -131,6 +144,8 @@ int main(void)
 			bad++;
 		}
 	}
+	parent_done = 1;
+	check(pthread_join(pt, NULL) == 0, "join");
 	if (bad)
 		return 1;
 	printf("%d signals x raise, pthread_kill, kill x 2 threads, and a "
