@@ -709,6 +709,30 @@ long gr_futex_wake(const uint32_t *addr, int n, uint32_t bitset) GR_HIDDEN;
 /* Run fn(arg) on a worker thread while the caller parks (GR_WAIT_POOL, not
  * interruptible); inline when the caller may not park.  fn's result. */
 long gr_pool_run(long (*fn)(void *), void *arg) GR_HIDDEN;
+/* The same for a call that may wait without end: never queued behind. */
+long gr_pool_run_blocking(long (*fn)(void *), void *arg) GR_HIDDEN;
+
+/* ===== fd/uring.c: liburing's completion waits ======================== */
+
+enum gr_uring_kind {
+	GR_URING_GET_CQE,
+	GR_URING_WAIT_CQES,
+	GR_URING_WAIT_CQE_TIMEOUT,
+	GR_URING_SUBMIT_AND_WAIT,
+	GR_URING_SUBMIT_AND_WAIT_TIMEOUT,
+	GR_URING_ENTER,
+	GR_URING_SQRING_WAIT,
+};
+struct gr_uring_call {
+	enum gr_uring_kind kind;
+	struct io_uring *ring;
+	struct io_uring_cqe **cqe;
+	unsigned submit, wait_nr, flags, fd;
+	struct __kernel_timespec *ts;
+	sigset_t *sigmask;
+	size_t sz;
+};
+long gr_uring_call(struct gr_uring_call *c) GR_HIDDEN;
 
 /* fileio.c: regular-file I/O under GREEN_FILEIO=pool|nowait.  iov/iovcnt
  * as readv; off < 0: at (and moving) the file position, else positional.

@@ -15,7 +15,9 @@
  * Invariants:
  *  - nothing exists before the first job (no thread, no allocation);
  *    threads are added one at a time, when a job finds no idle worker,
- *    up to GREEN_POOL_SIZE;
+ *    up to GREEN_POOL_SIZE; a job that may wait without end (an io_uring
+ *    completion wait, gr_pool_run_blocking) always finds a worker, past
+ *    that size if need be, so it never holds back the jobs queued after it;
  *  - a job lives on its submitter's stack: the submitter cannot leave
  *    before the job completed (the park is neither cancellable nor
  *    interruptible), and the worker touches the job for the last time
@@ -47,6 +49,7 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* a job was queued */
 	struct gr_pool_job *head, *tail;
+	int queued;   /* jobs in the queue */
 	int nthreads; /* workers alive */
 	int idle;     /* workers waiting for a job */
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
@@ -57,7 +60,7 @@ void gr_pool_after_fork(void)
 	pool.lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	pool.cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
 	pool.head = pool.tail = NULL;
-	pool.nthreads = pool.idle = 0;
+	pool.queued = pool.nthreads = pool.idle = 0;
 	atomic_store(&gr_pool_inflight, 0);
 }
 
@@ -80,6 +83,7 @@ static void *worker(void *unused)
 		pool.head = j->next;
 		if (pool.head == NULL)
 			pool.tail = NULL;
+		pool.queued--;
 		REAL(pthread_mutex_unlock)(&pool.lock);
 
 		j->ret = j->fn(j->arg);
@@ -93,15 +97,18 @@ static void *worker(void *unused)
 	return NULL;
 }
 
-/* Called with pool.lock held: one more worker, if allowed and needed. */
-static void grow_locked(void)
+/* Called with pool.lock held: one more worker, if allowed and needed
+ * (`always`: needed whenever the queue holds more jobs than idle workers,
+ * whatever the size). */
+static void grow_locked(bool always)
 {
 	pthread_attr_t a;
 	pthread_t id;
 	sigset_t all, old;
 	int r;
 
-	if (pool.idle > 0 || pool.nthreads >= gr_conf()->pool_size)
+	if (always ? pool.idle >= pool.queued
+		   : pool.idle > 0 || pool.nthreads >= gr_conf()->pool_size)
 		return;
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
@@ -122,7 +129,7 @@ static void grow_locked(void)
 	atomic_fetch_add(&gr_own_threads, 1);
 }
 
-long gr_pool_run(long (*fn)(void *), void *arg)
+static long pool_run(long (*fn)(void *), void *arg, bool blocking)
 {
 	struct gr_pool_job j = {.fn = fn, .arg = arg};
 
@@ -144,9 +151,20 @@ long gr_pool_run(long (*fn)(void *), void *arg)
 	else
 		pool.head = &j;
 	pool.tail = &j;
-	grow_locked();
+	pool.queued++;
+	grow_locked(blocking);
 	REAL(pthread_cond_signal)(&pool.cond);
 	REAL(pthread_mutex_unlock)(&pool.lock);
 	gr_park_end(0);
 	return j.ret;
+}
+
+long gr_pool_run(long (*fn)(void *), void *arg)
+{
+	return pool_run(fn, arg, false);
+}
+
+long gr_pool_run_blocking(long (*fn)(void *), void *arg)
+{
+	return pool_run(fn, arg, true);
 }

@@ -26,7 +26,31 @@ struct dl_phdr_info;
 #include <sys/time.h>
 #include <sys/timerfd.h>
 
+struct io_uring;
+struct io_uring_cqe;
+struct __kernel_timespec;
+
 #define GR_REAL_LIST                                                           \
+	/* liburing's waits (shim/uring.c): not libc, the program's liburing   \
+	 */                                                                    \
+	X(__io_uring_get_cqe, int,                                             \
+	  (struct io_uring *, struct io_uring_cqe **, unsigned, unsigned,      \
+	   sigset_t *))                                                        \
+	X(io_uring_wait_cqes, int,                                             \
+	  (struct io_uring *, struct io_uring_cqe **, unsigned,                \
+	   struct __kernel_timespec *, sigset_t *))                            \
+	X(io_uring_wait_cqe_timeout, int,                                      \
+	  (struct io_uring *, struct io_uring_cqe **,                          \
+	   struct __kernel_timespec *))                                        \
+	X(io_uring_submit_and_wait, int, (struct io_uring *, unsigned))        \
+	X(io_uring_submit_and_wait_timeout, int,                               \
+	  (struct io_uring *, struct io_uring_cqe **, unsigned,                \
+	   struct __kernel_timespec *, sigset_t *))                            \
+	X(io_uring_enter, int,                                                 \
+	  (unsigned, unsigned, unsigned, unsigned, sigset_t *))                \
+	X(io_uring_enter2, int,                                                \
+	  (unsigned, unsigned, unsigned, unsigned, sigset_t *, size_t))        \
+	X(__io_uring_sqring_wait, int, (struct io_uring *))                    \
 	/* set*id: glibc signals every other thread it knows of (tls.c) */     \
 	X(setuid, int, (uid_t))                                                \
 	X(setgid, int, (gid_t))                                                \
