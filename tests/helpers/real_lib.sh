@@ -26,6 +26,15 @@
 #                           PROG ran under the shim (tests/scripts/lib/
 #                           witness.sh: THREADS 0 if it makes none,
 #                           BLOCKED ok if it may block the hub)
+#   rl_proxy_round MODE PORT PID LPORT
+#                           the checks of an HTTP proxy on PORT (process
+#                           PID, MODE native or shim) in front of
+#                           rl_lighttpd on LPORT: curl transcript in
+#                           $DIR/curl.MODE.txt (1 MiB checksum, a page by
+#                           the name localhost, a 404), RL_HOLD connections
+#                           held at once (OS threads >= RL_HOLD natively,
+#                           <= RL_MAX_SHIM_THREADS under the shim), then
+#                           ab -X -c 100 -n 3000: all complete, none failed
 #   fail MSG                print "FAIL: MSG" and remember the failure
 #   rl_done                 exit 0 or 1 from the failures seen
 # Needs LIBGREEN (or SRC/BUILD to find it).
@@ -160,4 +169,58 @@ rl_lighttpd() {
 		cat "$DIR/lighttpd.$port.log" "$DIR/lighttpd.$port.err" 2>/dev/null
 		exit 1
 	fi
+}
+
+RL_HOLD=100
+RL_MAX_SHIM_THREADS=4
+
+rl_proxy_round() {
+	local mode=$1 port=$2 pid=$3 lport=$4 sum threads rc
+	local px=(-x "127.0.0.1:$port")
+	{
+		sum=$(timeout 30 curl -sS "${px[@]}" "http://127.0.0.1:$lport/big.bin" |
+			sha256sum)
+		[ "$sum" = "$(sha256sum < "$DIR/www/big.bin")" ] &&
+			echo "big.bin: checksum ok" || echo "big.bin: checksum WRONG"
+		echo "by name: $(timeout 30 curl -sS "${px[@]}" -w ' %{http_code}' \
+			"http://localhost:$lport/")"
+		echo "missing: $(timeout 30 curl -s "${px[@]}" -o /dev/null \
+			-w '%{http_code}' "http://127.0.0.1:$lport/missing")"
+	} > "$DIR/curl.$mode.txt" 2>&1
+
+	timeout 60 "$PY" "$SRC/tests/helpers/py_hold.py" "$port" $RL_HOLD "$pid" \
+		"http://127.0.0.1:$lport/small.txt" "$DIR/www/small.txt" \
+		> "$DIR/hold.$mode.txt" 2>&1
+	rc=$?
+	sed "s/^/$mode: /" "$DIR/hold.$mode.txt"
+	[ $rc -eq 0 ] || fail "$mode: not all $RL_HOLD held connections were answered right"
+	threads=$(sed -n 's/^threads-while-held: //p' "$DIR/hold.$mode.txt")
+	if [ "$mode" = native ]; then
+		[ "${threads:-0}" -ge $RL_HOLD ] ||
+			fail "native: $threads threads for $RL_HOLD connections (thread per connection?)"
+	else
+		[ -n "$threads" ] && [ "$threads" -ge 1 ] &&
+			[ "$threads" -le $RL_MAX_SHIM_THREADS ] ||
+			fail "shim: ${threads:-no} OS threads for $RL_HOLD connections (want <= $RL_MAX_SHIM_THREADS)"
+	fi
+
+	timeout 60 ab -q -X "127.0.0.1:$port" -c 100 -n 3000 \
+		"http://127.0.0.1:$lport/small.txt" > "$DIR/ab.$mode.txt" 2>&1
+	grep -E 'Complete requests|Failed requests|Non-2xx|Requests per second' \
+		"$DIR/ab.$mode.txt" | sed "s/^/$mode ab: /"
+	grep -q '^Complete requests: *3000$' "$DIR/ab.$mode.txt" ||
+		fail "$mode ab: not 3000 complete"
+	grep -q '^Failed requests: *0$' "$DIR/ab.$mode.txt" || fail "$mode ab: failed requests"
+	grep -q 'Non-2xx' "$DIR/ab.$mode.txt" && fail "$mode ab: non-2xx responses"
+	kill -0 "$pid" 2>/dev/null || fail "$mode: the proxy died"
+}
+
+# Both runs' curl transcripts must be the same, and right.
+rl_proxy_compare() {
+	if ! diff -u "$DIR/curl.native.txt" "$DIR/curl.shim.txt"; then
+		fail "curl through the native and the shim proxy differ"
+	fi
+	echo "--- curl through the proxy (both)"
+	cat "$DIR/curl.shim.txt"
+	grep -q WRONG "$DIR/curl.shim.txt" && fail "a checksum is wrong"
 }

@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# TEST: timeout=120
+# real_microsocks: Debian's microsocks 1.0 (a SOCKS5 proxy, a thread per
+# client, getaddrinfo for the target) natively and under the shim, in front
+# of lighttpd on loopback:
+#   - curl through it: a 1 MiB file (checksum), a page by the name
+#     localhost resolved by the proxy (--socks5-hostname), a 404; both
+#     runs' transcripts identical;
+#   - 100 SOCKS5 sessions held open at once to lighttpd
+#     (tests/helpers/py_socks.py), OS threads counted meanwhile (>= 100
+#     natively, at most 4 under the shim), then a request on each: all 100
+#     answered right;
+#   - 200 fetches by curl, 50 at a time: all 200.
+set -u
+. "${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/helpers/real_lib.sh"
+rl_init real_microsocks
+rl_need microsocks lighttpd curl
+N=100
+MAX_SHIM_THREADS=4
+
+LPORT=$(rl_port)
+rl_lighttpd "$LPORT"
+WANT_SUM=$(sha256sum < "$DIR/www/big.bin")
+
+for mode in native shim; do
+	SPORT=$(rl_port)
+	pre=()
+	[ $mode = shim ] && pre=(env "LD_PRELOAD=$LIBGREEN")
+	rl_start "microsocks.$mode" "${pre[@]}" microsocks -i 127.0.0.1 -p "$SPORT"
+	SP=$RL_PID
+	if ! rl_wait_port "$SPORT"; then
+		fail "$mode: microsocks did not start"
+		cat "$DIR/microsocks.$mode.log"
+		continue
+	fi
+	px=(--socks5-hostname "127.0.0.1:$SPORT")
+	{
+		sum=$(timeout 30 curl -sS "${px[@]}" "http://127.0.0.1:$LPORT/big.bin" | sha256sum)
+		[ "$sum" = "$WANT_SUM" ] && echo "big.bin: checksum ok" ||
+			echo "big.bin: checksum WRONG"
+		echo "by name: $(timeout 30 curl -sS "${px[@]}" -w ' %{http_code}' \
+			"http://localhost:$LPORT/")"
+		echo "missing: $(timeout 30 curl -s "${px[@]}" -o /dev/null \
+			-w '%{http_code}' "http://127.0.0.1:$LPORT/missing")"
+	} > "$DIR/curl.$mode.txt" 2>&1
+
+	timeout 60 "$PY" "$SRC/tests/helpers/py_socks.py" "$SPORT" $N "$SP" \
+		"$LPORT" "$DIR/www/small.txt" > "$DIR/hold.$mode.txt" 2>&1
+	rc=$?
+	sed "s/^/$mode: /" "$DIR/hold.$mode.txt"
+	[ $rc -eq 0 ] || fail "$mode: not all $N SOCKS sessions were answered right"
+	threads=$(sed -n 's/^threads-while-held: //p' "$DIR/hold.$mode.txt")
+	if [ $mode = native ]; then
+		[ "${threads:-0}" -ge $N ] ||
+			fail "native: $threads threads for $N sessions (thread per client?)"
+	else
+		[ -n "$threads" ] && [ "$threads" -ge 1 ] && [ "$threads" -le $MAX_SHIM_THREADS ] ||
+			fail "shim: ${threads:-no} OS threads for $N sessions (want <= $MAX_SHIM_THREADS)"
+	fi
+
+	urls=()
+	for ((i = 0; i < 200; i++)); do
+		urls+=(-o /dev/null "http://127.0.0.1:$LPORT/small.txt")
+	done
+	ok=$(timeout 60 curl -s --no-progress-meter "${px[@]}" --parallel \
+		--parallel-max 50 -w '%{http_code}\n' "${urls[@]}" | grep -c '^200$')
+	echo "$mode: parallel fetches: $ok of 200 ok"
+	[ "$ok" = 200 ] || fail "$mode: $ok of 200 parallel fetches ok"
+	kill -0 "$SP" 2>/dev/null || fail "$mode: microsocks died"
+	rl_stop "$SP"
+done
+
+if ! diff -u "$DIR/curl.native.txt" "$DIR/curl.shim.txt"; then
+	fail "curl through the native and the shim microsocks differ"
+fi
+echo "--- curl through the proxy (both)"
+cat "$DIR/curl.shim.txt"
+grep -q WRONG "$DIR/curl.shim.txt" && fail "a checksum is wrong"
+rl_done
