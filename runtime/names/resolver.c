@@ -228,8 +228,8 @@ struct res_io {
 #define RES_WINMAX   65536
 #define RES_LOSS_GAP 100000000LL /* ns: one halving per 100 ms at most */
 #define RES_HOLD     50000000LL	 /* ns: a server this slow holds answers */
-#define RES_RATE     10000	 /* queries/s to a server without feedback */
-#define RES_BURST    64		 /* of them at once */
+#define RES_RATE     25000	 /* queries/s to a server without feedback */
+#define RES_BURST    240		 /* of them at once */
 #define RES_TICK     1e-3	 /* s: the queue's timer */
 
 struct res_req;
@@ -596,7 +596,7 @@ static void req_free(struct res_req *r)
  *    filled as time passes, taken from by each lookup that goes), halved
  *    by a loss sign as the window is.  The rate is a guess no answer can
  *    correct within the first round trip: a server that reads fewer than
- *    about 10,000 queries a second with a default buffer still drops
+ *    about 25,000 queries a second with a default buffer still drops
  *    part of a burst.
  * A queued lookup keeps its total: from its start, no more than c-ares's
  * whole schedule for one query (timeout x servers x attempts), as glibc's;
