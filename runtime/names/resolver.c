@@ -229,7 +229,7 @@ struct res_io {
 #define RES_LOSS_GAP 100000000LL /* ns: one halving per 100 ms at most */
 #define RES_HOLD     50000000LL	 /* ns: a server this slow holds answers */
 #define RES_RATE     25000	 /* queries/s to a server without feedback */
-#define RES_BURST    240		 /* of them at once */
+#define RES_BURST    240	 /* of them at once */
 #define RES_TICK     1e-3	 /* s: the queue's timer */
 
 struct res_req;
