@@ -9,7 +9,7 @@
 #   N     lookups per run (default 1000), RUNS runs per case (default 5)
 # In a private namespace (tests/helpers/dns_ns.sh; resolv.conf with
 # "options ndots:1 timeout:3 attempts:5"), dns_delay.py answering after
-# 300 ms, for each buffer (default, 8 MiB) RUNS separate processes of
+# DELAY_MS (default 300) ms, for each buffer (default, 8 MiB) RUNS processes of
 # build/tests/dns_burst N: each run's time, the server's dropped datagrams
 # (the namespace's UDP RcvbufErrors) and the median.
 
@@ -37,7 +37,7 @@ options ndots:1 timeout:3 attempts:5
 EOF
 drops() { awk '/^Udp:/ { n++ } n == 2 && /^Udp:/ { print $6; exit }' /proc/net/snmp; }
 for buf in 0 $((8 << 20)); do
-    dns_server_start "$DIR" --delay-ms 300 --rcvbuf $buf --quiet || exit 1
+    dns_server_start "$DIR" --delay-ms "${DELAY_MS:-300}" --rcvbuf $buf --quiet || exit 1
     times=
     for i in $(seq 1 "$RUNS"); do
         d0=$(drops)
