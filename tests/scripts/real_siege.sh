@@ -48,16 +48,27 @@ for mode in native shim; do
 	}
 
 	out=$DIR/siege.$mode.t.json
-	t0=$EPOCHREALTIME
-	HOME=$DIR timeout 60 "${pre[@]}" siege -b -q -c 100 -t 3S "$URL" \
-		> "$out" 2> "$DIR/siege.$mode.t.err" < /dev/null &
-	SP=$!
-	RL_PIDS+=("$SP")
-	sleep 1.5
-	threads=$(rl_threads "$(pgrep -P "$SP" -x siege || echo "$SP")")
-	wait "$SP"
-	rc=$?
-	took=$(echo "$EPOCHREALTIME - $t0" | bc)
+	# Native siege can deadlock at its end: it cancels its user threads
+	# when the time is up, and one cancelled inside free() leaves glibc's
+	# arena lock held, so the others wait on it for ever while exiting
+	# (seen once in a suite run; SIGTERM stays pending, as siege blocks it
+	# for its sigwait thread).  So: KILL after TERM, and the native run
+	# goes again once if it was killed so.
+	for try in 1 2; do
+		t0=$EPOCHREALTIME
+		HOME=$DIR timeout -k 3 30 "${pre[@]}" siege -b -q -c 100 -t 3S "$URL" \
+			> "$out" 2> "$DIR/siege.$mode.t.err" < /dev/null &
+		SP=$!
+		RL_PIDS+=("$SP")
+		sleep 1.5
+		threads=$(rl_threads "$(pgrep -P "$SP" -x siege || echo "$SP")")
+		wait "$SP"
+		rc=$?
+		took=$(echo "$EPOCHREALTIME - $t0" | bc)
+		[ $mode = native ] && [ $try = 1 ] &&
+			{ [ $rc = 124 ] || [ $rc = 137 ]; } || break
+		echo "note: native siege -t 3S hung at its end (exit $rc, siege's own deadlock); again"
+	done
 	f=$(field "$out" failed_transactions)
 	a=$(field "$out" availability)
 	echo "$mode -t 3S: exit $rc after $took s, transactions" \
