@@ -26,7 +26,10 @@
  *
  * The table is process-wide, in chunks of 1024 entries made on first use.
  * Waiting is per hub: an fd watched by one hub and waited on from another
- * (rare: foreign OS threads) answers -EXDEV and the caller blocks instead.
+ * (rare: foreign OS threads) answers -EXDEV and the caller blocks instead;
+ * a close on another hub orphans the watcher in its owner's loop (only the
+ * owner's thread may touch that loop), which stops and frees it at the
+ * number's next event.
  */
 #include <ev.h>
 #include <fcntl.h>
@@ -135,11 +138,17 @@ static void watch_update(struct gr_fd *f, struct gr_hub *h, int want);
 static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct gr_fd_watch *fw = (struct gr_fd_watch *)io;
-	struct gr_fd *f = fw->f;
+	struct gr_fd *f = __atomic_load_n(&fw->f, __ATOMIC_ACQUIRE);
 	struct gr_hub *h = ev_userdata(loop);
 	struct gr_waiter *w, *next;
 	int todo = revents & (EV_READ | EV_WRITE), want = 0;
 	long val = 0;
+
+	if (unlikely(f == NULL)) { /* orphaned by a close on another hub */
+		ev_io_stop(loop, io);
+		gr_free(fw);
+		return;
+	}
 
 	if (revents & EV_ERROR) { /* libev found the fd closed under it */
 		todo = EV_READ | EV_WRITE;
@@ -339,10 +348,16 @@ static void fd_forget(struct gr_fd *f, long why)
 		gr_ready(w->t, why);
 	}
 	if (f->watch && ev_is_active(&f->watch->io) && f->hub != NULL) {
-		if (f->hub == gr_tls_hub)
+		if (f->hub == gr_tls_hub) {
 			ev_io_stop(f->hub->loop, &f->watch->io);
-		/* else: another OS thread's loop; it finds EBADF and drops it
-		 */
+		} else {
+			/* Another OS thread's loop holds it, and only that
+			 * thread may touch its loop: orphan the watcher there
+			 * (its callback stops and frees it when the number
+			 * next has an event) and give the entry a new one. */
+			__atomic_store_n(&f->watch->f, NULL, __ATOMIC_RELEASE);
+			f->watch = NULL;
+		}
 	}
 	if (f->watch)
 		f->fresh = 1; /* the number may come back as another file */
