@@ -152,6 +152,8 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
 	if (e)
 		a.e0 = *e;
 	rc = sel_check(&a);
+	if (rc > 0 && ns > 0)
+		*left = ns; /* ready at once: nearly all of it was not slept */
 	if (rc != 0 || ns == 0)
 		return rc;
 	for (int fd = 0; fd < n; fd++) {

@@ -10,7 +10,10 @@
  * waited on nothing, and asyncio's SelectorEventLoop never saw its
  * signal (test_asyncio.test_events: test_signal_handling_args).  A second
  * thread is parked on a semaphore throughout, as CPython's faulthandler
- * watchdog is.  pselect() the same, five rounds each.
+ * watchdog is.  pselect() the same, five rounds each.  And a select()
+ * that finds an fd ready at once leaves nearly the whole timeout in its
+ * timeval (Linux reports the time not slept; the shim reported 0, so a
+ * loop that passes the same timeval on timed out at its next call).
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -89,6 +92,21 @@ static void round_of(int use_pselect)
 	check(read(p[0], &c, 1) == 1 && c == SIGALRM, "read the handler's byte");
 }
 
+static void ready_at_once(void)
+{
+	struct timeval tv = {5, 0};
+	fd_set rs;
+	char c = 'x';
+
+	check(write(p[1], &c, 1) == 1, "write");
+	FD_ZERO(&rs);
+	FD_SET(p[0], &rs);
+	check(select(p[0] + 1, &rs, NULL, NULL, &tv) == 1, "select, ready");
+	check(tv.tv_sec >= 4, "select ready at once: the time not slept is "
+			      "nearly all of the timeout");
+	check(read(p[0], &c, 1) == 1, "read");
+}
+
 int main(void)
 {
 	struct sigaction sa;
@@ -104,9 +122,11 @@ int main(void)
 		round_of(0);
 	for (int i = 0; i < 5; i++)
 		round_of(1);
+	ready_at_once();
 	sem_post(&sem);
 	check(pthread_join(t, NULL) == 0, "join");
 	printf("select and pselect: EINTR keeps the sets, the retry sees "
-	       "the handler's write (5 rounds each)\n");
+	       "the handler's write (5 rounds each); a select ready at once "
+	       "keeps its timeout\n");
 	return 0;
 }
