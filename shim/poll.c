@@ -114,17 +114,23 @@ struct sel_arg {
 	const sigset_t *mask;
 };
 
-static int sel_check(void *arg)
+/* The caller's sets as it passed them. */
+static void sel_restore(struct sel_arg *a)
 {
-	struct sel_arg *a = arg;
-	struct timespec zero = {0, 0};
-
 	if (a->r)
 		*a->r = a->r0;
 	if (a->w)
 		*a->w = a->w0;
 	if (a->e)
 		*a->e = a->e0;
+}
+
+static int sel_check(void *arg)
+{
+	struct sel_arg *a = arg;
+	struct timespec zero = {0, 0};
+
+	sel_restore(a);
 	return REAL(pselect)(a->n, a->r, a->w, a->e, &zero, a->mask);
 }
 
@@ -185,28 +191,17 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
 		gr_free(p);
 	if (rc == -2) {
 		struct timespec ts = gr_ns_ts(ns);
-		sel_check(&a); /* restore the sets */
-		if (r)
-			*r = a.r0;
-		if (w)
-			*w = a.w0;
-		if (e)
-			*e = a.e0;
+		sel_restore(&a);
 		return REAL(pselect)(n, r, w, e, ns >= 0 ? &ts : NULL, mask);
 	}
 	if (rc < 0) {
-		int err = errno;
-
 		/* as the kernel: on an error (EINTR) the sets are unmodified;
 		 * sel_check cleared them when nothing was ready yet, and a
 		 * caller that retries with the same sets (CPython does, after
 		 * a signal) would otherwise wait on nothing */
-		if (r)
-			*r = a.r0;
-		if (w)
-			*w = a.w0;
-		if (e)
-			*e = a.e0;
+		int err = errno;
+
+		sel_restore(&a);
 		errno = err;
 	}
 	if (deadline && rc != 0) {

@@ -2,8 +2,8 @@
 /*
  * uring.c — liburing's completion waits (runtime/fd/uring.c): not libc's
  * names but the program's liburing's, which makes its system calls itself.
- * With another green thread to run, a wait that would block is made by a
- * worker while the caller parks; otherwise it is liburing's, unchanged.
+ * Each wrapper hands its arguments on; the runtime decides whether the
+ * call can wait, and who waits.
  */
 #include "green.h"
 
@@ -39,9 +39,6 @@ GR_EXPORT int __io_uring_get_cqe(struct io_uring *ring,
 				  .wait_nr = wait_nr,
 				  .sigmask = sigmask};
 
-	if (wait_nr == 0 || !gr_park_useful())
-		return REAL(__io_uring_get_cqe)(ring, cqe, submit, wait_nr,
-						sigmask);
 	return run(&c);
 }
 
@@ -57,9 +54,6 @@ GR_EXPORT int io_uring_wait_cqes(struct io_uring *ring,
 				  .ts = ts,
 				  .sigmask = sigmask};
 
-	if (!gr_park_useful())
-		return REAL(io_uring_wait_cqes)(ring, cqe, wait_nr, ts,
-						sigmask);
 	return run(&c);
 }
 
@@ -73,8 +67,6 @@ GR_EXPORT int io_uring_wait_cqe_timeout(struct io_uring *ring,
 				  .wait_nr = 1,
 				  .ts = ts};
 
-	if (!gr_park_useful())
-		return REAL(io_uring_wait_cqe_timeout)(ring, cqe, ts);
 	return run(&c);
 }
 
@@ -83,8 +75,6 @@ GR_EXPORT int io_uring_submit_and_wait(struct io_uring *ring, unsigned wait_nr)
 	struct gr_uring_call c = {
 	    .kind = GR_URING_SUBMIT_AND_WAIT, .ring = ring, .wait_nr = wait_nr};
 
-	if (wait_nr == 0 || !gr_park_useful())
-		return REAL(io_uring_submit_and_wait)(ring, wait_nr);
 	return run(&c);
 }
 
@@ -101,13 +91,8 @@ GR_EXPORT int io_uring_submit_and_wait_timeout(struct io_uring *ring,
 				  .ts = ts,
 				  .sigmask = sigmask};
 
-	if (wait_nr == 0 || !gr_park_useful())
-		return REAL(io_uring_submit_and_wait_timeout)(
-		    ring, cqe, wait_nr, ts, sigmask);
 	return run(&c);
 }
-
-#define IORING_ENTER_GETEVENTS_ (1U << 0)
 
 GR_EXPORT int io_uring_enter2(unsigned fd, unsigned submit, unsigned min,
 			      unsigned flags, sigset_t *sig, size_t sz)
@@ -120,8 +105,6 @@ GR_EXPORT int io_uring_enter2(unsigned fd, unsigned submit, unsigned min,
 				  .sigmask = sig,
 				  .sz = sz};
 
-	if (min == 0 || !(flags & IORING_ENTER_GETEVENTS_) || !gr_park_useful())
-		return REAL(io_uring_enter2)(fd, submit, min, flags, sig, sz);
 	return run(&c);
 }
 
@@ -136,7 +119,5 @@ GR_EXPORT int __io_uring_sqring_wait(struct io_uring *ring)
 {
 	struct gr_uring_call c = {.kind = GR_URING_SQRING_WAIT, .ring = ring};
 
-	if (!gr_park_useful())
-		return REAL(__io_uring_sqring_wait)(ring);
 	return run(&c);
 }

@@ -874,8 +874,9 @@ static inline void gr_sig_check(struct gr_thread *t)
 	if (unlikely(atomic_load_explicit(&t->sig_due, memory_order_relaxed)))
 		gr_sig_deliver(t);
 }
-void gr_sig_hub_init(struct gr_hub *h) GR_HIDDEN;   /* sched.c, new hub */
-void gr_sig_hub_intake(struct gr_hub *h) GR_HIDDEN; /* hub.c, after ev_run */
+void gr_sig_hub_init(struct gr_hub *h) GR_HIDDEN; /* sched.c, new hub */
+void gr_sig_hub_intake(
+    struct gr_hub *h) GR_HIDDEN; /* sched.c, before a switch */
 void gr_sig_thread_new(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_after_fork(struct gr_hub *h) GR_HIDDEN; /* child, in the handler */

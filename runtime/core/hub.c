@@ -229,13 +229,11 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 		/* GREEN_CLOCK=virtual: take what is there, then let the
 		 * clock jump if nothing else can happen (vclock.c). */
 		ev_run(h->loop, EVRUN_NOWAIT);
-		gr_sig_hub_intake(h);
 		gr_sched_drain_remote(h);
 		if (h->rq_head != NULL || gr_vclock_idle(h))
 			block = false;
 	}
 	alive = ev_run(h->loop, block ? EVRUN_ONCE : EVRUN_NOWAIT);
-	gr_sig_hub_intake(h);
 	gr_sched_drain_remote(h);
 	if (!block || h->rq_head != NULL || alive)
 		return;
@@ -249,7 +247,6 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 	ev_run(h->loop, EVRUN_ONCE);
 	ev_unref(h->loop);
 	(void)w;
-	gr_sig_hub_intake(h);
 	gr_sched_drain_remote(h);
 }
 

@@ -46,8 +46,6 @@ struct __kernel_timespec;
 	X(io_uring_submit_and_wait_timeout, int,                               \
 	  (struct io_uring *, struct io_uring_cqe **, unsigned,                \
 	   struct __kernel_timespec *, sigset_t *))                            \
-	X(io_uring_enter, int,                                                 \
-	  (unsigned, unsigned, unsigned, unsigned, sigset_t *))                \
 	X(io_uring_enter2, int,                                                \
 	  (unsigned, unsigned, unsigned, unsigned, sigset_t *, size_t))        \
 	X(__io_uring_sqring_wait, int, (struct io_uring *))                    \

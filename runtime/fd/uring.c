@@ -20,6 +20,8 @@
  */
 #include "green.h"
 
+#define IORING_ENTER_GETEVENTS_ (1U << 0) /* linux/io_uring.h */
+
 static long call(void *arg)
 {
 	struct gr_uring_call *c = arg;
@@ -47,10 +49,28 @@ static long call(void *arg)
 	return -EINVAL;
 }
 
+/* Whether the call can wait at all: a wait for no completion, or an
+ * io_uring_enter without GETEVENTS, only submits. */
+static bool may_wait(const struct gr_uring_call *c)
+{
+	switch (c->kind) {
+	case GR_URING_GET_CQE:
+	case GR_URING_SUBMIT_AND_WAIT:
+	case GR_URING_SUBMIT_AND_WAIT_TIMEOUT:
+		return c->wait_nr > 0;
+	case GR_URING_ENTER:
+		return c->wait_nr > 0 && (c->flags & IORING_ENTER_GETEVENTS_);
+	default:
+		return true;
+	}
+}
+
 /* liburing's return value: what the call returns, made so that only the
- * calling green thread waits.  A wait for at most one completion first
- * asks liburing without waiting (submitting what the call was to submit);
- * only if nothing is there does a worker make the waiting call. */
+ * calling green thread waits.  A call that cannot wait, or a thread with
+ * nobody to hand the hub to, is liburing's own.  A wait for at most one
+ * completion first asks liburing without waiting (submitting what the call
+ * was to submit); only if nothing is there does a worker make the waiting
+ * call. */
 long gr_uring_call(struct gr_uring_call *c)
 {
 	bool peek =
@@ -58,6 +78,8 @@ long gr_uring_call(struct gr_uring_call *c)
 	    (c->kind == GR_URING_GET_CQE || c->kind == GR_URING_WAIT_CQES ||
 	     c->kind == GR_URING_WAIT_CQE_TIMEOUT);
 
+	if (!may_wait(c) || !gr_park_useful())
+		return call(c);
 	if (peek) {
 		unsigned submit = c->kind == GR_URING_GET_CQE ? c->submit : 0;
 		int r =

@@ -558,13 +558,14 @@ static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
 	intake(h, h->sig_state);
 }
 
-/* After each round of the loop, before any green thread runs: a signal
- * the dispatcher deferred while the hub ran (inside ev_run's callbacks,
- * after epoll_wait had returned) would otherwise wait for the next round,
- * and the thread it is for would run on as if it had not arrived (and
- * see it only after it changed the handler: CPython's test_subprocess
- * restores SIG_DFL right after communicate(), and a late SIGUSR1 then
- * killed it). */
+/* Before the hub switches to a thread (sched.c): a signal the dispatcher
+ * deferred while the hub ran (inside ev_run's callbacks, after epoll_wait
+ * had returned) would otherwise wait for the next round of the loop, and
+ * the thread it is for would run on as if it had not arrived (and see it
+ * only after it changed the handler: CPython's test_subprocess restores
+ * SIG_DFL right after communicate(), and a late SIGUSR1 then killed it).
+ * When the hub blocks instead, the async watcher is still pending and
+ * delivers it at once. */
 void gr_sig_hub_intake(struct gr_hub *h)
 {
 	struct sig_hub *s = h->sig_state;
