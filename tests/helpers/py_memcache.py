@@ -15,13 +15,7 @@ import socket
 import sys
 import threading
 
-
-def threads_of(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    return -1
+from py_hold import threads_of
 
 
 class Conn:

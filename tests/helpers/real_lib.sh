@@ -26,6 +26,10 @@
 #                           PROG ran under the shim (tests/scripts/lib/
 #                           witness.sh: THREADS 0 if it makes none,
 #                           BLOCKED ok if it may block the hub)
+#   rl_proxy_curl MODE LPORT ARGS..., rl_proxy_hold MODE PORT PID LPORT
+#                           [--socks5]: the first two parts of the below
+#                           (ARGS: curl's proxy options), for other proxies
+#   rl_proxy_compare        both runs' curl transcripts equal and right
 #   rl_proxy_round MODE PORT PID LPORT
 #                           the checks of an HTTP proxy on PORT (process
 #                           PID, MODE native or shim) in front of
@@ -174,23 +178,31 @@ rl_lighttpd() {
 RL_HOLD=100
 RL_MAX_SHIM_THREADS=4
 
-rl_proxy_round() {
-	local mode=$1 port=$2 pid=$3 lport=$4 sum threads rc
-	local px=(-x "127.0.0.1:$port")
+# rl_proxy_curl MODE LPORT CURL-PROXY-ARGS...: the curl transcript through
+# a proxy, in $DIR/curl.MODE.txt.
+rl_proxy_curl() {
+	local mode=$1 lport=$2 sum
+	shift 2
 	{
-		sum=$(timeout 30 curl -sS "${px[@]}" "http://127.0.0.1:$lport/big.bin" |
+		sum=$(timeout 30 curl -sS "$@" "http://127.0.0.1:$lport/big.bin" |
 			sha256sum)
 		[ "$sum" = "$(sha256sum < "$DIR/www/big.bin")" ] &&
 			echo "big.bin: checksum ok" || echo "big.bin: checksum WRONG"
-		echo "by name: $(timeout 30 curl -sS "${px[@]}" -w ' %{http_code}' \
+		echo "by name: $(timeout 30 curl -sS "$@" -w ' %{http_code}' \
 			"http://localhost:$lport/")"
-		echo "missing: $(timeout 30 curl -s "${px[@]}" -o /dev/null \
+		echo "missing: $(timeout 30 curl -s "$@" -o /dev/null \
 			-w '%{http_code}' "http://127.0.0.1:$lport/missing")"
 	} > "$DIR/curl.$mode.txt" 2>&1
+}
 
-	timeout 60 "$PY" "$SRC/tests/helpers/py_hold.py" "$port" $RL_HOLD "$pid" \
-		"http://127.0.0.1:$lport/small.txt" "$DIR/www/small.txt" \
-		> "$DIR/hold.$mode.txt" 2>&1
+# rl_proxy_hold MODE PORT PID LPORT [--socks5]: RL_HOLD connections held
+# through the proxy at once, then a request on each (py_hold.py), and the
+# proxy's OS threads meanwhile.
+rl_proxy_hold() {
+	local mode=$1 port=$2 pid=$3 lport=$4 threads rc
+	timeout 60 "$PY" "$SRC/tests/helpers/py_hold.py" ${5:+"$5"} "$port" \
+		$RL_HOLD "$pid" "http://127.0.0.1:$lport/small.txt" \
+		"$DIR/www/small.txt" > "$DIR/hold.$mode.txt" 2>&1
 	rc=$?
 	sed "s/^/$mode: /" "$DIR/hold.$mode.txt"
 	[ $rc -eq 0 ] || fail "$mode: not all $RL_HOLD held connections were answered right"
@@ -203,7 +215,12 @@ rl_proxy_round() {
 			[ "$threads" -le $RL_MAX_SHIM_THREADS ] ||
 			fail "shim: ${threads:-no} OS threads for $RL_HOLD connections (want <= $RL_MAX_SHIM_THREADS)"
 	fi
+}
 
+rl_proxy_round() {
+	local mode=$1 port=$2 pid=$3 lport=$4
+	rl_proxy_curl "$mode" "$lport" -x "127.0.0.1:$port"
+	rl_proxy_hold "$mode" "$port" "$pid" "$lport"
 	timeout 60 ab -q -X "127.0.0.1:$port" -c 100 -n 3000 \
 		"http://127.0.0.1:$lport/small.txt" > "$DIR/ab.$mode.txt" 2>&1
 	grep -E 'Complete requests|Failed requests|Non-2xx|Requests per second' \

@@ -8,7 +8,7 @@
 #     localhost resolved by the proxy (--socks5-hostname), a 404; both
 #     runs' transcripts identical;
 #   - 100 SOCKS5 sessions held open at once to lighttpd
-#     (tests/helpers/py_socks.py), OS threads counted meanwhile (>= 100
+#     (tests/helpers/py_hold.py --socks5), OS threads counted meanwhile (>= 100
 #     natively, at most 4 under the shim), then a request on each: all 100
 #     answered right;
 #   - 200 fetches by curl, 50 at a time: all 200.
@@ -16,12 +16,9 @@ set -u
 . "${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/helpers/real_lib.sh"
 rl_init real_microsocks
 rl_need microsocks lighttpd curl
-N=100
-MAX_SHIM_THREADS=4
 
 LPORT=$(rl_port)
 rl_lighttpd "$LPORT"
-WANT_SUM=$(sha256sum < "$DIR/www/big.bin")
 
 for mode in native shim; do
 	SPORT=$(rl_port)
@@ -35,29 +32,8 @@ for mode in native shim; do
 		continue
 	fi
 	px=(--socks5-hostname "127.0.0.1:$SPORT")
-	{
-		sum=$(timeout 30 curl -sS "${px[@]}" "http://127.0.0.1:$LPORT/big.bin" | sha256sum)
-		[ "$sum" = "$WANT_SUM" ] && echo "big.bin: checksum ok" ||
-			echo "big.bin: checksum WRONG"
-		echo "by name: $(timeout 30 curl -sS "${px[@]}" -w ' %{http_code}' \
-			"http://localhost:$LPORT/")"
-		echo "missing: $(timeout 30 curl -s "${px[@]}" -o /dev/null \
-			-w '%{http_code}' "http://127.0.0.1:$LPORT/missing")"
-	} > "$DIR/curl.$mode.txt" 2>&1
-
-	timeout 60 "$PY" "$SRC/tests/helpers/py_socks.py" "$SPORT" $N "$SP" \
-		"$LPORT" "$DIR/www/small.txt" > "$DIR/hold.$mode.txt" 2>&1
-	rc=$?
-	sed "s/^/$mode: /" "$DIR/hold.$mode.txt"
-	[ $rc -eq 0 ] || fail "$mode: not all $N SOCKS sessions were answered right"
-	threads=$(sed -n 's/^threads-while-held: //p' "$DIR/hold.$mode.txt")
-	if [ $mode = native ]; then
-		[ "${threads:-0}" -ge $N ] ||
-			fail "native: $threads threads for $N sessions (thread per client?)"
-	else
-		[ -n "$threads" ] && [ "$threads" -ge 1 ] && [ "$threads" -le $MAX_SHIM_THREADS ] ||
-			fail "shim: ${threads:-no} OS threads for $N sessions (want <= $MAX_SHIM_THREADS)"
-	fi
+	rl_proxy_curl $mode "$LPORT" "${px[@]}"
+	rl_proxy_hold $mode "$SPORT" "$SP" "$LPORT" --socks5
 
 	urls=()
 	for ((i = 0; i < 200; i++)); do
@@ -71,10 +47,5 @@ for mode in native shim; do
 	rl_stop "$SP"
 done
 
-if ! diff -u "$DIR/curl.native.txt" "$DIR/curl.shim.txt"; then
-	fail "curl through the native and the shim microsocks differ"
-fi
-echo "--- curl through the proxy (both)"
-cat "$DIR/curl.shim.txt"
-grep -q WRONG "$DIR/curl.shim.txt" && fail "a checksum is wrong"
+rl_proxy_compare
 rl_done
