@@ -14,6 +14,11 @@
 
 struct gr_config gr_cfg;
 
+/* GREEN_HUBS's default: 0 (auto, one per CPU) or 1. */
+#ifndef GR_HUBS_DEFAULT
+#define GR_HUBS_DEFAULT 1
+#endif
+
 struct choice {
 	const char *name;
 	int value;
@@ -97,6 +102,40 @@ static long number_of(const char *var, long min, long max, long dflt)
 			"to %ld); using the default",
 			var, v, min, max);
 		return dflt;
+	}
+	return n;
+}
+
+/* GREEN_HUBS: auto (0: the CPUs of the affinity mask, resolved at the
+ * first pthread_create) or 1..GR_HUBS_MAX.  One hub is what a reproducible
+ * run needs, so the virtual clock and seeded schedules keep to one. */
+static int hubs_of(const struct gr_config *c)
+{
+	const char *v = secure_getenv("GREEN_HUBS");
+	int n = GR_HUBS_DEFAULT;
+
+	if (v != NULL && *v != '\0' && strcmp(v, "auto") == 0)
+		n = 0;
+	else if (v != NULL && *v != '\0') {
+		char *end;
+		long l = strtol(v, &end, 10);
+
+		if (end == v || *end != '\0' || l < 1 || l > GR_HUBS_MAX ||
+		    *v < '0' || *v > '9')
+			gr_warn("GREEN_HUBS=%s is not valid (accepted: auto, or "
+				"a whole number from 1 to %d); using the "
+				"default (%s)",
+				v, GR_HUBS_MAX, GR_HUBS_DEFAULT ? "1" : "auto");
+		else
+			n = (int)l;
+	}
+	if (n != 1 && c->clock == GR_CLOCK_VIRTUAL) {
+		if (n > 1)
+			gr_warn("GREEN_HUBS=%d is not valid with "
+				"GREEN_CLOCK=virtual (one clock that jumps "
+				"needs one hub); using 1",
+				n);
+		n = 1;
 	}
 	return n;
 }
@@ -292,6 +331,7 @@ void gr_config_load(void)
 		    "using the real clock");
 		c.clock = GR_CLOCK_REAL;
 	}
+	c.hubs = hubs_of(&c);
 	c.loaded = 1;
 	gr_cfg = c;
 }

@@ -217,6 +217,7 @@ struct gr_config {
 	int tls;	   /* GR_TLS_* */
 	int clock;	   /* GR_CLOCK_* */
 	int clock_idle_ms; /* GREEN_CLOCK_IDLE_MS */
+	int hubs;	   /* GREEN_HUBS: hubs of green threads, 0: auto */
 };
 enum { GR_TLS_AUTO, GR_TLS_SYSCALL, GR_TLS_SHARED };
 enum { GR_CLOCK_REAL, GR_CLOCK_VIRTUAL };
@@ -320,6 +321,12 @@ struct gr_thread {
 	uint64_t seq;	   /* creation number */
 	pthread_t real_id; /* os contexts: the real pthread_t */
 	unsigned flocks;   /* flockfile depth: not preemptible while > 0 */
+	/* Several hubs (sched.c, "moving a thread"): it may move to another
+	 * hub while runnable (never run yet, or preempted at a safe point);
+	 * it is on its way to a new hub, which adopts it as it drains; the
+	 * one who frees it once it is DONE (joiner or detacher) has won. */
+	unsigned char movable, adopt;
+	_Atomic unsigned char reaped;
 	char name[16];
 #if defined(GR_ASAN) || defined(GR_VALGRIND)
 	void *san_fake;	    /* switchhook.h: its ASan fake stack */
@@ -399,7 +406,7 @@ struct gr_hub {
 	struct gr_thread *os;  /* the OS thread's own context */
 	struct gr_thread *rq_head, *rq_tail; /* local run queue */
 	struct gr_thread *all;		     /* live green threads */
-	struct gr_thread *dead; /* exited, its stack to free after switch */
+	struct gr_thread *ended; /* finished; marked DONE after the switch */
 	struct ev_loop *loop;
 	pid_t tid;
 	int nlive;	 /* live green threads incl. the os context */
@@ -431,8 +438,32 @@ struct gr_hub {
 	unsigned char preempt_due;
 	void *preempt; /* preempt.c's per-hub state */
 	int forked;    /* child: the loop is still the parent's */
+	/* Several hubs: its index in gr_hubv, whether it is a hub thread of
+	 * the shim's (no program context of its own), and the lock of its
+	 * all-list for walkers on other OS threads (diag, dlopen). */
+	int idx;
+	unsigned char dedicated;
+	atomic_flag alock;
+	int idle; /* diag: counted in gr_hubs_stuck */
+	/* fd.c: commands from other hubs (watch an fd for their waiters,
+	 * stop a watcher orphaned by a close), drained in the async call. */
+	void *_Atomic fd_cmds;
 };
 
+/* Several hubs (GREEN_HUBS, docs/ARCHITECTURE.md "Several hubs"): the
+ * hubs of green threads, gr_hubv[0] the first thread's, the others hub
+ * threads of the shim's made at the first pthread_create.  gr_hubs_n is 1
+ * until they are made (and for good with GREEN_HUBS=1).  A hub about to
+ * sleep with nothing to run sets its bit in gr_idle_hubs; a busy hub hands
+ * such a hub half of its movable threads when it next polls. */
+#define GR_HUBS_MAX 64
+extern int gr_hubs_n GR_HIDDEN;
+extern struct gr_hub *gr_hubv[GR_HUBS_MAX] GR_HIDDEN;
+extern _Atomic uint64_t gr_idle_hubs GR_HIDDEN;
+static inline bool gr_multi(void)
+{
+	return gr_hubs_n > 1;
+}
 extern __thread struct gr_hub *gr_tls_hub GR_HIDDEN;
 extern __thread struct gr_thread *gr_tls_os GR_HIDDEN;
 extern __thread int gr_tls_passthrough GR_HIDDEN; /* shim's own OS threads */
@@ -482,7 +513,10 @@ static inline bool gr_can_park(void)
 static inline bool gr_park_useful(void)
 {
 	struct gr_hub *h = gr_tls_hub;
-	if (likely(gr_may_park()) && (h->nlive > 1 || h->rq_head != NULL))
+	/* With several hubs a hub's loop must keep turning: its watchers
+	 * may serve other hubs' threads (fd.c), and it may be handed some. */
+	if (likely(gr_may_park()) &&
+	    (h->nlive > 1 || h->rq_head != NULL || gr_multi()))
 		return true;
 	/* Under the virtual clock only the hub makes time pass: a lone
 	 * thread parks too, or its sleeps and timeouts would be real. */
@@ -517,8 +551,10 @@ void gr_sched_hub_main(struct gr_hub *h) GR_HIDDEN;
 void gr_nopark_enter(void) GR_HIDDEN;
 void gr_nopark_leave(void) GR_HIDDEN;
 /* preempt.c's trampoline: the running thread goes behind every runnable
- * one (pq) and the hub polls before anything else runs. */
-void gr_yield_preempted(void) GR_HIDDEN;
+ * one (pq) and the hub polls before anything else runs.  movable: it was
+ * stopped in the program's own code (the trampoline), where nothing on its
+ * stack remembers the hub, so it may resume on another (sched.c). */
+void gr_yield_preempted(bool movable) GR_HIDDEN;
 
 /* Thread lifecycle. */
 int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
@@ -532,6 +568,14 @@ void gr_testcancel(void) GR_HIDDEN;
 int gr_cancel(struct gr_thread *t) GR_HIDDEN;
 extern _Atomic int gr_nhubs GR_HIDDEN;
 extern _Atomic uint64_t gr_thread_seq GR_HIDDEN;
+
+void gr_hubs_start(void) GR_HIDDEN;
+void gr_sched_shed(struct gr_hub *h) GR_HIDDEN;
+void gr_hubs_after_fork(struct gr_hub *h) GR_HIDDEN;
+/* Walk every live green thread of every hub (diag, dlopen): fn under
+ * each hub's all-list lock.  Returns false if fn stopped the walk. */
+bool gr_hubs_each(bool (*fn)(struct gr_hub *, struct gr_thread *, void *),
+		  void *ctx) GR_HIDDEN;
 
 /* Thread-specific data (keys), ours from the first call on. */
 int gr_key_create(pthread_key_t *k, void (*dtor)(void *)) GR_HIDDEN;
@@ -636,6 +680,11 @@ struct gr_fd {
 	unsigned woken_drain; /* hub->drains when that waiter was readied */
 	unsigned group;	      /* numbers dup()ed from one description, or 0 */
 	int fdnum;
+	/* Several hubs: the entry's lock (its waiters, watcher and hub),
+	 * taken only when gr_multi(); the directions its owner's watcher
+	 * watches; a command to the owner is on its way. */
+	atomic_flag lock;
+	unsigned char wmask, cmd;
 	int64_t rcvtimeo, sndtimeo; /* ns, 0: none */
 	struct gr_hub *hub;	    /* whose loop watches it */
 	struct gr_fd_watch *watch;
@@ -651,6 +700,7 @@ void gr_fd_set_nonblock(int fd, bool on) GR_HIDDEN;
 void gr_fd_set_timeo(int fd, bool snd, int64_t ns) GR_HIDDEN;
 void gr_fd_shared(int fd) GR_HIDDEN;
 void gr_fd_after_fork(void) GR_HIDDEN;
+void gr_fd_commands(struct gr_hub *h) GR_HIDDEN; /* hub.c's async call */
 long gr_fd_wait(int fd, int ev, int64_t deadline, enum gr_wait why) GR_HIDDEN;
 long gr_fd_wait_many(const struct pollfd *p, unsigned long n,
 		     int64_t deadline) GR_HIDDEN;
@@ -784,6 +834,7 @@ enum gr_stat {
 	GR_ST_DNS,
 	GR_ST_STACKS_PEAK,
 	GR_ST_STACK_BYTES,
+	GR_ST_STEALS, /* threads moved to an idle hub */
 	GR_ST__COUNT
 };
 extern _Atomic uint64_t gr_stats[GR_ST__COUNT] GR_HIDDEN;
@@ -879,6 +930,7 @@ void gr_sig_hub_intake(
     struct gr_hub *h) GR_HIDDEN; /* sched.c, before a switch */
 void gr_sig_thread_new(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
+void gr_sig_thread_leave(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_after_fork(struct gr_hub *h) GR_HIDDEN; /* child, in the handler */
 void gr_sig_after_refork(struct gr_hub *h) GR_HIDDEN; /* child, fresh loop */
 /* The program-visible signal calls (shim/signal.c, shim/proc.c). */

@@ -32,7 +32,11 @@ struct hub_watchers {
 
 static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
-	gr_sched_drain_remote(ev_userdata(loop));
+	struct gr_hub *h = ev_userdata(loop);
+
+	if (atomic_load_explicit(&h->fd_cmds, memory_order_relaxed) != NULL)
+		gr_fd_commands(h);
+	gr_sched_drain_remote(h);
 }
 
 /* ---- the timer heap ---------------------------------------------------- */
@@ -212,6 +216,22 @@ void gr_hub_wakeup(struct gr_hub *h)
 	ev_async_send(h->loop, &w->async);
 }
 
+/* Several hubs: a hub about to sleep with nothing to run says so, and a
+ * busy hub may hand it threads (sched.c, gr_sched_shed).  Only hubs whose
+ * index is published take part. */
+static void hub_idle(struct gr_hub *h, bool on)
+{
+	uint64_t bit = 1ULL << h->idx;
+
+	if (gr_hubv[h->idx] != h)
+		return;
+	if (on)
+		atomic_fetch_or(&gr_idle_hubs, bit);
+	else if (atomic_load_explicit(&gr_idle_hubs, memory_order_relaxed) &
+		 bit)
+		atomic_fetch_and(&gr_idle_hubs, ~bit);
+}
+
 /* One round of the loop: block only if nothing is ready to run. */
 void gr_hub_poll(struct gr_hub *h, bool block)
 {
@@ -233,7 +253,11 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 		if (h->rq_head != NULL || gr_vclock_idle(h))
 			block = false;
 	}
+	if (block && gr_multi())
+		hub_idle(h, true);
 	alive = ev_run(h->loop, block ? EVRUN_ONCE : EVRUN_NOWAIT);
+	if (block && gr_multi())
+		hub_idle(h, false);
 	gr_sched_drain_remote(h);
 	if (!block || h->rq_head != NULL || alive)
 		return;
@@ -244,7 +268,11 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 	if (h->rq_head != NULL)
 		return;
 	ev_ref(h->loop);
+	if (gr_multi())
+		hub_idle(h, true);
 	ev_run(h->loop, EVRUN_ONCE);
+	if (gr_multi())
+		hub_idle(h, false);
 	ev_unref(h->loop);
 	(void)w;
 	gr_sched_drain_remote(h);

@@ -425,7 +425,7 @@ out:
 void gr_preempt_run(void)
 {
 	gr_tls_hub->preempt_due = 0;
-	gr_yield_preempted();
+	gr_yield_preempted(true);
 }
 
 /* GR_CALL at a shim entry, after a deferral (green.h). */
@@ -441,7 +441,7 @@ void gr_preempt_at_call(struct gr_hub *h)
 		return;
 	h->preempt_due = 0;
 	atomic_fetch_add_explicit(&n_call, 1, memory_order_relaxed);
-	gr_yield_preempted();
+	gr_yield_preempted(false);
 }
 
 /* ---- set-up ------------------------------------------------------------- */

@@ -37,6 +37,14 @@ _Atomic uint64_t gr_thread_seq;
 static _Atomic int next_owner_id = 1;
 static pid_t main_pid;
 
+int gr_hubs_n = 1;
+struct gr_hub *gr_hubv[GR_HUBS_MAX];
+_Atomic uint64_t gr_idle_hubs;
+/* The process ends when its last thread does: green threads alive on any
+ * hub (glive) and whether the main thread's own context has exited. */
+static _Atomic long glive;
+static _Atomic int main_gone, exit_claimed, hubs_tried;
+
 const char *const gr_wait_name[] = {
 #define W(n, s) s,
     GR_WAIT_LIST
@@ -88,6 +96,11 @@ static void remote_push(struct gr_hub *h, struct gr_thread *t)
 	gr_hub_wakeup(h);
 }
 
+static void adopt(struct gr_hub *h, struct gr_thread *t);
+static inline void switch_to(struct gr_hub *h, struct gr_thread *from,
+			     struct gr_thread *to);
+static void multi_last(struct gr_hub *h, struct gr_thread *t);
+
 void gr_sched_drain_remote(struct gr_hub *h) GR_HIDDEN;
 void gr_sched_drain_remote(struct gr_hub *h)
 {
@@ -101,18 +114,312 @@ void gr_sched_drain_remote(struct gr_hub *h)
 	gr_spin_release(&h->rlock);
 	for (; t; t = n) {
 		n = t->rq_next;
+		if (unlikely(t->adopt))
+			adopt(h, t);
 		rq_push(h, t);
+	}
+}
+
+/* ---- the list of a hub's live threads --------------------------------- */
+
+/* With several hubs, other OS threads walk it (gr_hubs_each): under the
+ * hub's lock then.  nlive counts the os context too, which is not listed. */
+static void all_add(struct gr_hub *h, struct gr_thread *t)
+{
+	bool lock = gr_multi();
+
+	if (lock)
+		gr_spin_acquire(&h->alock);
+	t->all_prev = NULL;
+	t->all_next = h->all;
+	if (h->all)
+		h->all->all_prev = t;
+	h->all = t;
+	h->nlive++;
+	if (lock)
+		gr_spin_release(&h->alock);
+}
+
+static void all_del(struct gr_hub *h, struct gr_thread *t)
+{
+	bool lock = gr_multi();
+
+	if (lock)
+		gr_spin_acquire(&h->alock);
+	h->nlive--;
+	if (!t->os) {
+		if (t->all_prev)
+			t->all_prev->all_next = t->all_next;
+		else
+			h->all = t->all_next;
+		if (t->all_next)
+			t->all_next->all_prev = t->all_prev;
+		t->all_next = t->all_prev = NULL;
+	}
+	if (lock)
+		gr_spin_release(&h->alock);
+}
+
+bool gr_hubs_each(bool (*fn)(struct gr_hub *, struct gr_thread *, void *),
+		  void *ctx)
+{
+	for (int i = 0; i < gr_hubs_n; i++) {
+		struct gr_hub *h = __atomic_load_n(&gr_hubv[i], __ATOMIC_ACQUIRE);
+		bool go = true;
+
+		if (h == NULL)
+			continue;
+		gr_spin_acquire(&h->alock);
+		for (struct gr_thread *t = h->all; t != NULL && go;
+		     t = t->all_next)
+			go = fn(h, t, ctx);
+		gr_spin_release(&h->alock);
+		if (!go)
+			return false;
+	}
+	return true;
+}
+
+/* ---- several hubs ------------------------------------------------------ */
+
+/* A hub thread of the shim's: born with every signal blocked (the program's
+ * threads on it open the mask as they need, signal.c), it makes its hub,
+ * leaves its own context for good and runs the hub loop.  Its context is
+ * DONE from the start: it is nobody the program knows. */
+static void *hub_thread(void *arg)
+{
+	struct gr_hub *h;
+	struct gr_thread *os;
+	int idx = (int)(intptr_t)arg;
+
+	h = gr_hub_get();
+	h->dedicated = 1;
+	h->idx = idx;
+	os = h->os;
+	os->why = GR_WAIT_EXITED;
+	atomic_store(&os->state, GR_DONE);
+	__atomic_store_n(&gr_hubv[idx], h, __ATOMIC_RELEASE);
+	switch_to(h, os, h->hub);
+	GR_ASSERT(!"a hub thread's own context resumed");
+	return NULL;
+}
+
+static int hubs_wanted(void)
+{
+	cpu_set_t set;
+	int n = gr_cfg.hubs;
+
+	if (n == 0) {
+		n = 1;
+		if (sched_getaffinity(0, sizeof(set), &set) == 0)
+			n = CPU_COUNT(&set);
+	}
+	if (gr_sched_mode != GR_SCHED_FIFO || gr_cfg.threads != GR_MODE_GREEN)
+		n = 1; /* seeded schedules replay on one hub */
+	return n < 1 ? 1 : n > GR_HUBS_MAX ? GR_HUBS_MAX : n;
+}
+
+/* At the first pthread_create: the creator's hub is hub 0, and N-1 hub
+ * threads are made.  Until each has published its hub, gr_hubv[i] is NULL
+ * and nobody sheds to it. */
+void gr_hubs_start(void)
+{
+	struct gr_hub *h = gr_hub_get();
+	sigset_t all, old;
+	pthread_attr_t a;
+	int n;
+
+	if (atomic_exchange(&hubs_tried, 1))
+		return;
+	n = hubs_wanted();
+	if (n == 1)
+		return;
+	h->idx = 0;
+	gr_hubv[0] = h;
+	sigfillset(&all);
+	REAL(pthread_sigmask)(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 64 << 10);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	gr_tls_passthrough++;
+	for (int i = 1; i < n; i++) {
+		pthread_t id;
+
+		if (REAL(pthread_create)(&id, &a, hub_thread,
+					 (void *)(intptr_t)i) != 0) {
+			gr_warn("GREEN_HUBS: could only start %d hubs", i);
+			break;
+		}
+		atomic_fetch_add(&gr_own_threads, 1);
+		gr_hubs_n = i + 1;
+	}
+	gr_tls_passthrough--;
+	pthread_attr_destroy(&a);
+	REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
+}
+
+/* Point a thread's TLS block at its new hub: the shim's own per-OS-thread
+ * words (tls.c) and the tid glibc's recursive locks compare. */
+static void retarget_tls(struct gr_thread *t, struct gr_hub *to)
+{
+	char *tp = t->tp;
+
+	if (!t->tls_own)
+		return;
+	*(struct gr_hub **)(tp + gr_tls.hub_off) = to;
+	*(struct gr_thread **)(tp + gr_tls.os_off) = to->os;
+	*(pid_t *)(tp + gr_tls.tid_off) = to->tid;
+}
+
+/* On `from`'s OS thread: t leaves it for `to`, which adopts it as it
+ * drains its remote list. */
+static void move_out(struct gr_hub *from, struct gr_hub *to,
+		     struct gr_thread *t)
+{
+	GR_ASSERT(t->heap_idx < 0 && t->movable);
+	all_del(from, t);
+	gr_sig_thread_leave(from, t);
+	t->hub = to;
+	retarget_tls(t, to);
+	t->adopt = 1;
+	remote_push(to, t);
+}
+
+static void adopt(struct gr_hub *h, struct gr_thread *t)
+{
+	t->adopt = 0;
+	all_add(h, t);
+	gr_sig_thread_new(h, t);
+	gr_preempt_thread_new(h);
+	GR_STAT_ADD(GR_ST_STEALS, 1);
+}
+
+static bool may_move(struct gr_thread *t)
+{
+	return t->movable && t->heap_idx < 0 && t->flocks == 0 &&
+	       atomic_load_explicit(&t->sig_due, memory_order_relaxed) == 0 &&
+	       atomic_load_explicit(&t->sig_inbox, memory_order_relaxed) ==
+		   0;
+}
+
+/* Take up to n movable threads out of one queue (head/tail, its length
+ * in *len if it keeps one), keeping the order of the rest; they are chained
+ * on *out. */
+static int take_movable(struct gr_thread **head, struct gr_thread **tail,
+			unsigned *len, int n, struct gr_thread **out)
+{
+	struct gr_thread *t = *head, *prev = NULL, *next;
+	int got = 0;
+
+	for (; t != NULL && got < n; t = next) {
+		next = t->rq_next;
+		if (!may_move(t)) {
+			prev = t;
+			continue;
+		}
+		if (prev)
+			prev->rq_next = next;
+		else
+			*head = next;
+		if (*tail == t)
+			*tail = prev;
+		if (len)
+			(*len)--;
+		t->rq_next = *out;
+		*out = t;
+		got++;
+	}
+	return got;
+}
+
+/* The hub polls and some other hub sleeps with nothing to run: hand it
+ * half of what waits here (threads never run yet, and threads preempted in
+ * the program's own code), as Go's idle Ps steal half a run queue.  The
+ * busy hub gives rather than the idle one taking, so that only a hub's own
+ * OS thread ever touches its queues and timer heap. */
+void gr_sched_shed(struct gr_hub *h)
+{
+	uint64_t idle = atomic_load_explicit(&gr_idle_hubs,
+					     memory_order_relaxed) &
+			~(1ULL << h->idx);
+	struct gr_thread *out = NULL, *t, *n;
+	struct gr_hub *to;
+	int waiting = (int)h->rq_len, give;
+
+	if (idle == 0 || gr_sched_mode != GR_SCHED_FIFO)
+		return;
+	for (t = h->pq_head; t != NULL; t = t->rq_next)
+		waiting++;
+	give = waiting / 2;
+	if (give == 0)
+		return;
+	to = __atomic_load_n(&gr_hubv[__builtin_ctzll(idle)], __ATOMIC_ACQUIRE);
+	if (to == NULL)
+		return;
+	/* Claim it, so that two busy hubs do not both feed it. */
+	if (!(atomic_fetch_and(&gr_idle_hubs, ~(1ULL << to->idx)) &
+	      (1ULL << to->idx)))
+		return;
+	give -= take_movable(&h->pq_head, &h->pq_tail, NULL, give, &out);
+	take_movable(&h->rq_head, &h->rq_tail, &h->rq_len, give, &out);
+	for (t = out; t != NULL; t = n) {
+		n = t->rq_next;
+		move_out(h, to, t);
+	}
+}
+
+/* In the child of a fork: one hub, this one, which grows again lazily. */
+void gr_hubs_after_fork(struct gr_hub *h)
+{
+	struct gr_thread *self = h != NULL ? h->cur : NULL;
+
+	for (int i = 0; i < GR_HUBS_MAX; i++)
+		gr_hubv[i] = NULL;
+	gr_hubs_n = 1;
+	atomic_store(&hubs_tried, 0);
+	atomic_store(&gr_idle_hubs, 0);
+	atomic_store(&exit_claimed, 0);
+	if (self != NULL && !self->os) {
+		atomic_store(&glive, 1);
+		atomic_store(&main_gone, 1);
+	} else {
+		atomic_store(&glive, 0);
+		atomic_store(&main_gone, 0);
+	}
+	if (h != NULL) {
+		h->idx = 0;
+		h->dedicated = 0;
+		atomic_flag_clear(&h->alock);
 	}
 }
 
 /* ---- switching ------------------------------------------------------ */
 
-static void free_dead(struct gr_hub *h)
+/* Whoever wins frees a finished thread: its joiner, or (detached) the
+ * hub that ran it, or pthread_detach of a thread already DONE. */
+static void reap(struct gr_thread *t)
 {
-	struct gr_thread *t = h->dead;
+	unsigned char no = 0;
 
-	h->dead = NULL;
-	gr_thread_free(t);
+	if (atomic_compare_exchange_strong(&t->reaped, &no, 1))
+		gr_thread_free(t);
+}
+
+/* A thread finished on h, and the hub has switched away from it: only now
+ * is it DONE, so whoever sees DONE (a joiner on another hub) may free its
+ * stack.  Its joiner is readied; a detached thread is freed.  Both sides
+ * write one word, then read the other's, in that order (join, detach). */
+static void end_thread(struct gr_hub *h)
+{
+	struct gr_thread *t = h->ended, *j;
+
+	h->ended = NULL;
+	atomic_store(&t->state, GR_DONE);
+	j = __atomic_load_n(&t->joiner, __ATOMIC_SEQ_CST);
+	if (j != NULL)
+		gr_ready(j, 0);
+	if (__atomic_load_n(&t->detached, __ATOMIC_SEQ_CST) && !t->os)
+		reap(t);
 }
 
 /* errno lives in TLS, so it follows a thread with a block of its own; the
@@ -131,11 +438,13 @@ static inline void switch_to(struct gr_hub *h, struct gr_thread *from,
 		gr_tls_set_tp(to->tp);
 	gr_switch(&from->sp, to->sp);
 	gr_switch_done(from);
-	/* Back in `from`, maybe much later. */
+	/* Back in `from`, maybe much later, and maybe on another hub (a
+	 * runnable thread may move: from->hub says where it is now). */
 	if (!from->tls_own)
 		errno = from->err;
-	if (unlikely(h->dead != NULL))
-		free_dead(h);
+	h = from->hub;
+	if (unlikely(h->ended != NULL))
+		end_thread(h);
 }
 
 static inline struct gr_thread *pick_next(struct gr_hub *h)
@@ -307,14 +616,16 @@ static void pq_take(struct gr_hub *h)
 
 /* From preempt.c's trampoline, at a safe point of the running thread:
  * to the back of the preempted queue, and let the hub poll first. */
-void gr_yield_preempted(void)
+void gr_yield_preempted(bool movable)
 {
 	struct gr_hub *h = gr_tls_hub;
 	struct gr_thread *t = h->cur;
 
 	atomic_store_explicit(&t->state, GR_RUNNABLE, memory_order_relaxed);
+	t->movable = movable;
 	pq_push(h, t);
 	switch_to(h, t, h->hub);
+	t->movable = 0;
 	gr_sig_check(t);
 }
 
@@ -367,6 +678,9 @@ void gr_sched_hub_main(struct gr_hub *h)
 	for (;;) {
 		h->tick = 0;
 		gr_hub_poll(h, h->rq_head == NULL && h->pq_head == NULL);
+		if (unlikely(gr_multi()) && atomic_load_explicit(&gr_idle_hubs,
+							   memory_order_relaxed))
+			gr_sched_shed(h);
 		pq_take(h);
 		/* Poll again after the whole batch has run once (at least
 		 * GR_POLL_EVERY switches), however long it is: every
@@ -478,8 +792,9 @@ void gr_coro_start(struct gr_thread *t)
 	struct gr_hub *h = t->hub;
 
 	gr_switch_done(t);
-	if (h->dead != NULL)
-		free_dead(h);
+	if (h->ended != NULL)
+		end_thread(h);
+	t->movable = 0;
 	errno = 0;
 	if (t == h->hub)
 		gr_sched_hub_main(h);
@@ -503,6 +818,8 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	bool tls = gr_tls_enabled();
 	int mem;
 
+	if (unlikely(gr_hubs_n == 1 && gr_cfg.hubs != 1 && !hubs_tried))
+		gr_hubs_start();
 	gr_stack_limits(&dflt, &guard);
 	if (attr != NULL) {
 		pthread_attr_getdetachstate(attr, &detach);
@@ -541,11 +858,9 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	t->seq = atomic_fetch_add(&gr_thread_seq, 1) + 1;
 	t->sigmask = self->sigmask;
 	t->state = GR_RUNNABLE;
-	t->all_next = h->all;
-	if (h->all)
-		h->all->all_prev = t;
-	h->all = t;
-	h->nlive++;
+	t->movable = 1;
+	all_add(h, t);
+	atomic_fetch_add(&glive, 1);
 	GR_STAT_ADD(GR_ST_CREATED, 1);
 	live = (uint64_t)h->nlive;
 	if (live >
@@ -609,7 +924,10 @@ static void thread_finish(struct gr_thread *t)
 
 	gr_tls_thread_dtors(t); /* C++ thread_local, before the keys' */
 	gr_tsd_run_dtors(t);
-	if (h == NULL || h->nlive == 1) {
+	h = t->hub; /* a destructor may have parked: it may have moved */
+	if (gr_multi() && h != NULL)
+		multi_last(h, t);
+	else if (h == NULL || h->nlive == 1) {
 		/* No green thread left beside this one. */
 		if (t->os)
 			REAL(pthread_exit)(t->ret);
@@ -623,30 +941,55 @@ static void thread_finish(struct gr_thread *t)
 			REAL(exit)(0);
 		REAL(pthread_exit)(NULL);
 	}
-	h->nlive--;
+	if (!t->os)
+		atomic_fetch_sub(&glive, 1);
+	all_del(h, t);
 	gr_sig_thread_gone(h, t);
-	if (!t->os) {
-		if (t->all_prev)
-			t->all_prev->all_next = t->all_next;
-		else
-			h->all = t->all_next;
-		if (t->all_next)
-			t->all_next->all_prev = t->all_prev;
-	}
 	t->why = GR_WAIT_EXITED;
-	atomic_store(&t->state, GR_DONE);
-	if (t->joiner)
-		gr_ready(t->joiner, 0);
-	if (t->detached && !t->os)
-		h->dead = t;
 	gr_tls_thread_freeres(t); /* last: it shuts malloc down for t */
-	/* Never to return: the os context's stack stays as it is, parked. */
+	/* DONE, the joiner readied and a detached thread freed once the hub
+	 * has switched away from this stack (end_thread).  Never to return:
+	 * the os context's stack stays as it is, parked. */
+	h->ended = t;
 	for (;;) {
 		struct gr_thread *next = pick_next(h);
 		if (next == t)
 			continue;
 		switch_to(h, t, next);
 	}
+}
+
+/* Several hubs: is t the last thread of the process?  Then it ends the
+ * process as the last thread does natively (exit(0), atexit handlers
+ * run).  The main thread's own context that ends while green threads
+ * live stays parked, so its OS thread goes on as hub 0.  The two sides
+ * (the last green thread, main's context) each write their word, then
+ * read the other's: one of them sees both, and one exit is claimed. */
+static void multi_last(struct gr_hub *h, struct gr_thread *t)
+{
+	bool last;
+
+	if (t->os) {
+		if (h->tid != main_pid) {
+			if (h->nlive == 1)
+				REAL(pthread_exit)(t->ret);
+			return;
+		}
+		atomic_store(&main_gone, 1);
+		last = atomic_load(&glive) == 0;
+	} else {
+		last = atomic_fetch_sub(&glive, 1) == 1 &&
+		       atomic_load(&main_gone);
+		if (!last)
+			atomic_fetch_add(&glive, 1); /* thread_finish's */
+	}
+	if (!last || atomic_exchange(&exit_claimed, 1))
+		return;
+	if (t->tls_own)
+		gr_tls_set_tp(h->os->tp);
+	if (t->os)
+		REAL(pthread_exit)(t->ret);
+	REAL(exit)(0);
 }
 
 int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
@@ -668,12 +1011,20 @@ int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
 		if (gr_tls_hub == NULL || gr_tls_hub->cur == gr_tls_hub->hub)
 			gr_die("pthread_join of a green thread outside a green "
 			       "thread");
-		t->joiner = self;
+		/* Parked first, then the joiner word, then the state read
+		 * again: end_thread on another hub writes DONE, then reads
+		 * the joiner, so one of us sees the other. */
 		self->wait_obj = t;
-		r = gr_park(GR_WAIT_JOIN, deadline);
+		gr_park_begin(GR_WAIT_JOIN);
+		__atomic_store_n(&t->joiner, self, __ATOMIC_SEQ_CST);
+		if (atomic_load(&t->state) == GR_DONE) {
+			gr_park_abort();
+			break;
+		}
+		r = gr_park_end(deadline);
 		if (atomic_load(&t->state) == GR_DONE)
 			break;
-		t->joiner = NULL;
+		__atomic_store_n(&t->joiner, NULL, __ATOMIC_SEQ_CST);
 		if (r == -ETIMEDOUT)
 			return ETIMEDOUT;
 		if (r == -ECANCELED)
@@ -683,7 +1034,7 @@ int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
 	if (ret)
 		*ret = t->ret;
 	if (!t->os)
-		gr_thread_free(t);
+		reap(t);
 	return 0;
 }
 
@@ -691,12 +1042,9 @@ int gr_thread_detach(struct gr_thread *t)
 {
 	if (t->detached)
 		return EINVAL;
-	if (atomic_load(&t->state) == GR_DONE) {
-		if (!t->os)
-			gr_thread_free(t);
-		return 0;
-	}
-	t->detached = 1;
+	__atomic_store_n(&t->detached, 1, __ATOMIC_SEQ_CST);
+	if (atomic_load(&t->state) == GR_DONE && !t->os)
+		reap(t);
 	return 0;
 }
 
@@ -909,7 +1257,7 @@ void gr_hub_after_fork(void)
 		h->preempt_due = 0;
 		h->r_head = h->r_tail = NULL;
 		atomic_flag_clear(&h->rlock);
-		h->dead = NULL;
+		h->ended = NULL;
 		h->heap_len = 0;
 		h->tfd_armed = 0;
 		h->tid = (pid_t)REAL(syscall)(SYS_gettid);
@@ -923,6 +1271,7 @@ void gr_hub_after_fork(void)
 		self->joiner = NULL;
 		h->forked = 1;
 	}
+	gr_hubs_after_fork(h);
 }
 
 /* Called by fork() once glibc has run every child handler, by _Fork, and

@@ -386,6 +386,26 @@ static bool static_tls_flag(struct dl_phdr_info *i)
 	return false;
 }
 
+/* A module's initial TLS image, into one green thread's block. */
+struct image_copy {
+	const void *image;
+	size_t filesz, memsz;
+	long off;
+};
+
+static bool copy_image(struct gr_hub *h, struct gr_thread *t, void *arg)
+{
+	struct image_copy *c = arg;
+	char *dest;
+
+	if (!t->tls_own)
+		return true;
+	dest = (char *)t->tp - c->off;
+	memcpy(dest, c->image, c->filesz);
+	memset(dest + c->filesz, 0, c->memsz - c->filesz);
+	return true;
+}
+
 static void copy_static(struct dl_phdr_info *i, const ElfW(Phdr) * p, char *tp)
 {
 	struct gr_hub *h = gr_tls_hub;
@@ -414,14 +434,15 @@ static void copy_static(struct dl_phdr_info *i, const ElfW(Phdr) * p, char *tp)
 	if (data == NULL || off <= 0 || (size_t)off > room ||
 	    p->p_memsz > (size_t)off || p->p_filesz > p->p_memsz)
 		return; /* dynamic TLS: nothing to do */
-	for (struct gr_thread *t = h->all; t != NULL; t = t->all_next) {
-		char *dest;
+	{
+		struct image_copy c = {image, p->p_filesz, p->p_memsz, off};
 
-		if (!t->tls_own)
-			continue;
-		dest = (char *)t->tp - off;
-		memcpy(dest, image, p->p_filesz);
-		memset(dest + p->p_filesz, 0, p->p_memsz - p->p_filesz);
+		if (gr_multi()) /* every hub's threads, under their locks */
+			gr_hubs_each(copy_image, &c);
+		else
+			for (struct gr_thread *t = h->all; t != NULL;
+			     t = t->all_next)
+				copy_image(h, t, &c);
 	}
 }
 
@@ -449,7 +470,7 @@ bool gr_tls_dlopen_begin(struct gr_tls_snap *s)
 	struct gr_hub *h = gr_tls_hub;
 	struct mod_scan m = {s, false, NULL};
 
-	if (!gr_tls.on || h == NULL || h->all == NULL)
+	if (!gr_tls.on || h == NULL || (h->all == NULL && !gr_multi()))
 		return false;
 	memset(s, 0, sizeof(*s));
 	REAL(dl_iterate_phdr)(scan_mod, &m);

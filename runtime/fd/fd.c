@@ -25,11 +25,17 @@
  * number and a reused number starts from a clean entry (no stale wake-ups).
  *
  * The table is process-wide, in chunks of 1024 entries made on first use.
- * Waiting is per hub: an fd watched by one hub and waited on from another
- * (rare: foreign OS threads) answers -EXDEV and the caller blocks instead;
- * a close on another hub orphans the watcher in its owner's loop (only the
- * owner's thread may touch that loop), which stops and frees it at the
- * number's next event.
+ * Several hubs (GREEN_HUBS): an entry's watcher lives in one hub's loop,
+ * its owner, and only the owner's OS thread touches it; the waiters of
+ * every hub share the entry's list, under the entry's spin lock (taken only
+ * once there are several hubs).  A waiter on another hub that needs a
+ * direction the owner does not watch yet posts a command to the owner
+ * (a lock-free stack drained in the owner's ev_async call), and the
+ * owner's callback readies waiters of any hub.  A close on another hub
+ * orphans the watcher and posts its stop to the owner.  A hub that is not
+ * one of the green system's (a foreign OS thread's, GREEN_THREADS=native)
+ * may not be polling at all: a wait that would need it answers -EXDEV and
+ * the caller blocks instead.
  */
 #include <ev.h>
 #include <fcntl.h>
@@ -50,6 +56,53 @@ struct gr_fd_watch {
 
 static struct gr_fd *chunks[MAX_FD / CHUNK];
 static atomic_flag chunk_lock = ATOMIC_FLAG_INIT;
+
+/* The entry's lock, only once there are several hubs: with one, only its
+ * OS thread ever touches waiters and watchers. */
+static inline bool fd_lock(struct gr_fd *f)
+{
+	if (likely(!gr_multi()))
+		return false;
+	gr_spin_acquire(&f->lock);
+	return true;
+}
+
+static inline void fd_unlock(struct gr_fd *f, bool locked)
+{
+	if (locked)
+		gr_spin_release(&f->lock);
+}
+
+/* One of the green system's hubs: its loop turns whenever it has threads. */
+static inline bool hub_green(const struct gr_hub *h)
+{
+	return h != NULL && h->idx < gr_hubs_n && gr_hubv[h->idx] == h;
+}
+
+/* ---- commands to the hub that owns a watcher ------------------------- */
+
+struct fd_cmd {
+	struct fd_cmd *next;
+	struct gr_fd *f;	     /* watch what its waiters want */
+	struct gr_fd_watch *orphan; /* or: stop and free this watcher */
+};
+
+static void cmd_post(struct gr_hub *to, struct gr_fd *f,
+		     struct gr_fd_watch *orphan)
+{
+	struct fd_cmd *c = gr_malloc(sizeof(*c));
+	void *head;
+
+	if (c == NULL)
+		gr_die("out of memory for an fd command");
+	c->f = f;
+	c->orphan = orphan;
+	head = atomic_load_explicit(&to->fd_cmds, memory_order_relaxed);
+	do
+		c->next = head;
+	while (!atomic_compare_exchange_weak(&to->fd_cmds, &head, c));
+	gr_hub_wakeup(to);
+}
 
 static void fd_probe(int fd, struct gr_fd *f)
 {
@@ -121,8 +174,12 @@ void gr_fd_created(int fd, int kind, bool nonblock)
 
 	if (f == NULL)
 		return;
-	if (unlikely(f->wq_head != NULL || f->hub != NULL))
+	if (unlikely(f->wq_head != NULL || f->hub != NULL)) {
+		bool l = fd_lock(f);
+
 		fd_forget(f, -EBADF);
+		fd_unlock(f, l);
+	}
 	f->kind = kind;
 	f->nonblock = nonblock;
 	f->group = 0;
@@ -143,10 +200,16 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
 	struct gr_waiter *w, *next;
 	int todo = revents & (EV_READ | EV_WRITE), want = 0;
 	long val = 0;
+	bool l;
 
-	if (unlikely(f == NULL)) { /* orphaned by a close on another hub */
+	if (unlikely(f == NULL)) { /* orphaned by a close on another hub: */
+		ev_io_stop(loop, io); /* its stop command frees it */
+		return;
+	}
+	l = fd_lock(f);
+	if (unlikely(fw != f->watch || f->hub != h)) {
+		fd_unlock(f, l); /* orphaned meanwhile */
 		ev_io_stop(loop, io);
-		gr_free(fw);
 		return;
 	}
 
@@ -194,6 +257,7 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
 			f->woken &= ~idle;
 	}
 	watch_update(f, h, want);
+	fd_unlock(f, l);
 }
 
 /* Make the watcher watch `want` (0: stop it). */
@@ -216,6 +280,7 @@ static void watch_update(struct gr_fd *f, struct gr_hub *h, int want)
 			return;
 		ev_io_stop(h->loop, &fw->io);
 	}
+	f->wmask = (unsigned char)want;
 	if (want == 0) {
 		f->hub = NULL;
 		return;
@@ -243,29 +308,72 @@ static int wq_interest(struct gr_fd *f)
  * gr_park_begin; -EXDEV if another hub watches this fd. */
 static int fd_enqueue(int fd, struct gr_fd *f, struct gr_waiter *w, int ev)
 {
-	struct gr_hub *h = gr_tls_hub;
+	struct gr_hub *h = gr_tls_hub, *o;
+	bool l = fd_lock(f);
 	int want;
 
-	if (f->hub != NULL && f->hub != h)
+	o = f->hub;
+	if (o != NULL && o != h && !(hub_green(o) && hub_green(h))) {
+		fd_unlock(f, l);
 		return -EXDEV;
+	}
 	f->fdnum = fd;
 	w->addr = f;
 	w->t = h->cur;
 	w->kind = ev;
 	f->woken &= ~ev; /* its reader or writer is back */
 	gr_wq_list_add(&f->wq_head, &f->wq_tail, w);
-	want = ev;
-	if (f->watch && ev_is_active(&f->watch->io))
-		want |= f->watch->io.events & (EV_READ | EV_WRITE);
-	want |= wq_interest(f);
-	watch_update(f, h, want);
+	if (o == NULL || o == h) {
+		want = ev | f->wmask | wq_interest(f);
+		watch_update(f, h, want);
+	} else if ((f->wmask & ev) != ev && !f->cmd) {
+		/* The owner watches, but not this way yet: ask it. */
+		f->cmd = 1;
+		cmd_post(o, f, NULL);
+	}
+	fd_unlock(f, l);
 	return 0;
 }
 
 static void fd_dequeue(struct gr_fd *f, struct gr_waiter *w)
 {
+	bool l;
+
+	if (!w->linked)
+		return;
+	l = fd_lock(f);
 	if (w->linked)
 		gr_wq_list_del(&f->wq_head, &f->wq_tail, w);
+	fd_unlock(f, l);
+}
+
+/* On the hub h: what other hubs asked of it. */
+void gr_fd_commands(struct gr_hub *h)
+{
+	struct fd_cmd *c = atomic_exchange(&h->fd_cmds, NULL), *n;
+
+	for (; c != NULL; c = n) {
+		struct gr_fd *f = c->f;
+
+		n = c->next;
+		if (c->orphan != NULL) {
+			ev_io_stop(h->loop, &c->orphan->io);
+			gr_free(c->orphan);
+		} else {
+			bool l = fd_lock(f);
+
+			f->cmd = 0;
+			if (f->hub == NULL || f->hub == h) {
+				watch_update(f, h, f->wmask | wq_interest(f));
+			} else if ((wq_interest(f) & ~f->wmask) != 0) {
+				/* it changed hands meanwhile: the new owner */
+				f->cmd = 1;
+				cmd_post(f->hub, f, NULL);
+			}
+			fd_unlock(f, l);
+		}
+		gr_free(c);
+	}
 }
 
 long gr_fd_wait(int fd, int ev, int64_t deadline, enum gr_wait why)
@@ -347,20 +455,22 @@ static void fd_forget(struct gr_fd *f, long why)
 		gr_wq_list_del(&f->wq_head, &f->wq_tail, w);
 		gr_ready(w->t, why);
 	}
-	if (f->watch && ev_is_active(&f->watch->io) && f->hub != NULL) {
+	if (f->watch && f->hub != NULL) {
 		if (f->hub == gr_tls_hub) {
 			ev_io_stop(f->hub->loop, &f->watch->io);
 		} else {
 			/* Another OS thread's loop holds it, and only that
 			 * thread may touch its loop: orphan the watcher there
-			 * (its callback stops and frees it when the number
-			 * next has an event) and give the entry a new one. */
+			 * (its callback ignores it) and post its stop; the
+			 * entry gets a new one. */
 			__atomic_store_n(&f->watch->f, NULL, __ATOMIC_RELEASE);
+			cmd_post(f->hub, NULL, f->watch);
 			f->watch = NULL;
 		}
 	}
 	if (f->watch)
 		f->fresh = 1; /* the number may come back as another file */
+	f->wmask = 0;
 	f->hub = NULL;
 	f->woken = 0;
 	f->listener = 0;
@@ -379,8 +489,12 @@ void gr_fd_close(int fd)
 	if (unlikely(gr_vclock_on))
 		gr_vtimer_fd_closed(fd); /* an emulated timerfd */
 
-	if (f != NULL)
+	if (f != NULL) {
+		bool l = fd_lock(f);
+
 		fd_forget(f, -EBADF);
+		fd_unlock(f, l);
+	}
 }
 
 /* `nfd` now names the same description as `old`. */
@@ -391,8 +505,10 @@ void gr_fd_dup(int old, int nfd)
 	if (n == NULL || o == NULL || n == o)
 		return;
 	static _Atomic unsigned groups;
+	bool l = fd_lock(n);
 
 	fd_forget(n, -EBADF);
+	fd_unlock(n, l);
 	if (o->group == 0)
 		o->group = atomic_fetch_add(&groups, 1) + 1;
 	n->group = o->group;
@@ -455,9 +571,15 @@ void gr_fd_after_fork(void)
 			 * shared with the parent copy-on-write, and a write to
 			 * each of its pages would cost the child a page copy.
 			 */
+			unsigned char held;
+
+			memcpy(&held, &f[i].lock, 1); /* another hub's, then */
 			if (!f[i].ours && !f[i].wq_head && !f[i].hub &&
-			    !f[i].watch && !f[i].woken)
+			    !f[i].watch && !f[i].woken && !held && !f[i].cmd)
 				continue;
+			atomic_flag_clear(&f[i].lock);
+			f[i].cmd = 0;
+			f[i].wmask = 0;
 			f[i].ours = 0;
 			f[i].wq_head = f[i].wq_tail = NULL;
 			f[i].hub = NULL;

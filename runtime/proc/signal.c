@@ -217,7 +217,8 @@ void gr_sig_thread_new(struct gr_hub *h, struct gr_thread *t)
 		os_sync(s);
 }
 
-void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t)
+/* t leaves h's count (it ends, or moves to another hub: sched.c). */
+void gr_sig_thread_leave(struct gr_hub *h, struct gr_thread *t)
 {
 	struct sig_hub *s = h->sig_state;
 	uint64_t m = m64(&t->sigmask);
@@ -229,6 +230,11 @@ void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t)
 		if (s->anyblk)
 			os_sync(s);
 	}
+}
+
+void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t)
+{
+	gr_sig_thread_leave(h, t);
 	/* Its pending signals go with it, as with a real thread. */
 	gr_free(t->sig);
 	t->sig = NULL;
