@@ -217,6 +217,9 @@ static void stats_print(void)
 	     (unsigned long long)gr_stats[GR_ST_PEAK]);
 	bput(&b, "hubs                   %d (GREEN_THREADS=%s)\n", nh,
 	     gr_cfg.threads == GR_MODE_NATIVE ? "native" : "green");
+	if (gr_stats[GR_ST_STEALS])
+		bput(&b, "moved to idle hubs     %llu\n",
+		     (unsigned long long)gr_stats[GR_ST_STEALS]);
 	bput(&b, "switches               %llu\n", (unsigned long long)sw);
 	bput(&b, "parks                  %llu", (unsigned long long)parks);
 	sep = " (";
