@@ -420,7 +420,7 @@ struct gr_hub {
 	void *sig_state;   /* signal.c */
 	void *proc_state;  /* proc.c: threads waiting for children */
 	void *res_state;   /* resolver.c: this OS thread's channels */
-	char *altstack;	   /* diag.c: this OS thread's sigaltstack */
+	char *altstack;	   /* diag/overflow.c: this OS thread's sigaltstack */
 	uint64_t switches;
 	int deadlock_reported;
 	/* preempt.c: threads preempted at the end of their slice wait here,
@@ -769,7 +769,7 @@ long gr_path_stat(int dirfd, const char *path, struct stat *st,
 long gr_path_statx(int dirfd, const char *path, int flags, unsigned mask,
 		   struct statx *stx) GR_HIDDEN;
 
-/* ===== diag.c: stats, watchdog, deadlock report ======================= */
+/* ===== diag/: stats, overflow, watchdog, deadlock report ============= */
 
 /* Counters, printed by GREEN_STATS.  PEAK: most live threads of a hub at
  * once; STACKS_PEAK: stacks ever mapped (coro.c reuses a cached stack
