@@ -553,6 +553,18 @@ void gr_hub_loop_after_fork(struct gr_hub *h) GR_HIDDEN; /* fresh loop */
  * (sched.c): a fresh loop and signal watchers.  No-op unless h->forked. */
 void gr_hub_refork(struct gr_hub *h) GR_HIDDEN;
 
+/* ===== sleep.c: sleeps on the timer heap =============================== */
+
+/* 0 or -EINTR; never early.  `left` (may be NULL): what was not slept, on
+ * -EINTR. */
+long gr_sleep_ns(int64_t ns, int64_t *left) GR_HIDDEN;
+long gr_sleep_abs(clockid_t clk, const struct timespec *req) GR_HIDDEN;
+/* On a CPU-time clock; -EINVAL for a bad clock or request. */
+long gr_sleep_cpu(clockid_t clk, int flags, const struct timespec *req,
+		  struct timespec *rem) GR_HIDDEN;
+/* poll/select with no fds: ns, or with ns < 0 until a signal. */
+long gr_sleep_idle(int64_t ns) GR_HIDDEN;
+
 /* ===== waitq.c: wait queues keyed by an address ======================= */
 
 struct gr_waiter {
@@ -667,7 +679,6 @@ long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov,
 long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov,
 	       int cnt) GR_HIDDEN;
 void gr_send_failed_late(int fd, struct gr_fd *f, long err) GR_HIDDEN;
-long gr_sleep_ns(int64_t ns, int64_t *left) GR_HIDDEN; /* shim/time.c */
 
 /* stdio.c: one green owner per FILE while it parks (docs/stdio.md). */
 #include <stdio.h>
