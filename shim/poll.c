@@ -39,20 +39,6 @@ static int wait_then(struct pollfd *p, nfds_t n, int64_t deadline,
 	}
 }
 
-static long park_forever_or(int64_t ns)
-{
-	if (ns >= 0)
-		return gr_sleep_ns(ns, NULL);
-	for (;;) { /* poll(NULL, 0, -1): until a signal */
-		long r = gr_park(GR_WAIT_POLL, 0);
-		if (r == -ECANCELED)
-			gr_testcancel();
-		r = gr_intr(r, false);
-		if (r == -EINTR)
-			return r;
-	}
-}
-
 struct poll_arg {
 	struct pollfd *p;
 	nfds_t n;
@@ -73,7 +59,7 @@ static int do_poll(struct pollfd *p, nfds_t n, int64_t ns, const sigset_t *mask)
 	int r;
 
 	if (n == 0)
-		return (int)gr_ret(park_forever_or(ns));
+		return (int)gr_ret(gr_sleep_idle(ns));
 	r = poll_check(&a);
 	if (r != 0 || ns == 0)
 		return r;
@@ -145,7 +131,7 @@ static int do_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
 
 	*left = 0;
 	if (n == 0 || (!r && !w && !e)) {
-		long s = park_forever_or(ns);
+		long s = gr_sleep_idle(ns);
 		if (s == -EINTR && ns > 0)
 			*left = ns; /* approximate: only the sleep idiom */
 		return (int)gr_ret(s);

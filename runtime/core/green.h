@@ -427,7 +427,7 @@ struct gr_hub {
 	void *sig_state;   /* signal.c */
 	void *proc_state;  /* proc.c: threads waiting for children */
 	void *res_state;   /* resolver.c: this OS thread's channels */
-	char *altstack;	   /* diag.c: this OS thread's sigaltstack */
+	char *altstack;	   /* diag/overflow.c: this OS thread's sigaltstack */
 	uint64_t switches;
 	int deadlock_reported;
 	/* preempt.c: threads preempted at the end of their slice wait here,
@@ -597,6 +597,18 @@ void gr_hub_loop_after_fork(struct gr_hub *h) GR_HIDDEN; /* fresh loop */
  * (sched.c): a fresh loop and signal watchers.  No-op unless h->forked. */
 void gr_hub_refork(struct gr_hub *h) GR_HIDDEN;
 
+/* ===== sleep.c: sleeps on the timer heap =============================== */
+
+/* 0 or -EINTR; never early.  `left` (may be NULL): what was not slept, on
+ * -EINTR. */
+long gr_sleep_ns(int64_t ns, int64_t *left) GR_HIDDEN;
+long gr_sleep_abs(clockid_t clk, const struct timespec *req) GR_HIDDEN;
+/* On a CPU-time clock; -EINVAL for a bad clock or request. */
+long gr_sleep_cpu(clockid_t clk, int flags, const struct timespec *req,
+		  struct timespec *rem) GR_HIDDEN;
+/* poll/select with no fds: ns, or with ns < 0 until a signal. */
+long gr_sleep_idle(int64_t ns) GR_HIDDEN;
+
 /* ===== waitq.c: wait queues keyed by an address ======================= */
 
 struct gr_waiter {
@@ -705,20 +717,65 @@ long gr_fd_wait(int fd, int ev, int64_t deadline, enum gr_wait why) GR_HIDDEN;
 long gr_fd_wait_many(const struct pollfd *p, unsigned long n,
 		     int64_t deadline) GR_HIDDEN;
 
-/* fdio.c: the retry loop.  try(fd, arg, may_wait) makes one non-blocking
- * attempt (bytes or -errno); gr_io parks on `ev` between attempts. */
-long gr_io(int fd, struct gr_fd *f, int ev, long (*try)(int, void *, bool),
-	   void *arg, enum gr_wait why) GR_HIDDEN;
-/* shim/io.c: should a call on fd park (entry in *out), or go to libc? */
+/* fdio.c: the retry loop.  A blocking call on a descriptor, as the loop
+ * sees it: one attempt that never blocks, try(op, waited) (a result, or
+ * -EAGAIN: would block; `waited`: the fd was just reported ready), and the
+ * plain blocking call, block(op), made instead when this OS thread cannot
+ * wait on the fd.  Calls embed it first in a struct of their arguments. */
+struct gr_fdop {
+	int fd;
+	struct gr_fd *f;
+	int ev;	     /* GR_EV_READ or GR_EV_WRITE */
+	size_t want; /* a read of fewer bytes leaves the fd drained; 0: no
+			telling */
+	const struct pollfd *p; /* else: wait on these n (poll.c) */
+	unsigned long n;
+	long (*try)(struct gr_fdop *op, bool waited);
+	long (*block)(struct gr_fdop *op);
+	bool blocked; /* set: the answer is block()'s */
+};
+/* Try, park on op->fd for op->ev between tries (SO_RCVTIMEO/SO_SNDTIMEO),
+ * until a result: it, or -EAGAIN (timed out), -EINTR, -ECANCELED... */
+long gr_io(struct gr_fdop *op) GR_HIDDEN;
+/* Park once on op's fd(s) until ready or `deadline` (0: none); the wake
+ * value (0, -ETIMEDOUT, -ECANCELED, -GR_ERESTART, -EINTR, -EBADF), or, if
+ * this OS thread cannot wait on them, block()'s result with op->blocked
+ * set.  The one place for that fallback. */
+long gr_fdop_wait(struct gr_fdop *op, int64_t deadline) GR_HIDDEN;
+/* Should a call on fd park (entry in *out), or go to libc? */
 bool gr_green_fd(int fd, struct gr_fd **out) GR_HIDDEN;
 struct iovec;
-long gr_readv(int fd, struct gr_fd *f, const struct iovec *iov,
-	      int cnt) GR_HIDDEN;
-long gr_writev(int fd, struct gr_fd *f, const struct iovec *iov,
-	       int cnt) GR_HIDDEN;
-void gr_send_failed_late(int fd, struct gr_fd *f, long err) GR_HIDDEN;
-long gr_sleep_ns(int64_t ns, int64_t *left) GR_HIDDEN; /* shim/time.c */
-
+long gr_fd_readv(int fd, struct gr_fd *f, const struct iovec *iov,
+		 int cnt) GR_HIDDEN;
+long gr_fd_writev(int fd, struct gr_fd *f, const struct iovec *iov,
+		  int cnt) GR_HIDDEN;
+void gr_fd_send_failed_late(int fd, struct gr_fd *f, long err) GR_HIDDEN;
+/* sock.c: the blocking socket calls, as libc's but -errno.  accept with
+ * f NULL: the plain call (this fd is not one to park on). */
+struct sockaddr;
+struct msghdr;
+struct mmsghdr;
+long gr_fd_accept(int fd, struct gr_fd *f, struct sockaddr *addr,
+		  socklen_t *len, int flags) GR_HIDDEN;
+long gr_fd_connect(int fd, struct gr_fd *f, const struct sockaddr *addr,
+		   socklen_t len) GR_HIDDEN;
+long gr_fd_recvfrom(int fd, struct gr_fd *f, void *buf, size_t len, int flags,
+		    struct sockaddr *from, socklen_t *fromlen) GR_HIDDEN;
+long gr_fd_recvmsg(int fd, struct gr_fd *f, struct msghdr *msg,
+		   int flags) GR_HIDDEN;
+long gr_fd_recvmmsg(int fd, struct gr_fd *f, struct mmsghdr *mm, unsigned vlen,
+		    int flags, struct timespec *tmo) GR_HIDDEN;
+long gr_fd_sendto(int fd, struct gr_fd *f, const void *buf, size_t len,
+		  int flags, const struct sockaddr *to,
+		  socklen_t tolen) GR_HIDDEN;
+long gr_fd_sendmsg(int fd, struct gr_fd *f, const struct msghdr *msg,
+		   int flags) GR_HIDDEN;
+long gr_fd_sendmmsg(int fd, struct gr_fd *f, struct mmsghdr *mm, unsigned vlen,
+		    int flags) GR_HIDDEN;
+void gr_fd_passed(const struct msghdr *msg) GR_HIDDEN; /* SCM_RIGHTS */
+long gr_fd_sendfile(int out, int in, off_t *off, size_t count) GR_HIDDEN;
+long gr_fd_splice(int in, loff_t *offin, int out, loff_t *offout, size_t len,
+		  unsigned flags) GR_HIDDEN;
 /* stdio.c: one green owner per FILE while it parks (docs/stdio.md). */
 #include <stdio.h>
 bool gr_stdio_lock(FILE *fp) GR_HIDDEN;
@@ -819,7 +876,7 @@ long gr_path_stat(int dirfd, const char *path, struct stat *st,
 long gr_path_statx(int dirfd, const char *path, int flags, unsigned mask,
 		   struct statx *stx) GR_HIDDEN;
 
-/* ===== diag.c: stats, watchdog, deadlock report ======================= */
+/* ===== diag/: stats, overflow, watchdog, deadlock report ============= */
 
 /* Counters, printed by GREEN_STATS.  PEAK: most live threads of a hub at
  * once; STACKS_PEAK: stacks ever mapped (coro.c reuses a cached stack

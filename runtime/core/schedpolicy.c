@@ -199,8 +199,8 @@ static void on_exit_report(int status, void *arg)
 	report(how);
 }
 
-/* A fatal signal is about to end the process (diag.c's fault handler,
- * the shim's abort and assert wrappers).  Async-signal-safe. */
+/* A fatal signal is about to end the process (diag/overflow.c's fault
+ * handler, the shim's abort and assert wrappers).  Async-signal-safe. */
 void gr_policy_fatal(int sig)
 {
 	char how[40];

@@ -32,7 +32,7 @@ void gr_fork_child(void)
 	gr_proc_after_fork();	/* proc.c: child waits of the parent's */
 	gr_pool_after_fork();	/* pool.c: no workers, no jobs */
 	gr_res_after_fork();	/* resolver.c: the parent's channels */
-	gr_diag_after_fork();	/* diag.c: watchdog, hub list */
+	gr_diag_after_fork();	/* stats.c: watchdog, hub list */
 	gr_vclock_after_fork(); /* vclock.c: no thread parked */
 }
 

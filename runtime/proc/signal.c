@@ -9,7 +9,7 @@
  * (sigaction(sig, NULL, &old) answers exactly what it installed) and the
  * kernel gets our dispatcher instead, with the program's flags and mask.
  * SIG_IGN and SIG_DFL go to the kernel as they are, so SIGCHLD ignored
- * still auto-reaps.  SIGSEGV/SIGBUS stay diag.c's (overflow report).
+ * still auto-reaps.  SIGSEGV/SIGBUS stay diag/overflow.c's (overflow report).
  *
  * Masks.  Each green thread has its own (gr_thread.sigmask).  The OS
  * thread's real mask is the intersection of the masks of every live

@@ -5,7 +5,7 @@
 # script tests that run programs under the shim.
 #
 # Run the program with GREEN_STATS=FILE (a fresh file); at exit the shim
-# appends one block per process to it (runtime/diag/diag.c):
+# appends one block per process to it (runtime/diag/stats.c):
 #   --- libgreen stats: pid 1234 (prog) ---
 #   green threads created  N
 #   hub blocked            N (calls that could not park)[: read 2, ...]
