@@ -122,10 +122,11 @@ static int hubs_of(const struct gr_config *c)
 
 		if (end == v || *end != '\0' || l < 1 || l > GR_HUBS_MAX ||
 		    *v < '0' || *v > '9')
-			gr_warn("GREEN_HUBS=%s is not valid (accepted: auto, or "
-				"a whole number from 1 to %d); using the "
-				"default (%s)",
-				v, GR_HUBS_MAX, GR_HUBS_DEFAULT ? "1" : "auto");
+			gr_warn(
+			    "GREEN_HUBS=%s is not valid (accepted: auto, or "
+			    "a whole number from 1 to %d); using the "
+			    "default (%s)",
+			    v, GR_HUBS_MAX, GR_HUBS_DEFAULT ? "1" : "auto");
 		else
 			n = (int)l;
 	}

@@ -898,7 +898,9 @@ extern _Atomic uint64_t gr_stats[GR_ST__COUNT] GR_HIDDEN;
 extern _Atomic uint64_t gr_stats_park[GR_WAIT__COUNT] GR_HIDDEN;
 #define GR_STAT_ADD(s, n)                                                      \
 	atomic_fetch_add_explicit(&gr_stats[s], (n), memory_order_relaxed)
-void gr_diag_idle(struct gr_hub *h) GR_HIDDEN;	/* nothing can wake the hub */
+void gr_diag_idle(struct gr_hub *h) GR_HIDDEN;
+extern _Atomic int gr_hubs_stuck GR_HIDDEN;
+/* hubs in that state (hub.c) */		/* nothing can wake the hub */
 void gr_diag_start(struct gr_hub *h) GR_HIDDEN; /* a hub was made (sched.c) */
 void gr_diag_thread_new(
     struct gr_thread *t) GR_HIDDEN; /* a green thread was made */

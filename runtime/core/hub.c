@@ -264,15 +264,19 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 	/* Nothing in this loop can wake anyone: only another OS thread, a
 	 * worker or a signal can.  Tell diag.c (deadlock report), then wait
 	 * for the async watcher with it counted. */
+	atomic_fetch_add(&gr_hubs_stuck, 1);
 	gr_diag_idle(h);
-	if (h->rq_head != NULL)
+	if (h->rq_head != NULL) {
+		atomic_fetch_sub(&gr_hubs_stuck, 1);
 		return;
+	}
 	ev_ref(h->loop);
 	if (gr_multi())
 		hub_idle(h, true);
 	ev_run(h->loop, EVRUN_ONCE);
 	if (gr_multi())
 		hub_idle(h, false);
+	atomic_fetch_sub(&gr_hubs_stuck, 1);
 	ev_unref(h->loop);
 	(void)w;
 	gr_sched_drain_remote(h);

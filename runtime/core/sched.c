@@ -164,7 +164,8 @@ bool gr_hubs_each(bool (*fn)(struct gr_hub *, struct gr_thread *, void *),
 		  void *ctx)
 {
 	for (int i = 0; i < gr_hubs_n; i++) {
-		struct gr_hub *h = __atomic_load_n(&gr_hubv[i], __ATOMIC_ACQUIRE);
+		struct gr_hub *h =
+		    __atomic_load_n(&gr_hubv[i], __ATOMIC_ACQUIRE);
 		bool go = true;
 
 		if (h == NULL)
@@ -298,8 +299,7 @@ static bool may_move(struct gr_thread *t)
 {
 	return t->movable && t->heap_idx < 0 && t->flocks == 0 &&
 	       atomic_load_explicit(&t->sig_due, memory_order_relaxed) == 0 &&
-	       atomic_load_explicit(&t->sig_inbox, memory_order_relaxed) ==
-		   0;
+	       atomic_load_explicit(&t->sig_inbox, memory_order_relaxed) == 0;
 }
 
 /* Take up to n movable threads out of one queue (head/tail, its length
@@ -339,9 +339,9 @@ static int take_movable(struct gr_thread **head, struct gr_thread **tail,
  * OS thread ever touches its queues and timer heap. */
 void gr_sched_shed(struct gr_hub *h)
 {
-	uint64_t idle = atomic_load_explicit(&gr_idle_hubs,
-					     memory_order_relaxed) &
-			~(1ULL << h->idx);
+	uint64_t idle =
+	    atomic_load_explicit(&gr_idle_hubs, memory_order_relaxed) &
+	    ~(1ULL << h->idx);
 	struct gr_thread *out = NULL, *t, *n;
 	struct gr_hub *to;
 	int waiting = (int)h->rq_len, give;
@@ -378,6 +378,7 @@ void gr_hubs_after_fork(struct gr_hub *h)
 	gr_hubs_n = 1;
 	atomic_store(&hubs_tried, 0);
 	atomic_store(&gr_idle_hubs, 0);
+	atomic_store(&gr_hubs_stuck, 0);
 	atomic_store(&exit_claimed, 0);
 	if (self != NULL && !self->os) {
 		atomic_store(&glive, 1);
@@ -678,8 +679,8 @@ void gr_sched_hub_main(struct gr_hub *h)
 	for (;;) {
 		h->tick = 0;
 		gr_hub_poll(h, h->rq_head == NULL && h->pq_head == NULL);
-		if (unlikely(gr_multi()) && atomic_load_explicit(&gr_idle_hubs,
-							   memory_order_relaxed))
+		if (unlikely(gr_multi()) &&
+		    atomic_load_explicit(&gr_idle_hubs, memory_order_relaxed))
 			gr_sched_shed(h);
 		pq_take(h);
 		/* Poll again after the whole batch has run once (at least
@@ -978,8 +979,8 @@ static void multi_last(struct gr_hub *h, struct gr_thread *t)
 		atomic_store(&main_gone, 1);
 		last = atomic_load(&glive) == 0;
 	} else {
-		last = atomic_fetch_sub(&glive, 1) == 1 &&
-		       atomic_load(&main_gone);
+		last =
+		    atomic_fetch_sub(&glive, 1) == 1 && atomic_load(&main_gone);
 		if (!last)
 			atomic_fetch_add(&glive, 1); /* thread_finish's */
 	}

@@ -94,7 +94,7 @@ static int os_threads(void)
 	return got < 0 ? -1 : n;
 }
 
-static struct gr_thread *thread_by_owner(struct gr_hub *h, int id)
+static struct gr_thread *owner_on(struct gr_hub *h, int id)
 {
 	if (h->os && h->os->owner_id == id)
 		return h->os;
@@ -102,6 +102,20 @@ static struct gr_thread *thread_by_owner(struct gr_hub *h, int id)
 		if (t->owner_id == id)
 			return t;
 	return NULL;
+}
+
+/* The thread that holds a mutex: on this hub, or (several hubs) any. */
+static struct gr_thread *thread_by_owner(struct gr_hub *h, int id,
+					 struct gr_hub **on)
+{
+	struct gr_thread *t = owner_on(h, id);
+
+	*on = h;
+	for (int i = 0; t == NULL && gr_multi() && i < gr_hubs_n; i++)
+		if (gr_hubv[i] != NULL && gr_hubv[i] != h &&
+		    (t = owner_on(gr_hubv[i], id)) != NULL)
+			*on = gr_hubv[i];
+	return t;
 }
 
 static void label_of(struct gr_hub *h, struct gr_thread *t, char *out,
@@ -136,12 +150,13 @@ static void deadlock_line(struct gr_diag_buf *b, struct gr_hub *h,
 		break;
 	case GR_WAIT_MUTEX: {
 		const pthread_mutex_t *m = t->wait_obj;
+		struct gr_hub *oh = h;
 		struct gr_thread *o =
-		    m ? thread_by_owner(h, m->__data.__owner) : NULL;
+		    m ? thread_by_owner(h, m->__data.__owner, &oh) : NULL;
 
 		gr_diag_bput(b, "mutex %p", (void *)m);
 		if (o) {
-			label_of(h, o, other, sizeof(other));
+			label_of(oh, o, other, sizeof(other));
 			gr_diag_bput(b, " held by thread %s", other);
 		}
 		break;
@@ -158,22 +173,17 @@ static void deadlock_line(struct gr_diag_buf *b, struct gr_hub *h,
 
 #define DEADLOCK_LIST_MAX 64
 
-/* The hub found nothing to run and no watcher that could change that. */
-void gr_diag_idle(struct gr_hub *h)
-{
-	static char mem[16384];
-	struct gr_diag_buf b = {mem, 0, sizeof(mem)};
-	int mode = gr_conf()->deadlock, nthreads = 0, listed = 0, tasks;
-	bool sem = false;
-	uint64_t more[GR_WAIT__COUNT] = {0};
+/* Hubs that found nothing to run and nothing in their loop that could
+ * change that (hub.c counts them around its last wait). */
+_Atomic int gr_hubs_stuck;
 
-	if (h->deadlock_reported || mode == GR_DEADLOCK_IGNORE)
-		return;
-	/* Cheap tests first: another hub or a worker could ready someone. */
-	if (atomic_load(&gr_nhubs) != 1 || atomic_load(&gr_pool_inflight) != 0)
-		return;
-	if (h->rq_head != NULL || __atomic_load_n(&h->r_head, __ATOMIC_RELAXED))
-		return;
+/* Can nothing on h wake anyone?  Counts its parked threads. */
+static bool hub_hopeless(struct gr_hub *h, int *nthreads, bool *sem)
+{
+	if (h->rq_head != NULL ||
+	    __atomic_load_n(&h->r_head, __ATOMIC_RELAXED) != NULL ||
+	    atomic_load(&h->fd_cmds) != NULL)
+		return false;
 	/* Every thread, its OS thread's own context included, must be parked
 	 * on something only a green thread could end (or be finished). */
 	for (struct gr_thread *t = h->all;; t = t->all_next) {
@@ -183,40 +193,96 @@ void gr_diag_idle(struct gr_hub *h)
 		if (st == GR_DONE)
 			goto next;
 		if (st != GR_PARKED || !wait_is_internal(x->why))
-			return;
+			return false;
 		if (x->why == GR_WAIT_SEM)
-			sem = true;
-		nthreads++;
+			*sem = true;
+		(*nthreads)++;
 	next:
 		if (t == NULL)
 			break;
 	}
-	if (nthreads == 0)
-		return;
-	if (sem && program_has_handlers())
-		return;
-	/* Other OS threads (a glibc timer or aio thread, a thread made by
-	 * raw clone) could post, unlock or signal: then it is not hopeless. */
-	tasks = os_threads();
-	if (tasks < 0 || tasks > 1 + atomic_load(&gr_own_threads))
-		return;
+	return true;
+}
 
-	h->deadlock_reported = 1;
-	gr_diag_bput(
-	    &b,
-	    "libgreen: deadlock: all green threads are asleep and nothing "
-	    "can wake them (no fd, timer, child, signal or worker pending):\n");
+static void list_hub(struct gr_diag_buf *b, struct gr_hub *h, int *listed,
+		     uint64_t *more)
+{
 	for (struct gr_thread *t = h->all;; t = t->all_next) {
 		struct gr_thread *x = t ? t : h->os;
 
 		if (atomic_load(&x->state) == GR_PARKED) {
-			if (listed++ < DEADLOCK_LIST_MAX)
-				deadlock_line(&b, h, x);
+			if ((*listed)++ < DEADLOCK_LIST_MAX)
+				deadlock_line(b, h, x);
 			else
 				more[x->why]++;
 		}
 		if (t == NULL)
 			break;
+	}
+}
+
+/* The hub found nothing to run and no watcher that could change that.
+ * With several hubs, the last of them to get stuck looks at all of them,
+ * each under its list lock, and reports only if none of them has anything
+ * that could wake a thread. */
+void gr_diag_idle(struct gr_hub *h)
+{
+	static char mem[16384];
+	static atomic_flag lock = ATOMIC_FLAG_INIT;
+	static int reported;
+	struct gr_diag_buf b = {mem, 0, sizeof(mem)};
+	int mode = gr_conf()->deadlock, nthreads = 0, listed = 0, tasks, n = 1;
+	bool sem = false, hopeless = true;
+	uint64_t more[GR_WAIT__COUNT] = {0};
+	struct gr_hub *one[1] = {h}, **hubs = one;
+
+	if (h->deadlock_reported || reported || mode == GR_DEADLOCK_IGNORE)
+		return;
+	/* Cheap tests first: another hub or a worker could ready someone. */
+	if (atomic_load(&gr_pool_inflight) != 0)
+		return;
+	if (gr_multi()) {
+		n = gr_hubs_n;
+		hubs = gr_hubv;
+		if (atomic_load(&gr_hubs_stuck) != n ||
+		    atomic_load(&gr_nhubs) != n)
+			return;
+	} else if (atomic_load(&gr_nhubs) != 1)
+		return;
+	if (atomic_flag_test_and_set(&lock))
+		return; /* another hub is looking */
+	for (int i = 0; i < n && hopeless; i++) {
+		if (hubs[i] == NULL) {
+			hopeless = false;
+			break;
+		}
+		if (gr_multi())
+			gr_spin_acquire(&hubs[i]->alock);
+		hopeless = hub_hopeless(hubs[i], &nthreads, &sem);
+		if (gr_multi())
+			gr_spin_release(&hubs[i]->alock);
+	}
+	if (!hopeless || nthreads == 0 || (sem && program_has_handlers()) ||
+	    (gr_multi() && atomic_load(&gr_hubs_stuck) != n))
+		goto out;
+	/* Other OS threads (a glibc timer or aio thread, a thread made by
+	 * raw clone) could post, unlock or signal: then it is not hopeless. */
+	tasks = os_threads();
+	if (tasks < 0 || tasks > 1 + atomic_load(&gr_own_threads))
+		goto out;
+
+	h->deadlock_reported = 1;
+	reported = 1;
+	gr_diag_bput(
+	    &b,
+	    "libgreen: deadlock: all green threads are asleep and nothing "
+	    "can wake them (no fd, timer, child, signal or worker pending):\n");
+	for (int i = 0; i < n; i++) {
+		if (gr_multi())
+			gr_spin_acquire(&hubs[i]->alock);
+		list_hub(&b, hubs[i], &listed, more);
+		if (gr_multi())
+			gr_spin_release(&hubs[i]->alock);
 	}
 	if (listed > DEADLOCK_LIST_MAX) {
 		const char *sep = "";
@@ -244,4 +310,6 @@ void gr_diag_idle(struct gr_hub *h)
 		gr_policy_fatal(SIGABRT);
 		REAL(abort)();
 	}
+out:
+	atomic_flag_clear(&lock);
 }

@@ -83,7 +83,7 @@ static inline bool hub_green(const struct gr_hub *h)
 
 struct fd_cmd {
 	struct fd_cmd *next;
-	struct gr_fd *f;	     /* watch what its waiters want */
+	struct gr_fd *f;	    /* watch what its waiters want */
 	struct gr_fd_watch *orphan; /* or: stop and free this watcher */
 };
 
@@ -202,7 +202,7 @@ static void io_cb(struct ev_loop *loop, ev_io *io, int revents)
 	long val = 0;
 	bool l;
 
-	if (unlikely(f == NULL)) { /* orphaned by a close on another hub: */
+	if (unlikely(f == NULL)) {    /* orphaned by a close on another hub: */
 		ev_io_stop(loop, io); /* its stop command frees it */
 		return;
 	}
