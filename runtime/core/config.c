@@ -108,7 +108,8 @@ static long number_of(const char *var, long min, long max, long dflt)
 
 /* GREEN_HUBS: auto (0: the CPUs of the affinity mask, resolved at the
  * first pthread_create) or 1..GR_HUBS_MAX.  One hub is what a reproducible
- * run needs, so the virtual clock and seeded schedules keep to one. */
+ * run needs, so the virtual clock and seeded schedules keep to one
+ * (sched.c for the latter). */
 static int hubs_of(const struct gr_config *c)
 {
 	const char *v = secure_getenv("GREEN_HUBS");
@@ -130,14 +131,10 @@ static int hubs_of(const struct gr_config *c)
 		else
 			n = (int)l;
 	}
-	if (n != 1 && c->clock == GR_CLOCK_VIRTUAL) {
-		if (n > 1)
-			gr_warn("GREEN_HUBS=%d is not valid with "
-				"GREEN_CLOCK=virtual (one clock that jumps "
-				"needs one hub); using 1",
-				n);
+	/* The virtual clock jumps when the one hub is idle (documented:
+	 * green(1) says it runs on one hub, whatever GREEN_HUBS says). */
+	if (c->clock == GR_CLOCK_VIRTUAL)
 		n = 1;
-	}
 	return n;
 }
 

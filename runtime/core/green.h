@@ -327,6 +327,9 @@ struct gr_thread {
 	 * one who frees it once it is DONE (joiner or detacher) has won. */
 	unsigned char movable, adopt;
 	_Atomic unsigned char reaped;
+	/* Its end, joined or detached, in one word (sched.c): 0 joinable,
+	 * GR_EXIT_DETACHED, GR_EXIT_DONE, or the joiner waiting for it. */
+	_Atomic uintptr_t exitw;
 	char name[16];
 #if defined(GR_ASAN) || defined(GR_VALGRIND)
 	void *san_fake;	    /* switchhook.h: its ASan fake stack */
@@ -523,7 +526,8 @@ static inline bool gr_park_useful(void)
 	return unlikely(gr_vclock_on) && gr_can_park();
 }
 
-enum { GR_PF_CANCEL = 1, GR_PF_EINTR = 2 }; /* gr_thread.interruptible */
+enum { GR_PF_CANCEL = 1, GR_PF_EINTR = 2 };	 /* gr_thread.interruptible */
+enum { GR_EXIT_DETACHED = 1, GR_EXIT_DONE = 2 }; /* gr_thread.exitw */
 /* Wake values a park may return besides 0 and -ETIMEDOUT:
  *  -ECANCELED     pthread_cancel() at a cancellation point;
  *  -EINTR         a handled signal without SA_RESTART (signal.c);

@@ -297,7 +297,8 @@ static void adopt(struct gr_hub *h, struct gr_thread *t)
 
 static bool may_move(struct gr_thread *t)
 {
-	return t->movable && t->heap_idx < 0 && t->flocks == 0 &&
+	/* An OS thread's own context runs on its own stack: never. */
+	return t->movable && !t->os && t->heap_idx < 0 && t->flocks == 0 &&
 	       atomic_load_explicit(&t->sig_due, memory_order_relaxed) == 0 &&
 	       atomic_load_explicit(&t->sig_inbox, memory_order_relaxed) == 0;
 }
@@ -407,20 +408,26 @@ static void reap(struct gr_thread *t)
 }
 
 /* A thread finished on h, and the hub has switched away from it: only now
- * is it DONE, so whoever sees DONE (a joiner on another hub) may free its
- * stack.  Its joiner is readied; a detached thread is freed.  Both sides
- * write one word, then read the other's, in that order (join, detach). */
+ * is it DONE.  Its end is one word that the joiner, a detacher and this
+ * side each change once: whoever comes second frees the thread, and after
+ * its exchange this side touches the thread no more (a joiner on another
+ * hub may free it at once). */
 static void end_thread(struct gr_hub *h)
 {
-	struct gr_thread *t = h->ended, *j;
+	struct gr_thread *t = h->ended;
+	uintptr_t w;
 
 	h->ended = NULL;
 	atomic_store(&t->state, GR_DONE);
-	j = __atomic_load_n(&t->joiner, __ATOMIC_SEQ_CST);
-	if (j != NULL)
-		gr_ready(j, 0);
-	if (__atomic_load_n(&t->detached, __ATOMIC_SEQ_CST) && !t->os)
+	if (t->os) {
+		atomic_store(&t->exitw, GR_EXIT_DONE);
+		return;
+	}
+	w = atomic_exchange(&t->exitw, GR_EXIT_DONE);
+	if (w == GR_EXIT_DETACHED)
 		reap(t);
+	else if (w != 0)
+		gr_ready((struct gr_thread *)w, 0);
 }
 
 /* errno lives in TLS, so it follows a thread with a block of its own; the
@@ -547,10 +554,11 @@ long gr_park(enum gr_wait why, int64_t deadline)
 bool gr_ready(struct gr_thread *t, long wake)
 {
 	int exp = GR_PARKED;
-	struct gr_hub *h = t->hub;
+	struct gr_hub *h;
 
 	if (!atomic_compare_exchange_strong(&t->state, &exp, GR_RUNNABLE))
 		return false;
+	h = t->hub; /* after the CAS: a parked thread does not move */
 	t->wake = wake;
 	if (h == gr_tls_hub)
 		rq_push(h, t);
@@ -566,12 +574,15 @@ bool gr_ready(struct gr_thread *t, long wake)
 bool gr_ready_first(struct gr_thread *t, long wake)
 {
 	int exp = GR_PARKED;
-	struct gr_hub *h = t->hub;
+	struct gr_hub *h = gr_tls_hub;
 
-	if (h != gr_tls_hub)
-		return gr_ready(t, wake);
 	if (!atomic_compare_exchange_strong(&t->state, &exp, GR_RUNNABLE))
 		return false;
+	if (t->hub != h) {
+		t->wake = wake;
+		remote_push(t->hub, t);
+		return true;
+	}
 	t->wake = wake;
 	t->rq_next = h->rq_head;
 	h->rq_head = t;
@@ -854,6 +865,8 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	t->fn = fn;
 	t->arg = arg;
 	t->detached = detach == PTHREAD_CREATE_DETACHED;
+	if (t->detached)
+		t->exitw = GR_EXIT_DETACHED;
 	t->owner_id =
 	    0x40000000 | (atomic_fetch_add(&next_owner_id, 1) & 0x3fffffff);
 	t->seq = atomic_fetch_add(&gr_thread_seq, 1) + 1;
@@ -996,6 +1009,7 @@ static void multi_last(struct gr_hub *h, struct gr_thread *t)
 int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
 {
 	struct gr_thread *self = gr_self();
+	uintptr_t w = 0;
 	long r;
 
 	if (t == self)
@@ -1006,30 +1020,39 @@ int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
 		return EINVAL;
 	if (self->joiner == t)
 		return EDEADLK;
-	while (atomic_load(&t->state) != GR_DONE) {
-		if (try)
+	t->joiner = self; /* for the checks above */
+	while (atomic_load(&t->exitw) != GR_EXIT_DONE) {
+		if (try) {
+			t->joiner = NULL;
 			return EBUSY;
+		}
 		if (gr_tls_hub == NULL || gr_tls_hub->cur == gr_tls_hub->hub)
 			gr_die("pthread_join of a green thread outside a green "
 			       "thread");
-		/* Parked first, then the joiner word, then the state read
-		 * again: end_thread on another hub writes DONE, then reads
-		 * the joiner, so one of us sees the other. */
+		/* Parked first, then our name in its end word: end_thread
+		 * (maybe on another hub) readies whoever it finds there. */
 		self->wait_obj = t;
 		gr_park_begin(GR_WAIT_JOIN);
-		__atomic_store_n(&t->joiner, self, __ATOMIC_SEQ_CST);
-		if (atomic_load(&t->state) == GR_DONE) {
-			gr_park_abort();
+		w = 0;
+		if (!atomic_compare_exchange_strong(&t->exitw, &w,
+						    (uintptr_t)self)) {
+			gr_park_abort(); /* DONE already */
 			break;
 		}
 		r = gr_park_end(deadline);
-		if (atomic_load(&t->state) == GR_DONE)
-			break;
-		__atomic_store_n(&t->joiner, NULL, __ATOMIC_SEQ_CST);
-		if (r == -ETIMEDOUT)
-			return ETIMEDOUT;
-		if (r == -ECANCELED)
-			gr_testcancel();
+		w = (uintptr_t)self;
+		if (atomic_compare_exchange_strong(&t->exitw, &w, 0)) {
+			/* not done: a timeout, a cancel or a spurious wake */
+			if (r == -ETIMEDOUT) {
+				t->joiner = NULL;
+				return ETIMEDOUT;
+			}
+			if (r == -ECANCELED) {
+				t->joiner = NULL;
+				gr_testcancel();
+				t->joiner = self;
+			}
+		}
 	}
 	t->joined = 1;
 	if (ret)
@@ -1041,10 +1064,13 @@ int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
 
 int gr_thread_detach(struct gr_thread *t)
 {
+	uintptr_t w = 0;
+
 	if (t->detached)
 		return EINVAL;
-	__atomic_store_n(&t->detached, 1, __ATOMIC_SEQ_CST);
-	if (atomic_load(&t->state) == GR_DONE && !t->os)
+	t->detached = 1;
+	if (!atomic_compare_exchange_strong(&t->exitw, &w, GR_EXIT_DETACHED) &&
+	    w == GR_EXIT_DONE && !t->os)
 		reap(t);
 	return 0;
 }
@@ -1270,6 +1296,8 @@ void gr_hub_after_fork(void)
 		h->rq_len = 0;
 		h->deadlock_reported = 0;
 		self->joiner = NULL;
+		if (atomic_load(&self->exitw) > GR_EXIT_DONE)
+			atomic_store(&self->exitw, 0); /* the parent's joiner */
 		h->forked = 1;
 	}
 	gr_hubs_after_fork(h);
