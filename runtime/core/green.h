@@ -780,6 +780,16 @@ void gr_fd_passed(const struct msghdr *msg) GR_HIDDEN; /* SCM_RIGHTS */
 long gr_fd_sendfile(int out, int in, off_t *off, size_t count) GR_HIDDEN;
 long gr_fd_splice(int in, loff_t *offin, int out, loff_t *offout, size_t len,
 		  unsigned flags) GR_HIDDEN;
+/* poll.c: poll/ppoll, select/pselect, the epoll waits, parked; ns > 0 or
+ * -1 (none).  select's `left`: the time not slept, as Linux reports it. */
+struct epoll_event;
+long gr_fd_poll(struct pollfd *p, unsigned long n, int64_t ns,
+		const sigset_t *mask) GR_HIDDEN;
+long gr_fd_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
+		  const sigset_t *mask, int64_t *left) GR_HIDDEN;
+long gr_fd_epoll(int epfd, struct epoll_event *ev, int max, int64_t ns,
+		 const sigset_t *mask) GR_HIDDEN;
+
 /* stdio.c: one green owner per FILE while it parks (docs/stdio.md). */
 #include <stdio.h>
 bool gr_stdio_lock(FILE *fp) GR_HIDDEN;

@@ -121,11 +121,19 @@ static inline bool buffered(FILE *fp)
 	return fp->_IO_read_ptr < fp->_IO_read_end;
 }
 
+/* Where this OS thread cannot wait on the fd, glibc's own read blocks. */
+static long let_glibc_block(struct gr_fdop *op)
+{
+	return 0;
+}
+
 /* Before glibc may underflow fp: park until its fd is readable.
  * 0, or -EINTR / -EBADF (the caller then lets glibc report it). */
 long gr_stdio_wait(FILE *fp)
 {
 	int fd = fp->_fileno;
+	struct gr_fdop op = {
+	    .fd = fd, .ev = GR_EV_READ, .block = let_glibc_block};
 	long r;
 
 	if (buffered(fp) || fd < 0)
@@ -137,11 +145,13 @@ long gr_stdio_wait(FILE *fp)
 		if (n != 0)
 			return 0; /* readable, EOF, error: glibc reads and
 				     reports */
-		r = gr_fd_wait(fd, GR_EV_READ, 0, GR_WAIT_READ);
+		r = gr_fdop_wait(&op, 0);
+		if (op.blocked)
+			return r;
 		if (r == -ECANCELED)
 			gr_testcancel();
 		r = gr_intr(r, true);
-		if (r == -EXDEV || r == -EBADF)
+		if (r == -EBADF)
 			return 0;
 		if (r < 0)
 			return r;
