@@ -153,12 +153,8 @@ long gr_fd_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
 	long rc;
 
 	*left = 0;
-	if (n == 0 || (!r && !w && !e)) {
-		long s = gr_sleep_idle(ns);
-		if (s == -EINTR && ns > 0)
-			*left = ns; /* approximate: only the sleep idiom */
-		return s;
-	}
+	if (n == 0 || (!r && !w && !e)) /* the sleep idiom */
+		return ns >= 0 ? gr_sleep_ns(ns, left) : gr_sleep_idle(ns);
 	if (r)
 		a.r0 = *r;
 	if (w)
