@@ -451,6 +451,7 @@ struct gr_hub {
 	/* fd.c: commands from other hubs (watch an fd for their waiters,
 	 * stop a watcher orphaned by a close), drained in the async call. */
 	void *_Atomic fd_cmds;
+	_Atomic int placed; /* threads placed here, not adopted yet */
 };
 
 /* Several hubs (GREEN_HUBS, docs/ARCHITECTURE.md "Several hubs"): the

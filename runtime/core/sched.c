@@ -215,8 +215,11 @@ static int hubs_wanted(void)
 		if (sched_getaffinity(0, sizeof(set), &set) == 0)
 			n = CPU_COUNT(&set);
 	}
-	if (gr_sched_mode != GR_SCHED_FIFO || gr_cfg.threads != GR_MODE_GREEN)
-		n = 1; /* seeded schedules replay on one hub */
+	/* Seeded schedules replay on one hub; a thread that moves takes its
+	 * TLS block along, so without blocks of their own they stay. */
+	if (gr_sched_mode != GR_SCHED_FIFO || gr_cfg.threads != GR_MODE_GREEN ||
+	    !gr_tls_enabled())
+		n = 1;
 	return n < 1 ? 1 : n > GR_HUBS_MAX ? GR_HUBS_MAX : n;
 }
 
@@ -288,17 +291,58 @@ static void move_out(struct gr_hub *from, struct gr_hub *to,
 
 static void adopt(struct gr_hub *h, struct gr_thread *t)
 {
+	if (t->adopt == 2) /* placed here at its creation */
+		atomic_fetch_sub_explicit(&h->placed, 1, memory_order_relaxed);
+	else
+		GR_STAT_ADD(GR_ST_STEALS, 1);
 	t->adopt = 0;
 	all_add(h, t);
 	gr_sig_thread_new(h, t);
 	gr_preempt_thread_new(h);
-	GR_STAT_ADD(GR_ST_STEALS, 1);
+}
+
+/* A hub's load for placement: its live threads and those on their way. */
+static inline int load_of(struct gr_hub *g)
+{
+	return __atomic_load_n(&g->nlive, __ATOMIC_RELAXED) +
+	       atomic_load_explicit(&g->placed, memory_order_relaxed);
+}
+
+/* Where a new thread goes: its creator's hub (the two will often talk,
+ * and a join then costs no cross-hub wake-up), unless another hub has
+ * clearly fewer threads, as a thread-per-connection acceptor on one hub
+ * would otherwise keep every connection to itself: then the least loaded.
+ * Idle hubs are fed besides (gr_sched_shed). */
+static struct gr_hub *place(struct gr_hub *h)
+{
+	struct gr_hub *best = h;
+	int mine = load_of(h), least = mine;
+
+	for (int i = 0; i < gr_hubs_n; i++) {
+		struct gr_hub *g =
+		    __atomic_load_n(&gr_hubv[i], __ATOMIC_ACQUIRE);
+		int l;
+
+		if (g == NULL || g == h)
+			continue;
+		l = load_of(g);
+		if (l < least) {
+			least = l;
+			best = g;
+		}
+	}
+	/* clearly: fewer than 3/4 of ours, and 8 fewer at least */
+	if (best != h && (least + 8 > mine || least * 4 > mine * 3))
+		best = h;
+	return best;
 }
 
 static bool may_move(struct gr_thread *t)
 {
-	/* An OS thread's own context runs on its own stack: never. */
-	return t->movable && !t->os && t->heap_idx < 0 && t->flocks == 0 &&
+	/* An OS thread's own context runs on its own stack: never; nor a
+	 * thread without a TLS block of its own (it uses its OS thread's). */
+	return t->movable && !t->os && t->tls_own && t->heap_idx < 0 &&
+	       t->flocks == 0 &&
 	       atomic_load_explicit(&t->sig_due, memory_order_relaxed) == 0 &&
 	       atomic_load_explicit(&t->sig_inbox, memory_order_relaxed) == 0;
 }
@@ -821,7 +865,7 @@ void gr_coro_start(struct gr_thread *t)
 int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 		     void *(*fn)(void *), void *arg)
 {
-	struct gr_hub *h = gr_hub_get();
+	struct gr_hub *h = gr_hub_get(), *to;
 	struct gr_thread *t, *self = h->cur;
 	size_t stack = 0, guard = 0, dflt, usize = 0;
 	void *ustack = NULL;
@@ -855,13 +899,14 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	t = gr_thread_new(stack, guard, ustack, usize, tls, &mem);
 	if (t == NULL)
 		return EAGAIN;
+	to = gr_multi() ? place(h) : h;
 	if (!tls) {
 		t->tp = h->os->tp;
-	} else if (gr_tls_thread_init(t, h, mem) != 0) {
+	} else if (gr_tls_thread_init(t, to, mem) != 0) {
 		gr_thread_free(t);
 		return EAGAIN;
 	}
-	t->hub = h;
+	t->hub = to;
 	t->fn = fn;
 	t->arg = arg;
 	t->detached = detach == PTHREAD_CREATE_DETACHED;
@@ -873,19 +918,25 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	t->sigmask = self->sigmask;
 	t->state = GR_RUNNABLE;
 	t->movable = 1;
-	all_add(h, t);
 	atomic_fetch_add(&glive, 1);
 	GR_STAT_ADD(GR_ST_CREATED, 1);
+	gr_diag_thread_new(t);
+	*out = t;
+	if (to != h) { /* adopted by `to` as it drains (adopt) */
+		atomic_fetch_add_explicit(&to->placed, 1, memory_order_relaxed);
+		t->adopt = 2;
+		remote_push(to, t);
+		return 0;
+	}
+	all_add(h, t);
 	live = (uint64_t)h->nlive;
 	if (live >
 	    atomic_load_explicit(&gr_stats[GR_ST_PEAK], memory_order_relaxed))
 		atomic_store_explicit(&gr_stats[GR_ST_PEAK], live,
 				      memory_order_relaxed);
 	rq_push(h, t);
-	gr_diag_thread_new(t);
 	gr_sig_thread_new(h, t);
 	gr_preempt_thread_new(h);
-	*out = t;
 	return 0;
 }
 
