@@ -65,8 +65,16 @@ static void unlock_cache(void)
 
 void gr_stack_limits(size_t *dflt, size_t *guard)
 {
-	static size_t d, g;
+	/* eff: d or GREEN_STACK_SIZE, once known (published after g: hubs
+	 * of native mode may ask at once, and all compute the same) */
+	static size_t d, g, eff;
+	size_t e = __atomic_load_n(&eff, __ATOMIC_ACQUIRE);
 
+	if (likely(e != 0)) { /* every create asks, twice: keep it short */
+		*dflt = e;
+		*guard = g;
+		return;
+	}
 	if (d == 0) {
 		pthread_attr_t a;
 		size_t s = 0, gs = 0;
@@ -90,6 +98,7 @@ void gr_stack_limits(size_t *dflt, size_t *guard)
 	}
 	*dflt = gr_conf()->stack_size ? gr_conf()->stack_size : d;
 	*guard = g;
+	__atomic_store_n(&eff, *dflt, __ATOMIC_RELEASE);
 }
 
 static size_t round_page(size_t n)
