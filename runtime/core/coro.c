@@ -63,33 +63,48 @@ static void unlock_cache(void)
 	gr_spin_release(&cache_lock);
 }
 
+/* The default stack size (GREEN_STACK_SIZE, or glibc's: the default
+ * attribute, else RLIMIT_STACK) and guard, worked out once.  eff_size is
+ * published after dflt_guard: hubs of native mode may ask at once, and
+ * all compute the same. */
+static size_t dflt_guard, eff_size;
+
+static __attribute__((noinline)) void stack_limits_first(void)
+{
+	pthread_attr_t a;
+	size_t s = 0, gs = 0;
+
+	page_size = sysconf(_SC_PAGESIZE);
+	if (pthread_getattr_default_np(&a) == 0) {
+		pthread_attr_getstacksize(&a, &s);
+		pthread_attr_getguardsize(&a, &gs);
+		pthread_attr_destroy(&a);
+	}
+	if (s == 0) {
+		struct rlimit rl;
+		s = 8UL << 20;
+		if (getrlimit(RLIMIT_STACK, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= 16384)
+			s = rl.rlim_cur;
+	}
+	dflt_guard = gs ? gs : page_size;
+	__atomic_store_n(&eff_size,
+			 gr_conf()->stack_size ? gr_conf()->stack_size : s,
+			 __ATOMIC_RELEASE);
+}
+
+/* Every create asks, twice: the answer after the first is two loads (the
+ * first in a function of its own, so this one needs no stack frame). */
 void gr_stack_limits(size_t *dflt, size_t *guard)
 {
-	static size_t d, g;
+	size_t e = __atomic_load_n(&eff_size, __ATOMIC_ACQUIRE);
 
-	if (d == 0) {
-		pthread_attr_t a;
-		size_t s = 0, gs = 0;
-
-		page_size = sysconf(_SC_PAGESIZE);
-		if (pthread_getattr_default_np(&a) == 0) {
-			pthread_attr_getstacksize(&a, &s);
-			pthread_attr_getguardsize(&a, &gs);
-			pthread_attr_destroy(&a);
-		}
-		if (s == 0) {
-			struct rlimit rl;
-			s = 8UL << 20;
-			if (getrlimit(RLIMIT_STACK, &rl) == 0 &&
-			    rl.rlim_cur != RLIM_INFINITY &&
-			    rl.rlim_cur >= 16384)
-				s = rl.rlim_cur;
-		}
-		g = gs ? gs : page_size;
-		d = s;
+	if (unlikely(e == 0)) {
+		stack_limits_first();
+		e = eff_size;
 	}
-	*dflt = gr_conf()->stack_size ? gr_conf()->stack_size : d;
-	*guard = g;
+	*dflt = e;
+	*guard = dflt_guard;
 }
 
 static size_t round_page(size_t n)
