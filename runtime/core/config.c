@@ -16,7 +16,7 @@ struct gr_config gr_cfg;
 
 /* GREEN_HUBS's default: 0 (auto, one per CPU) or 1. */
 #ifndef GR_HUBS_DEFAULT
-#define GR_HUBS_DEFAULT 1
+#define GR_HUBS_DEFAULT 0
 #endif
 
 struct choice {

@@ -240,6 +240,10 @@ void gr_hubs_start(void)
 		return;
 	h->idx = 0;
 	gr_hubv[0] = h;
+	/* Set before the hub threads run: a hub that polls before it sees
+	 * several hubs would never say it is idle.  gr_hubv[i] stays NULL
+	 * until hub i publishes itself, and every reader allows for that. */
+	gr_hubs_n = n;
 	sigfillset(&all);
 	REAL(pthread_sigmask)(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&a);
@@ -252,10 +256,10 @@ void gr_hubs_start(void)
 		if (REAL(pthread_create)(&id, &a, hub_thread,
 					 (void *)(intptr_t)i) != 0) {
 			gr_warn("GREEN_HUBS: could only start %d hubs", i);
+			gr_hubs_n = i;
 			break;
 		}
 		atomic_fetch_add(&gr_own_threads, 1);
-		gr_hubs_n = i + 1;
 	}
 	gr_tls_passthrough--;
 	pthread_attr_destroy(&a);

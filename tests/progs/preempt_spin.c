@@ -16,13 +16,17 @@
  * computes holds its hub unless it is preempted (GREEN_PREEMPT_MS=10: a
  * slice is 10 to 15 ms of the hub's CPU time); CPU time, because on this
  * shared 2-core machine the hub's OS thread may get half a CPU, which
- * doubles any wall-clock lateness, natively too.  The wall-clock figures
+ * doubles any wall-clock lateness, natively too.  With several hubs the
+ * spinners spread over the CPUs, and the process's CPU time is divided by
+ * how many run at once (GREEN_HUBS, one per CPU by default).  The
+ * wall-clock figures
  * go to stderr.  Natively nothing timing-dependent is printed, so both
  * runs print the same.
  */
 #include <cpuid.h>
 #include <immintrin.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,12 +64,18 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* How many CPUs the process computes on at once: under the shim with
+ * several hubs (GREEN_HUBS unset or auto: one per CPU) the spinners spread
+ * over them, so the process's CPU clock runs that many times faster than
+ * the sleeper's hub's. */
+static long par = 1;
+
 static long proc_cpu_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	return (ts.tv_sec * 1000000 + ts.tv_nsec / 1000) / par;
 }
 
 static long cpu_ms(void)
@@ -181,6 +191,19 @@ int main(int argc, char **argv)
 
 	spin_ms = argc > 1 ? atol(argv[1]) : 2000;
 	late_ms = argc > 2 ? atol(argv[2]) : 0;
+	{
+		const char *hubs = getenv("GREEN_HUBS");
+		cpu_set_t set;
+		long cpus = 1, h;
+
+		if (sched_getaffinity(0, sizeof(set), &set) == 0)
+			cpus = CPU_COUNT(&set);
+		h = hubs == NULL || strcmp(hubs, "auto") == 0 ? cpus
+							      : atol(hubs);
+		par = h < 1 ? 1 : h > cpus ? cpus : h;
+		if (par > NSPIN + 1)
+			par = NSPIN + 1;
+	}
 	if (spin_ms < 10)
 		fail("bad arguments");
 	if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_AVX2) &&
