@@ -422,6 +422,10 @@ void gr_hubs_after_fork(struct gr_hub *h)
 {
 	struct gr_thread *self = h != NULL ? h->cur : NULL;
 
+	/* the parent's hub threads are not the child's */
+	if (gr_hubs_n > 1)
+		atomic_fetch_sub(&gr_own_threads, gr_hubs_n - 1);
+
 	for (int i = 0; i < GR_HUBS_MAX; i++)
 		gr_hubv[i] = NULL;
 	gr_hubs_n = 1;
@@ -922,7 +926,13 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	t->sigmask = self->sigmask;
 	t->state = GR_RUNNABLE;
 	t->movable = 1;
-	atomic_fetch_add(&glive, 1);
+	/* the peak of green threads alive at once, over every hub, the
+	 * creating OS thread's own context counted as one */
+	live = (uint64_t)atomic_fetch_add(&glive, 1) + 2;
+	if (live >
+	    atomic_load_explicit(&gr_stats[GR_ST_PEAK], memory_order_relaxed))
+		atomic_store_explicit(&gr_stats[GR_ST_PEAK], live,
+				      memory_order_relaxed);
 	GR_STAT_ADD(GR_ST_CREATED, 1);
 	gr_diag_thread_new(t);
 	*out = t;
@@ -933,11 +943,6 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 		return 0;
 	}
 	all_add(h, t);
-	live = (uint64_t)h->nlive;
-	if (live >
-	    atomic_load_explicit(&gr_stats[GR_ST_PEAK], memory_order_relaxed))
-		atomic_store_explicit(&gr_stats[GR_ST_PEAK], live,
-				      memory_order_relaxed);
 	rq_push(h, t);
 	gr_sig_thread_new(h, t);
 	gr_preempt_thread_new(h);

@@ -185,8 +185,8 @@ static void stats_print(void)
 		     (unsigned long long)gr_stats[GR_ST_CREATED]);
 	gr_diag_bput(
 	    &b,
-	    "green threads peak     %llu (most live on one hub at once, "
-	    "its OS thread included)\n",
+	    "green threads peak     %llu (most live at once on all hubs, "
+	    "the main thread included)\n",
 	    (unsigned long long)gr_stats[GR_ST_PEAK]);
 	gr_diag_bput(&b, "hubs                   %d (GREEN_THREADS=%s)\n", nh,
 		     gr_cfg.threads == GR_MODE_NATIVE ? "native" : "green");
