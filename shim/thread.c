@@ -38,7 +38,7 @@ GR_EXPORT int pthread_create(pthread_t *id, const pthread_attr_t *attr,
 	r = gr_thread_create(&t, attr, fn, arg);
 	if (r == 0)
 		*id = (pthread_t)t;
-	return r;
+	return gr_pret(r);
 }
 
 GR_EXPORT int pthread_join(pthread_t id, void **ret)
@@ -49,7 +49,7 @@ GR_EXPORT int pthread_join(pthread_t id, void **ret)
 		return REAL(pthread_join)(id, ret);
 	GR_CALL("pthread_join");
 	gr_testcancel();
-	return gr_thread_join(t, ret, 0, false);
+	return gr_pret(gr_thread_join(t, ret, 0, false));
 }
 
 GR_EXPORT int pthread_tryjoin_np(pthread_t id, void **ret)
@@ -58,7 +58,7 @@ GR_EXPORT int pthread_tryjoin_np(pthread_t id, void **ret)
 
 	if (t == NULL)
 		return REAL(pthread_tryjoin_np)(id, ret);
-	return gr_thread_join(t, ret, 0, true);
+	return gr_pret(gr_thread_join(t, ret, 0, true));
 }
 
 GR_EXPORT int pthread_clockjoin_np(pthread_t id, void **ret, clockid_t clk,
@@ -70,7 +70,7 @@ GR_EXPORT int pthread_clockjoin_np(pthread_t id, void **ret, clockid_t clk,
 		return REAL(pthread_clockjoin_np)(id, ret, clk, abs);
 	GR_CALL("pthread_clockjoin_np");
 	if (abs == NULL)
-		return gr_thread_join(t, ret, 0, false);
+		return gr_pret(gr_thread_join(t, ret, 0, false));
 	if (abs->tv_nsec < 0 || abs->tv_nsec >= 1000000000)
 		return EINVAL;
 	if (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC)
@@ -80,8 +80,8 @@ GR_EXPORT int pthread_clockjoin_np(pthread_t id, void **ret, clockid_t clk,
 		int r = gr_thread_join(t, ret, gr_deadline_from_abs(clk, abs),
 				       false);
 		/* never early: check the caller's clock itself */
-		if (r != ETIMEDOUT || gr_clock_ns(clk) >= gr_ts_ns(abs))
-			return r;
+		if (r != -ETIMEDOUT || gr_clock_ns(clk) >= gr_ts_ns(abs))
+			return gr_pret(r);
 	}
 }
 
@@ -99,7 +99,7 @@ GR_EXPORT int pthread_detach(pthread_t id)
 
 	if (t == NULL)
 		return REAL(pthread_detach)(id);
-	return gr_thread_detach(t);
+	return gr_pret(gr_thread_detach(t));
 }
 
 GR_EXPORT void pthread_exit(void *ret)
@@ -172,12 +172,12 @@ GR_EXPORT int pthread_getname_np(pthread_t id, char *buf, size_t len)
  * it, and an OS thread's own values live in its context. */
 GR_EXPORT int pthread_key_create(pthread_key_t *k, void (*dtor)(void *))
 {
-	return gr_key_create(k, dtor);
+	return gr_pret(gr_key_create(k, dtor));
 }
 
 GR_EXPORT int pthread_key_delete(pthread_key_t k)
 {
-	return gr_key_delete(k);
+	return gr_pret(gr_key_delete(k));
 }
 
 GR_EXPORT void *pthread_getspecific(pthread_key_t k)
@@ -191,7 +191,7 @@ GR_EXPORT int pthread_setspecific(pthread_key_t k, const void *v)
 	uintptr_t n = (uintptr_t)v;
 
 	__asm__("" : "+r"(n));
-	return gr_setspecific(k, (const void *)n);
+	return gr_pret(gr_setspecific(k, (const void *)n));
 }
 
 /* ---- cancellation: deferred, at the shim's cancellation points -------- */
@@ -202,7 +202,7 @@ GR_EXPORT int pthread_cancel(pthread_t id)
 
 	if (t == NULL || t->os)
 		return REAL(pthread_cancel)(t ? t->real_id : id);
-	return gr_cancel(t);
+	return gr_pret(gr_cancel(t));
 }
 
 GR_EXPORT int pthread_setcancelstate(int state, int *old)

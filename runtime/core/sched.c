@@ -903,16 +903,16 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	}
 	/* glibc: a guard or stack that overflows when rounded is EINVAL */
 	if (guard > SIZE_MAX / 2 || stack > SIZE_MAX / 2 - guard)
-		return EINVAL;
+		return -EINVAL;
 	t = gr_thread_new(stack, guard, ustack, usize, tls, &mem);
 	if (t == NULL)
-		return EAGAIN;
+		return -EAGAIN;
 	to = gr_multi() ? place(h) : h;
 	if (!tls) {
 		t->tp = h->os->tp;
 	} else if (gr_tls_thread_init(t, to, mem) != 0) {
 		gr_thread_free(t);
-		return EAGAIN;
+		return -EAGAIN;
 	}
 	t->hub = to;
 	t->fn = fn;
@@ -1073,18 +1073,18 @@ int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
 	long r;
 
 	if (t == self)
-		return EDEADLK;
+		return -EDEADLK;
 	if (t->detached || t->joined)
-		return EINVAL;
+		return -EINVAL;
 	if (t->joiner != NULL && t->joiner != self)
-		return EINVAL;
+		return -EINVAL;
 	if (self->joiner == t)
-		return EDEADLK;
+		return -EDEADLK;
 	t->joiner = self; /* for the checks above */
 	while (atomic_load(&t->exitw) != GR_EXIT_DONE) {
 		if (try) {
 			t->joiner = NULL;
-			return EBUSY;
+			return -EBUSY;
 		}
 		if (gr_tls_hub == NULL || gr_tls_hub->cur == gr_tls_hub->hub)
 			gr_die("pthread_join of a green thread outside a green "
@@ -1105,7 +1105,7 @@ int gr_thread_join(struct gr_thread *t, void **ret, int64_t deadline, bool try)
 			/* not done: a timeout, a cancel or a spurious wake */
 			if (r == -ETIMEDOUT) {
 				t->joiner = NULL;
-				return ETIMEDOUT;
+				return -ETIMEDOUT;
 			}
 			if (r == -ECANCELED) {
 				t->joiner = NULL;
@@ -1127,7 +1127,7 @@ int gr_thread_detach(struct gr_thread *t)
 	uintptr_t w = 0;
 
 	if (t->detached)
-		return EINVAL;
+		return -EINVAL;
 	t->detached = 1;
 	if (!atomic_compare_exchange_strong(&t->exitw, &w, GR_EXIT_DETACHED) &&
 	    w == GR_EXIT_DONE && !t->os)
@@ -1192,7 +1192,7 @@ int gr_key_create(pthread_key_t *k, void (*dtor)(void *))
 			return 0;
 		}
 	}
-	return EAGAIN;
+	return -EAGAIN;
 }
 
 int gr_key_delete(pthread_key_t k)
@@ -1200,11 +1200,11 @@ int gr_key_delete(pthread_key_t k)
 	uintptr_t s;
 
 	if (k >= GR_KEYS_MAX)
-		return EINVAL;
+		return -EINVAL;
 	s = atomic_load(&keys[k].seq);
 	if ((s & 1) == 0 ||
 	    !atomic_compare_exchange_strong(&keys[k].seq, &s, s + 1))
-		return EINVAL;
+		return -EINVAL;
 	return 0;
 }
 
@@ -1250,13 +1250,13 @@ int gr_setspecific(pthread_key_t k, const void *v)
 	uintptr_t seq;
 
 	if (k >= GR_KEYS_MAX)
-		return EINVAL;
+		return -EINVAL;
 	seq = atomic_load(&keys[k].seq);
 	if ((seq & 1) == 0)
-		return EINVAL;
+		return -EINVAL;
 	s = tsd_slot(gr_self(), k, v != NULL);
 	if (s == NULL)
-		return v == NULL ? 0 : ENOMEM;
+		return v == NULL ? 0 : -ENOMEM;
 	s->seq = seq;
 	s->val = (void *)v;
 	return 0;
