@@ -142,9 +142,13 @@ static long child_park(int pidfd, bool polled)
 			ev_timer_start(h->loop, &p->poll);
 		}
 	}
+	if (polled && unlikely(gr_vclock_on))
+		gr_vclock_pollchild(1); /* vtree.c: told when one is to reap */
 	r = gr_park_end(0);
 	if (pidfd >= 0)
 		ev_io_stop(h->loop, &w.io);
+	if (polled && unlikely(gr_vclock_on))
+		gr_vclock_pollchild(-1);
 	if (polled) {
 		if (w.prev)
 			w.prev->next = w.next;
@@ -324,7 +328,10 @@ int gr_proc_system(const char *cmd, int *spawn_err)
 	posix_spawnattr_setsigdefault(&attr, &reset);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
 					    POSIX_SPAWN_SETSIGMASK);
+	gr_vclock_exec(); /* the time in environ is now */
 	ret = REAL(posix_spawn)(&pid, "/bin/sh", NULL, &attr, argv, environ);
+	if (ret == 0)
+		gr_vclock_forked(pid); /* a process of the tree */
 	posix_spawnattr_destroy(&attr);
 	if (ret == 0) {
 		do
@@ -404,7 +411,10 @@ int gr_proc_popen(const char *cmd, const char *mode, FILE **out)
 			posix_spawn_file_actions_addclose(&fa, p->fd);
 	unlock(&popen_lock);
 	attr = gr_proc_spawn_attr(NULL, &tmp);
+	gr_vclock_exec(); /* the time in environ is now */
 	ret = REAL(posix_spawn)(&pid, "/bin/sh", &fa, attr, argv, environ);
+	if (ret == 0)
+		gr_vclock_forked(pid); /* a process of the tree */
 	posix_spawn_file_actions_destroy(&fa);
 	if (attr == &tmp)
 		posix_spawnattr_destroy(&tmp);
