@@ -15,7 +15,9 @@
 
 static inline bool green_ctx(void)
 {
-	return gr_may_park();
+	/* Under the virtual clock a lone thread waits on the hub too: the
+	 * tree's clock (vtree.c) moves only while its processes are idle. */
+	return gr_may_park() || (unlikely(gr_vclock_on) && gr_can_park());
 }
 
 GR_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)

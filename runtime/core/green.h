@@ -162,6 +162,10 @@ bool gr_vclock_idle(struct gr_hub *h) GR_HIDDEN;
 void gr_vclock_park(int why, int n) GR_HIDDEN;
 void gr_vclock_woke(void) GR_HIDDEN;	   /* the hub's idle wait ended */
 void gr_vclock_pollchild(int n) GR_HIDDEN; /* a wait for any child */
+/* signal.c: signals deferred by the dispatcher, and whether some wait
+ * for the hub's intake (an idle hub with one is not idle). */
+extern _Atomic unsigned gr_sig_deferred GR_HIDDEN;
+bool gr_sig_hub_pending(struct gr_hub *h) GR_HIDDEN;
 /* Another process of the tree moved the clock (hub.c's watcher on the
  * fd of gr_vtree_wakefd). */
 void gr_vclock_wake(struct gr_hub *h) GR_HIDDEN;

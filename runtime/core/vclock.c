@@ -179,6 +179,13 @@ bool gr_vclock_idle(struct gr_hub *h)
 
 	if (atomic_load(&gr_nhubs) != 1)
 		return false;
+	/* A signal deferred while the hub ran (a timer of ours that just
+	 * fired): its handler has yet to run. */
+	if (gr_sig_hub_pending(h)) {
+		gr_sig_hub_intake(h);
+		if (h->rq_head != NULL)
+			return true;
+	}
 	rnow = gr_real_now();
 	/* A thread ran since we last looked: the quiet starts now. */
 	if (h->switches != last_sw || idle_since == 0) {

@@ -36,11 +36,14 @@
  * also waits for GREEN_CLOCK_IDLE_MS of real time since such a member last
  * ran (trio's autojump threshold, per process before).
  *
- * Leaving: a dead process (pidfd readable or gone; kill(pid, 0) without
- * pidfds) frees its slot.  A BUSY slot that has not changed for
- * GREEN_CLOCK_IDLE_MS is checked once for libgreen in /proc/PID/maps: a
- * process that exec'd an image without the shim (a static binary,
- * GREEN_INHERIT=0) counts as LEFT, i.e. as a peer outside the tree.
+ * Leaving: a process that is gone (kill(pid, 0) without pidfds) frees
+ * its slot.  One that exited and is not reaped (pidfd readable) holds the
+ * clock for up to ZOMBIE_NS: its parent is about to run; a parent waiting
+ * for any child (GR_VT_POLLCHILD: bash's wait polls) is told to look
+ * again, a SIGCHLD it missed must not let the clock jump.  A BUSY slot that has
+ * not changed for GREEN_CLOCK_IDLE_MS is checked once for libgreen in
+ * /proc/PID/maps: a process that exec'd an image without the shim (a static
+ * binary, GREEN_INHERIT=0) counts as LEFT, i.e. as a peer outside the tree.
  *
  * Without a file (no /dev/shm nor /tmp), the tree is private memory: one
  * process, the clock of each process its own, as before.
@@ -65,7 +68,8 @@
 #define VT_SLOTS  1023
 #define VT_NAME	  "libgreen-vclock."
 #define TREE_VAR  "GREEN_CLOCK_TREE"
-#define SETTLE_NS 200000 /* re-scan after a member was still running */
+#define SETTLE_NS 200000    /* re-scan after a member was still running */
+#define ZOMBIE_NS 100000000 /* an unreaped child holds the clock this long */
 
 enum { VT_FREE, VT_BUSY, VT_IDLE, VT_LEFT };
 
@@ -329,6 +333,18 @@ _Atomic int64_t *gr_vtree_attach(int64_t off)
 	       !atomic_compare_exchange_weak(&tree->off, &cur, off))
 		;
 	join(0);
+	if (me == NULL && shared) { /* the tree is full: a clock of our own */
+		int64_t o = atomic_load(&tree->off);
+
+		munmap(tree, sizeof(*tree));
+		shared = false;
+		tree = mmap(NULL, sizeof(*tree), PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (tree == MAP_FAILED)
+			gr_die("out of memory for the virtual clock");
+		atomic_store(&tree->off, o);
+		join(0);
+	}
 	return &tree->off;
 }
 
@@ -470,8 +486,7 @@ static void wake(pid_t pid)
 
 	if (wake_fd >= 0)
 		REAL(sendto)
-		(wake_fd, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL,
-		 (struct sockaddr *)&a, n);
+	(wake_fd, "", 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&a, n);
 }
 
 int gr_vtree_wakefd(void)
@@ -531,6 +546,7 @@ int64_t gr_vtree_idle(int64_t deadline, unsigned flags, int64_t ran,
 {
 	int64_t rnow, off, min = deadline, qstart = 0, sigq = 0, again = 0;
 	int top, nseen = 0, live = 1, nz = 0;
+	unsigned sigs;
 	bool blocked = false, quiet = false, sig = flags & GR_VT_SIG;
 
 	*recheck = 0;
@@ -549,6 +565,7 @@ int64_t gr_vtree_idle(int64_t deadline, unsigned flags, int64_t ran,
 	}
 	if (sig)
 		sigq = ran;
+	sigs = atomic_load(&gr_sig_deferred);
 	lock();
 	rnow = gr_real_now();
 	top = atomic_load(&tree->top);
@@ -567,13 +584,13 @@ int64_t gr_vtree_idle(int64_t deadline, unsigned flags, int64_t ran,
 		case ZOMBIE: {
 			/* Exited, not reaped: its parent is about to hear
 			 * of it (SIGCHLD, a pidfd, a poll) and run.  Give
-			 * it GREEN_CLOCK_IDLE_MS (a parent that never reaps
-			 * must not stop the clock). */
+			 * it ZOMBIE_NS (a parent that never reaps must not
+			 * stop the clock). */
 			int64_t z = atomic_load(&s->zsince);
 
 			if (z == 0)
 				atomic_store(&s->zsince, z = rnow);
-			if (rnow - z < idle_ns()) {
+			if (rnow - z < ZOMBIE_NS) {
 				zombie_of[nz++] = atomic_load(&s->ppid);
 				blocked = true;
 				again = again ? again : rnow + SETTLE_NS;
@@ -669,15 +686,22 @@ int64_t gr_vtree_idle(int64_t deadline, unsigned flags, int64_t ran,
 		again = qstart + idle_ns();
 		goto out;
 	}
-	/* Everyone says idle: are they asleep, and still as we saw them? */
+	/* Everyone says idle: are they asleep, alive, and still as we saw
+	 * them?  And did no signal come to us meanwhile? */
 	for (int k = 0; k < nseen; k++) {
 		struct vt_slot *s = &tree->slot[seen[k].i];
 
 		if (running(atomic_load(&s->pid), atomic_load(&s->tid)) ||
-		    atomic_load(&s->gen) != seen[k].gen) {
+		    life(atomic_load(&s->pid)) != ALIVE ||
+		    atomic_load(&s->gen) != seen[k].gen ||
+		    atomic_load(&gr_sig_deferred) != sigs) {
 			again = rnow + SETTLE_NS + (me_pid % 8) * SETTLE_NS / 4;
 			goto out;
 		}
+	}
+	if (atomic_load(&gr_sig_deferred) != sigs) {
+		again = rnow + SETTLE_NS;
+		goto out;
 	}
 	rnow = gr_real_now();
 	off = atomic_load(&tree->off);
