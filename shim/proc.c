@@ -15,7 +15,9 @@
 
 static inline bool green_ctx(void)
 {
-	return gr_may_park();
+	/* Under the virtual clock a lone thread waits on the hub too: the
+	 * tree's clock (vtree.c) moves only while its processes are idle. */
+	return gr_may_park() || (unlikely(gr_vclock_on) && gr_can_park());
 }
 
 GR_EXPORT pid_t wait4(pid_t pid, int *status, int options, struct rusage *ru)
@@ -106,7 +108,8 @@ GR_EXPORT pid_t _Fork(void)
 	if (pid == 0) {
 		gr_fork_child();
 		gr_hub_refork(gr_tls_hub);
-	}
+	} else if (pid > 0)
+		gr_vclock_forked(pid); /* the tree's before we can go idle */
 	return pid;
 }
 
@@ -118,8 +121,11 @@ GR_EXPORT pid_t fork(void)
 {
 	pid_t pid = REAL(fork)();
 
-	if (pid == 0)
+	if (pid == 0) {
+		gr_vclock_forked(0); /* our atfork handler may not be in */
 		gr_hub_refork(gr_tls_hub);
+	} else if (pid > 0)
+		gr_vclock_forked(pid); /* the tree's before we can go idle */
 	return pid;
 }
 
@@ -142,9 +148,15 @@ GR_EXPORT int posix_spawn(pid_t *pid, const char *path,
 	posix_spawnattr_t tmp;
 	const posix_spawnattr_t *a = gr_proc_spawn_attr(attr, &tmp);
 	char **e = gr_vclock_env(envp); /* the virtual time travels */
-	int r = REAL(posix_spawn)(pid, path, fa, a, argv, e ? e : envp);
+	pid_t child;
+	int r = REAL(posix_spawn)(&child, path, fa, a, argv, e ? e : envp);
 
 	free(e);
+	if (r == 0) {
+		gr_vclock_forked(child); /* a process of the tree */
+		if (pid != NULL)
+			*pid = child;
+	}
 	return r;
 }
 
@@ -156,9 +168,15 @@ GR_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 	posix_spawnattr_t tmp;
 	const posix_spawnattr_t *a = gr_proc_spawn_attr(attr, &tmp);
 	char **e = gr_vclock_env(envp);
-	int r = REAL(posix_spawnp)(pid, file, fa, a, argv, e ? e : envp);
+	pid_t child;
+	int r = REAL(posix_spawnp)(&child, file, fa, a, argv, e ? e : envp);
 
 	free(e);
+	if (r == 0) {
+		gr_vclock_forked(child); /* a process of the tree */
+		if (pid != NULL)
+			*pid = child;
+	}
 	return r;
 }
 

@@ -135,8 +135,9 @@ struct gr_thread;
 /* One virtual clock per process: the real clock plus an offset that only
  * grows.  The hub jumps it to the earliest deadline when nothing else can
  * happen.  Deadlines in the timer heap are virtual CLOCK_MONOTONIC ns. */
-extern int gr_vclock_on GR_HIDDEN;	  /* GREEN_CLOCK=virtual */
-extern _Atomic int64_t gr_voff GR_HIDDEN; /* virtual - real, ns */
+extern int gr_vclock_on GR_HIDDEN; /* GREEN_CLOCK=virtual */
+/* virtual - real, ns: in the tree's shared page (vtree.c) once attached */
+extern _Atomic int64_t *gr_voffp GR_HIDDEN;
 /* The wrappers' fast path: the real functions while the clock is real,
  * NULL under the virtual clock or before it is set up (shim/clock.c). */
 struct gr_clock_fast {
@@ -153,12 +154,21 @@ static inline int64_t gr_vclock_real(int64_t at)
 {
 	if (likely(!gr_vclock_on))
 		return at;
-	return at - atomic_load_explicit(&gr_voff, memory_order_relaxed);
+	return at - atomic_load_explicit(gr_voffp, memory_order_relaxed);
 }
 /* The hub is about to block with nothing to run: jump if it may.  True:
  * threads were readied (hub.c).  Parks counted by kind (sched.c). */
 bool gr_vclock_idle(struct gr_hub *h) GR_HIDDEN;
 void gr_vclock_park(int why, int n) GR_HIDDEN;
+void gr_vclock_woke(void) GR_HIDDEN;	   /* the hub's idle wait ended */
+void gr_vclock_pollchild(int n) GR_HIDDEN; /* a wait for any child */
+/* signal.c: signals deferred by the dispatcher, and whether some wait
+ * for the hub's intake (an idle hub with one is not idle). */
+extern _Atomic unsigned gr_sig_deferred GR_HIDDEN;
+bool gr_sig_hub_pending(struct gr_hub *h) GR_HIDDEN;
+/* Another process of the tree moved the clock (hub.c's watcher on the
+ * fd of gr_vtree_wakefd). */
+void gr_vclock_wake(struct gr_hub *h) GR_HIDDEN;
 /* Emulated timers (alarm, setitimer, timerfd) live in the timer heap as
  * entries that are not threads: magic GR_VTIMER_MAGIC. */
 #define GR_VTIMER_MAGIC 0x72656d6974767267ULL /* "grvtimer" */
@@ -188,6 +198,27 @@ long gr_vtimer_delete(struct vtimer *v) GR_HIDDEN;
  * GREEN_CLOCK_OFFSET set to now (malloc'd; NULL: use envp as it is). */
 char **gr_vclock_env(char *const envp[]) GR_HIDDEN;
 void gr_vclock_after_fork(void) GR_HIDDEN;
+/* The process tree's clock (vtree.c): a child made by fork or spawn
+ * (pid > 0, in the parent; 0 in a child of fork), an exec to come. */
+void gr_vclock_forked(pid_t pid) GR_HIDDEN;
+void gr_vclock_exec(void) GR_HIDDEN;
+
+/* ===== vtree.c: one virtual clock for a process tree =================== */
+
+/* What an idle process waits on: GR_VT_POLLCHILD, any child (proc.c) */
+enum { GR_VT_EXT = 1, GR_VT_SIG = 2, GR_VT_POLLCHILD = 4 };
+_Atomic int64_t *gr_vtree_attach(int64_t off) GR_HIDDEN; /* the offset */
+void gr_vtree_leave(void) GR_HIDDEN;	  /* under the shim, clock real */
+const char *gr_vtree_env(void) GR_HIDDEN; /* "GREEN_CLOCK_TREE=...", NULL */
+/* The hub has nothing to run: jump the tree's clock if every process is
+ * idle; the offset after; *recheck: real ns to look again, 0 none. */
+int64_t gr_vtree_idle(int64_t deadline, unsigned flags, int64_t ran,
+		      int64_t *recheck, bool *kick) GR_HIDDEN;
+void gr_vtree_busy(void) GR_HIDDEN;  /* the hub woke */
+int gr_vtree_wakefd(void) GR_HIDDEN; /* hub.c watches it; -1 none */
+void gr_vtree_drain(void) GR_HIDDEN; /* it was readable */
+void gr_vtree_forked(pid_t pid) GR_HIDDEN;
+void gr_vtree_exec(void) GR_HIDDEN;
 
 /* ===== schedpolicy.c: GREEN_SCHED=fifo|random|pct (docs/testing.md) === */
 

@@ -28,6 +28,7 @@ void gr_sched_drain_remote(struct gr_hub *h) GR_HIDDEN;
 struct hub_watchers {
 	ev_async async;
 	ev_io tfd_io;
+	ev_io vc_io; /* GREEN_CLOCK=virtual: the tree moved the clock */
 };
 
 static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
@@ -169,6 +170,11 @@ static void tfd_cb(struct ev_loop *loop, ev_io *io, int revents)
 	gr_timer_fire_due(h);
 }
 
+static void vc_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+	gr_vclock_wake(ev_userdata(loop));
+}
+
 /* ---- the loop ------------------------------------------------------- */
 
 void gr_hub_loop_init(struct gr_hub *h)
@@ -207,6 +213,11 @@ void gr_hub_loop_init(struct gr_hub *h)
 	ev_io_init(&w->tfd_io, tfd_cb, h->tfd, EV_READ);
 	ev_io_start(h->loop, &w->tfd_io);
 	ev_unref(h->loop);
+	if (unlikely(gr_vclock_on) && gr_vtree_wakefd() >= 0) {
+		ev_io_init(&w->vc_io, vc_cb, gr_vtree_wakefd(), EV_READ);
+		ev_io_start(h->loop, &w->vc_io);
+		ev_unref(h->loop);
+	}
 }
 
 void gr_hub_wakeup(struct gr_hub *h)
@@ -236,6 +247,7 @@ static void hub_idle(struct gr_hub *h, bool on)
 void gr_hub_poll(struct gr_hub *h, bool block)
 {
 	struct hub_watchers *w = h->async;
+	bool vidle = false;
 	int alive;
 
 	if (unlikely(h->forked))
@@ -247,9 +259,11 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 		h->drains++; /* every thread readied so far has run */
 	if (unlikely(gr_vclock_on) && block) {
 		/* GREEN_CLOCK=virtual: take what is there, then let the
-		 * clock jump if nothing else can happen (vclock.c). */
+		 * clock jump if nothing else can happen (vclock.c); the tree
+		 * sees us idle until we return (gr_vclock_woke). */
 		ev_run(h->loop, EVRUN_NOWAIT);
 		gr_sched_drain_remote(h);
+		vidle = true;
 		if (h->rq_head != NULL || gr_vclock_idle(h))
 			block = false;
 	}
@@ -260,7 +274,7 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 		hub_idle(h, false);
 	gr_sched_drain_remote(h);
 	if (!block || h->rq_head != NULL || alive)
-		return;
+		goto out;
 	/* Nothing in this loop can wake anyone: only another OS thread, a
 	 * worker or a signal can.  Tell diag.c (deadlock report), then wait
 	 * for the async watcher with it counted. */
@@ -268,7 +282,7 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 	gr_diag_idle(h);
 	if (h->rq_head != NULL) {
 		atomic_fetch_sub(&gr_hubs_stuck, 1);
-		return;
+		goto out;
 	}
 	ev_ref(h->loop);
 	if (gr_multi())
@@ -280,6 +294,9 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 	ev_unref(h->loop);
 	(void)w;
 	gr_sched_drain_remote(h);
+out:
+	if (unlikely(vidle))
+		gr_vclock_woke();
 }
 
 /* In a child after fork (sched.c): the loop, its eventfd and the timerfd

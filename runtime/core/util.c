@@ -54,7 +54,7 @@ int64_t gr_now(void)
 	REAL(clock_gettime)(CLOCK_MONOTONIC, &ts);
 	if (unlikely(gr_vclock_on))
 		return gr_ts_ns(&ts) +
-		       atomic_load_explicit(&gr_voff, memory_order_relaxed);
+		       atomic_load_explicit(gr_voffp, memory_order_relaxed);
 	return gr_ts_ns(&ts);
 }
 

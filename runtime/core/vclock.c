@@ -43,7 +43,8 @@
 #include "green.h"
 
 int gr_vclock_on;
-_Atomic int64_t gr_voff;
+static _Atomic int64_t voff_local; /* before the tree is attached */
+_Atomic int64_t *gr_voffp = &voff_local;
 struct gr_clock_fast gr_clock_fast;
 static _Atomic int vc_ready;
 
@@ -74,11 +75,14 @@ void gr_vclock_init(void)
 
 		for (; o != NULL && *o >= '0' && *o <= '9'; o++)
 			off = off * 10 + (*o - '0');
-		atomic_store(&gr_voff, off);
-		env_put(off);
+		atomic_store(&voff_local, off);
+		/* the tree's clock: shared with the processes around us */
+		gr_voffp = gr_vtree_attach(off);
+		env_put(atomic_load(gr_voffp));
 		putenv(env_buf);
 		gr_vclock_on = 1;
 	} else {
+		gr_vtree_leave(); /* a process of a tree, without its clock */
 		gr_clock_fast.time = REAL(time);
 		gr_clock_fast.gettimeofday = REAL(gettimeofday);
 		atomic_thread_fence(memory_order_release);
@@ -120,7 +124,7 @@ long gr_vclock_gettime(clockid_t c, struct timespec *ts)
 		return -errno;
 	if (gr_vclock_on && virtualised(c)) {
 		ns = gr_ts_ns(ts) +
-		     atomic_load_explicit(&gr_voff, memory_order_relaxed);
+		     atomic_load_explicit(gr_voffp, memory_order_relaxed);
 		*ts = gr_ns_ts(ns);
 	}
 	return 0;
@@ -136,68 +140,114 @@ int64_t gr_real_now(void)
 
 /* ---- the jump ------------------------------------------------------- */
 
-/* Waits that something outside the green threads may end. */
+/* Waits that something outside the green threads may end: an fd, a name
+ * lookup or a pool job (GR_VT_EXT); a signal (GR_VT_SIG: the tree's own
+ * when the tree has other processes).  A child is always the tree's: a
+ * process of it, or one that left it (vtree.c). */
 static const unsigned char ext_kind[GR_WAIT__COUNT] = {
-    [GR_WAIT_READ] = 1,	 [GR_WAIT_WRITE] = 1,  [GR_WAIT_POLL] = 1,
-    [GR_WAIT_CHILD] = 1, [GR_WAIT_SIGNAL] = 1, [GR_WAIT_DNS] = 1,
-    [GR_WAIT_POOL] = 1,
+    [GR_WAIT_READ] = GR_VT_EXT, [GR_WAIT_WRITE] = GR_VT_EXT,
+    [GR_WAIT_POLL] = GR_VT_EXT, [GR_WAIT_DNS] = GR_VT_EXT,
+    [GR_WAIT_POOL] = GR_VT_EXT, [GR_WAIT_SIGNAL] = GR_VT_SIG,
 };
-static _Atomic int ext_parked;
+static _Atomic int ext_parked, sig_parked, pollchild_parked;
+
+void gr_vclock_pollchild(int n)
+{
+	atomic_fetch_add_explicit(&pollchild_parked, n, memory_order_relaxed);
+}
 
 void gr_vclock_park(int why, int n)
 {
-	if (ext_kind[why])
+	if (ext_kind[why] == GR_VT_EXT)
 		atomic_fetch_add_explicit(&ext_parked, n, memory_order_relaxed);
-}
-
-static void jump(int64_t d)
-{
-	int64_t off = atomic_fetch_add(&gr_voff, d) + d;
-
-	env_put(off);
+	else if (ext_kind[why] == GR_VT_SIG)
+		atomic_fetch_add_explicit(&sig_parked, n, memory_order_relaxed);
 }
 
 void gr_timer_fire_due(struct gr_hub *h) GR_HIDDEN;
 void gr_timer_arm(struct gr_hub *h, int64_t at) GR_HIDDEN;
 
+/* The tree decides (vtree.c); here: what this process waits on, and the
+ * timers after a jump, ours or another process's. */
 bool gr_vclock_idle(struct gr_hub *h)
 {
 	static uint64_t last_sw;
 	static int64_t idle_since;
-	int64_t rnow, vnow, target, off;
+	int64_t rnow, deadline, before, off, recheck;
+	unsigned flags = 0;
+	bool kick;
 
-	if (h->heap_len == 0 || atomic_load(&gr_nhubs) != 1)
+	if (atomic_load(&gr_nhubs) != 1)
 		return false;
+	/* A signal deferred while the hub ran (a timer of ours that just
+	 * fired): its handler has yet to run. */
+	if (gr_sig_hub_pending(h)) {
+		gr_sig_hub_intake(h);
+		if (h->rq_head != NULL)
+			return true;
+	}
 	rnow = gr_real_now();
-	off = atomic_load_explicit(&gr_voff, memory_order_relaxed);
-	vnow = rnow + off;
 	/* A thread ran since we last looked: the quiet starts now. */
 	if (h->switches != last_sw || idle_since == 0) {
 		last_sw = h->switches;
 		idle_since = rnow;
 	}
-	target = h->heap[0]->deadline;
-	if (target > vnow) {
-		if (atomic_load_explicit(&ext_parked, memory_order_relaxed) !=
-			0 ||
-		    atomic_load(&gr_pool_inflight) != 0) {
-			int64_t quiet =
-			    (int64_t)gr_conf()->clock_idle_ms * 1000000;
-
-			if (rnow - idle_since < quiet) {
-				/* Wake when the quiet is long enough. */
-				int64_t at = idle_since + quiet + off;
-
-				if (h->tfd_armed == 0 || at < h->tfd_armed)
-					gr_timer_arm(h, at);
-				return false;
-			}
-		}
-		jump(target - vnow);
+	if (atomic_load_explicit(&ext_parked, memory_order_relaxed) != 0 ||
+	    atomic_load(&gr_pool_inflight) != 0)
+		flags |= GR_VT_EXT;
+	if (atomic_load_explicit(&sig_parked, memory_order_relaxed) != 0)
+		flags |= GR_VT_SIG;
+	if (atomic_load_explicit(&pollchild_parked, memory_order_relaxed))
+		flags |= GR_VT_POLLCHILD;
+	deadline = h->heap_len ? h->heap[0]->deadline : INT64_MAX;
+	before = atomic_load(gr_voffp);
+	off = gr_vtree_idle(deadline, flags, idle_since, &recheck, &kick);
+	if (kick) { /* a child of ours to reap: look now */
+		gr_proc_kick(h);
+		return h->rq_head != NULL;
 	}
+	if (off != before || deadline <= gr_real_now() + off) {
+		/* ours is due, or the timerfd's real instant moved */
+		env_put(off);
+		gr_timer_fire_due(h);
+		idle_since = 0;
+		return true;
+	}
+	if (recheck) {
+		int64_t at = recheck + off;
+
+		if (h->tfd_armed == 0 || at < h->tfd_armed)
+			gr_timer_arm(h, at);
+	}
+	return false;
+}
+
+/* The hub woke up from its idle wait: the tree sees us busy again. */
+void gr_vclock_woke(void)
+{
+	gr_vtree_busy();
+}
+
+/* Another process moved the clock: fire what is due, re-arm the rest. */
+void gr_vclock_wake(struct gr_hub *h)
+{
+	gr_vtree_drain();
+	gr_proc_kick(h); /* maybe a child to reap (vtree.c) */
 	gr_timer_fire_due(h);
-	idle_since = 0;
-	return true;
+}
+
+void gr_vclock_forked(pid_t pid)
+{
+	if (gr_vclock_on)
+		gr_vtree_forked(pid);
+}
+
+void gr_vclock_exec(void)
+{
+	if (!gr_vclock_on)
+		return;
+	env_put(atomic_load(gr_voffp));
+	gr_vtree_exec();
 }
 
 /* ---- emulated timers --------------------------------------------------- */
@@ -544,10 +594,14 @@ long gr_vtimer_delete(struct vtimer *v)
 	return 0;
 }
 
-/* In the child of fork: the only thread is running, none is parked. */
+/* In the child of fork: the only thread is running, none is parked; the
+ * child takes a slot of its own in the tree. */
 void gr_vclock_after_fork(void)
 {
 	atomic_store(&ext_parked, 0);
+	atomic_store(&sig_parked, 0);
+	atomic_store(&pollchild_parked, 0);
+	gr_vclock_forked(0);
 }
 
 /* ---- exec with an environment of its own ---------------------------- */
@@ -557,17 +611,25 @@ char **gr_vclock_env(char *const envp[])
 	size_t n = 0, i, j = 0;
 	char **e;
 
-	if (!gr_vclock_on || envp == NULL)
+	const char *tree;
+
+	if (!gr_vclock_on)
+		return NULL;
+	gr_vclock_exec();
+	if (envp == NULL)
 		return NULL;
 	while (envp[n])
 		n++;
-	e = malloc((n + 2) * sizeof(*e));
+	e = malloc((n + 3) * sizeof(*e));
 	if (e == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
-		if (strncmp(envp[i], OFF_VAR "=", sizeof(OFF_VAR)) != 0)
+		if (strncmp(envp[i], OFF_VAR "=", sizeof(OFF_VAR)) != 0 &&
+		    strncmp(envp[i], "GREEN_CLOCK_TREE=", 17) != 0)
 			e[j++] = envp[i];
 	e[j++] = env_buf;
+	if ((tree = gr_vtree_env()) != NULL)
+		e[j++] = (char *)tree;
 	e[j] = NULL;
 	return e;
 }

@@ -113,8 +113,10 @@ static void pidfd_cb(struct ev_loop *loop, ev_io *io, int revents)
 	gr_ready(w->t, 0);
 }
 
-/* Park until pidfd is readable, or (polled) a SIGCHLD or the timer. */
-static long child_park(int pidfd, bool polled)
+/* Park until pidfd is readable, or (polled) a SIGCHLD or the timer.
+ * The polling interval starts short at a wait call's first park (first)
+ * and backs off over the parks that follow. */
+static long child_park(int pidfd, bool polled, bool first)
 {
 	struct gr_hub *h = gr_tls_hub;
 	struct proc_hub *p = proc_hub(h);
@@ -131,7 +133,7 @@ static long child_park(int pidfd, bool polled)
 		ev_io_start(h->loop, &w.io);
 	}
 	if (polled) {
-		if (p->polled == NULL)
+		if (p->polled == NULL && first)
 			p->interval = POLL_MIN;
 		w.next = p->polled;
 		if (p->polled)
@@ -142,9 +144,13 @@ static long child_park(int pidfd, bool polled)
 			ev_timer_start(h->loop, &p->poll);
 		}
 	}
+	if (polled && unlikely(gr_vclock_on))
+		gr_vclock_pollchild(1); /* vtree.c: told when one is to reap */
 	r = gr_park_end(0);
 	if (pidfd >= 0)
 		ev_io_stop(h->loop, &w.io);
+	if (polled && unlikely(gr_vclock_on))
+		gr_vclock_pollchild(-1);
 	if (polled) {
 		if (w.prev)
 			w.prev->next = w.next;
@@ -171,6 +177,7 @@ static int pidfd_of(pid_t pid)
 long gr_proc_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
 	int pidfd = -1;
+	bool first = true;
 	long r, w;
 
 	if ((options & WNOHANG) || !gr_park_useful()) {
@@ -185,8 +192,10 @@ long gr_proc_wait4(pid_t pid, int *status, int options, struct rusage *ru)
 			r = r < 0 ? -errno : r;
 			break;
 		}
-		w = child_park(pidfd, pidfd < 0 ||
-					  (options & (WUNTRACED | WCONTINUED)));
+		w = child_park(
+		    pidfd, pidfd < 0 || (options & (WUNTRACED | WCONTINUED)),
+		    first);
+		first = false;
 		if (w == -ECANCELED) {
 			if (pidfd >= 0)
 				gr_shimfd_close(pidfd);
@@ -210,6 +219,7 @@ long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
 	siginfo_t local, *si = info ? info : &local;
 	int pidfd = -1;
+	bool first = true;
 	long r, w;
 
 	if ((options & WNOHANG) || !gr_park_useful())
@@ -229,7 +239,9 @@ long gr_proc_waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 		w = child_park(type == P_PIDFD ? (int)id : pidfd,
 			       (type != P_PID && type != P_PIDFD) ||
 				   (type == P_PID && pidfd < 0) ||
-				   (options & (WSTOPPED | WCONTINUED)));
+				   (options & (WSTOPPED | WCONTINUED)),
+			       first);
+		first = false;
 		if (w == -ECANCELED) {
 			if (pidfd >= 0)
 				gr_shimfd_close(pidfd);
@@ -324,7 +336,10 @@ int gr_proc_system(const char *cmd, int *spawn_err)
 	posix_spawnattr_setsigdefault(&attr, &reset);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
 					    POSIX_SPAWN_SETSIGMASK);
+	gr_vclock_exec(); /* the time in environ is now */
 	ret = REAL(posix_spawn)(&pid, "/bin/sh", NULL, &attr, argv, environ);
+	if (ret == 0)
+		gr_vclock_forked(pid); /* a process of the tree */
 	posix_spawnattr_destroy(&attr);
 	if (ret == 0) {
 		do
@@ -404,7 +419,10 @@ int gr_proc_popen(const char *cmd, const char *mode, FILE **out)
 			posix_spawn_file_actions_addclose(&fa, p->fd);
 	unlock(&popen_lock);
 	attr = gr_proc_spawn_attr(NULL, &tmp);
+	gr_vclock_exec(); /* the time in environ is now */
 	ret = REAL(posix_spawn)(&pid, "/bin/sh", &fa, attr, argv, environ);
+	if (ret == 0)
+		gr_vclock_forked(pid); /* a process of the tree */
 	posix_spawn_file_actions_destroy(&fa);
 	if (attr == &tmp)
 		posix_spawnattr_destroy(&tmp);

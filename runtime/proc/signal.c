@@ -572,6 +572,18 @@ static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
  * SIG_DFL right after communicate(), and a late SIGUSR1 then killed it).
  * When the hub blocks instead, the async watcher is still pending and
  * delivers it at once. */
+bool gr_sig_hub_pending(struct gr_hub *h)
+{
+	struct sig_hub *s = h->sig_state;
+
+	return s != NULL &&
+	       (atomic_load_explicit(&s->arrived, memory_order_relaxed) |
+		(uint64_t)atomic_load_explicit(&s->targeted,
+					       memory_order_relaxed) |
+		(uint64_t)atomic_load_explicit(&s->child_kick,
+					       memory_order_relaxed)) != 0;
+}
+
 void gr_sig_hub_intake(struct gr_hub *h)
 {
 	struct sig_hub *s = h->sig_state;
@@ -724,9 +736,14 @@ static bool synchronous(int sig, const siginfo_t *si)
 		sig == SIGFPE || sig == SIGTRAP || sig == SIGSYS);
 }
 
+/* Signals the dispatcher deferred (vtree.c: one that arrives while the
+ * hub decides that the process is idle makes it not idle). */
+_Atomic unsigned gr_sig_deferred;
+
 static void defer(struct gr_hub *h, struct sig_hub *s, struct gr_thread *t,
 		  int sig, const siginfo_t *si)
 {
+	atomic_fetch_add_explicit(&gr_sig_deferred, 1, memory_order_relaxed);
 	if (t != NULL) {
 		s->tinfo[sig] = *si;
 		atomic_fetch_or(&t->sig_inbox, B(sig));
