@@ -1036,6 +1036,7 @@ void gr_sig_hub_intake(
 void gr_sig_thread_new(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_thread_leave(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
+void gr_sig_thread_adopted(struct gr_hub *h, struct gr_thread *t) GR_HIDDEN;
 void gr_sig_after_fork(struct gr_hub *h) GR_HIDDEN; /* child, in the handler */
 void gr_sig_after_refork(struct gr_hub *h) GR_HIDDEN; /* child, fresh loop */
 /* The program-visible signal calls (shim/signal.c, shim/proc.c). */

@@ -302,6 +302,7 @@ static void adopt(struct gr_hub *h, struct gr_thread *t)
 	t->adopt = 0;
 	all_add(h, t);
 	gr_sig_thread_new(h, t);
+	gr_sig_thread_adopted(h, t);
 	gr_preempt_thread_new(h);
 }
 

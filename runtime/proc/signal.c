@@ -232,6 +232,18 @@ void gr_sig_thread_leave(struct gr_hub *h, struct gr_thread *t)
 	}
 }
 
+/* t moved to h (sched.c's adopt): a pthread_kill that raced with the move
+ * may have told its old hub, which no longer lists it; have h look. */
+void gr_sig_thread_adopted(struct gr_hub *h, struct gr_thread *t)
+{
+	struct sig_hub *s = h->sig_state;
+
+	if (s != NULL && atomic_load(&t->sig_inbox) != 0) {
+		atomic_store(&s->targeted, 1);
+		ev_async_send(h->loop, &s->async);
+	}
+}
+
 void gr_sig_thread_gone(struct gr_hub *h, struct gr_thread *t)
 {
 	gr_sig_thread_leave(h, t);
