@@ -37,7 +37,8 @@
 #                           $DIR/curl.MODE.txt (1 MiB checksum, a page by
 #                           the name localhost, a 404), RL_HOLD connections
 #                           held at once (OS threads >= RL_HOLD natively,
-#                           <= RL_MAX_SHIM_THREADS under the shim), then
+#                           <= RL_MAX_SHIM_THREADS under the shim: 4 plus
+#                           one per hub beyond the first), then
 #                           ab -X -c 100 -n 3000: all complete, none failed
 #   fail MSG                print "FAIL: MSG" and remember the failure
 #   rl_done                 exit 0 or 1 from the failures seen
@@ -176,7 +177,7 @@ rl_lighttpd() {
 }
 
 RL_HOLD=100
-RL_MAX_SHIM_THREADS=4
+RL_MAX_SHIM_THREADS=$(shim_threads 4)
 
 # rl_proxy_curl MODE LPORT CURL-PROXY-ARGS...: the curl transcript through
 # a proxy, in $DIR/curl.MODE.txt.
@@ -212,7 +213,7 @@ rl_proxy_hold() {
 			fail "native: $threads threads for $RL_HOLD connections (thread per connection?)"
 	else
 		[ -n "$threads" ] && [ "$threads" -ge 1 ] &&
-			[ "$threads" -le $RL_MAX_SHIM_THREADS ] ||
+			[ "$threads" -le "$RL_MAX_SHIM_THREADS" ] ||
 			fail "shim: ${threads:-no} OS threads for $RL_HOLD connections (want <= $RL_MAX_SHIM_THREADS)"
 	fi
 }

@@ -11,7 +11,7 @@
 #   - 100 connections held open at once (tests/helpers/py_hold.py), then a
 #     request on each: all 100 answered right; tinyproxy's OS threads while
 #     they are held: >= 100 natively, at most 4 under the shim (1 plus the
-#     shim's own);
+#     shim's own) plus one per hub beyond the first;
 #   - ab -X proxy -c 100 -n 3000: all complete, none failed, no non-2xx.
 # The configuration is TARGETS.md's with no User line (we run as root and
 # tinyproxy then keeps the current user) and LogLevel Error (at Info it
