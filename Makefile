@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # libgreen — build, test, bench.
 # make            libgreen.so + the green command + every test program
-# make test       the whole suite (scripts/run-tests)
+# make test       the whole suite, then the programs' shim runs again with
+#                 the other hub count (scripts/run-tests --other-hubs)
 # make bench      scripts/bench, writes BENCHMARKS.md
 VERSION := 0.1.0
 PREFIX  ?= /usr/local
@@ -102,8 +103,11 @@ check: $(B)/libgreen.so shellcheck format-check
 	LIBGREEN=$(abspath $(B))/libgreen.so BUILD=$(abspath $(B)) SRC=$(CURDIR) \
 		bash tests/scripts/exports.sh
 
+# The whole suite with the default hubs (or GREEN_HUBS from the
+# environment), then the programs' shim runs with the other count (1 or 2):
+# one hub and several in one `make test`, one summary line.
 test: all check
-	scripts/run-tests
+	scripts/run-tests --other-hubs
 
 bench: all
 	scripts/bench

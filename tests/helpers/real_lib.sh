@@ -37,8 +37,25 @@
 #                           $DIR/curl.MODE.txt (1 MiB checksum, a page by
 #                           the name localhost, a 404), RL_HOLD connections
 #                           held at once (OS threads >= RL_HOLD natively,
-#                           <= RL_MAX_SHIM_THREADS under the shim), then
+#                           <= RL_MAX_SHIM_THREADS under the shim: 4 plus
+#                           one per hub beyond the first), then
 #                           ab -X -c 100 -n 3000: all complete, none failed
+#   rl_cpu_start PID        remember the CPU time of each task of PID
+#                           (utime + stime from /proc/PID/task/*/stat) and
+#                           the time
+#   rl_cpu_end LABEL PID [check]
+#                           the CPU each task of PID spent since
+#                           rl_cpu_start: prints "LABEL: OS threads N (the
+#                           most seen, every 0.2 s), CPU P% of one core
+#                           over S s (the whole process's, ended threads
+#                           included), busiest tasks (ticks): a b c ...";
+#                           with check, under several hubs
+#                           (shim_hubs >= 2) on several CPUs, fails unless
+#                           at least 2 tasks each did >= RL_CPU_SHARE% of
+#                           the busiest one's ticks, the busiest at least
+#                           RL_CPU_MIN_TICKS (a load too light to judge
+#                           fails too).  CPU% is printed, not judged: the
+#                           test machines are shared.
 #   fail MSG                print "FAIL: MSG" and remember the failure
 #   rl_done                 exit 0 or 1 from the failures seen
 # Needs LIBGREEN (or SRC/BUILD to find it).
@@ -176,7 +193,7 @@ rl_lighttpd() {
 }
 
 RL_HOLD=100
-RL_MAX_SHIM_THREADS=4
+RL_MAX_SHIM_THREADS=$(shim_threads 4)
 
 # rl_proxy_curl MODE LPORT CURL-PROXY-ARGS...: the curl transcript through
 # a proxy, in $DIR/curl.MODE.txt.
@@ -212,7 +229,7 @@ rl_proxy_hold() {
 			fail "native: $threads threads for $RL_HOLD connections (thread per connection?)"
 	else
 		[ -n "$threads" ] && [ "$threads" -ge 1 ] &&
-			[ "$threads" -le $RL_MAX_SHIM_THREADS ] ||
+			[ "$threads" -le "$RL_MAX_SHIM_THREADS" ] ||
 			fail "shim: ${threads:-no} OS threads for $RL_HOLD connections (want <= $RL_MAX_SHIM_THREADS)"
 	fi
 }
@@ -221,8 +238,14 @@ rl_proxy_round() {
 	local mode=$1 port=$2 pid=$3 lport=$4
 	rl_proxy_curl "$mode" "$lport" -x "127.0.0.1:$port"
 	rl_proxy_hold "$mode" "$port" "$pid" "$lport"
+	rl_cpu_start "$pid"
 	timeout 60 ab -q -X "127.0.0.1:$port" -c 100 -n 3000 \
 		"http://127.0.0.1:$lport/small.txt" > "$DIR/ab.$mode.txt" 2>&1
+	if [ "$mode" = shim ] && [ -n "${RL_CPU_CHECK:-}" ]; then
+		rl_cpu_end "$mode ab" "$pid" check
+	else
+		rl_cpu_end "$mode ab" "$pid"
+	fi
 	grep -E 'Complete requests|Failed requests|Non-2xx|Requests per second' \
 		"$DIR/ab.$mode.txt" | sed "s/^/$mode ab: /"
 	grep -q '^Complete requests: *3000$' "$DIR/ab.$mode.txt" ||
@@ -240,4 +263,91 @@ rl_proxy_compare() {
 	echo "--- curl through the proxy (both)"
 	cat "$DIR/curl.shim.txt"
 	grep -q WRONG "$DIR/curl.shim.txt" && fail "a checksum is wrong"
+}
+
+# --- CPU per task -----------------------------------------------------------
+
+RL_CPU_SHARE=20
+RL_CPU_MIN_TICKS=20
+
+# rl_task_ticks PID: "TID TICKS" per task, TICKS = utime + stime (fields 14
+# and 15 of stat; the name in parentheses may hold spaces, so count from
+# the last ')').
+rl_task_ticks() {
+	local f s tid
+	local -a fld
+	for f in /proc/"$1"/task/*/stat; do
+		s=$(cat "$f" 2>/dev/null) || continue
+		tid=${f%/stat}
+		tid=${tid##*/}
+		s=${s##*) }
+		# s: state(3) ppid(4) ... utime(14) stime(15)
+		read -r -a fld <<< "$s"
+		echo "$tid $((fld[11] + fld[12]))"
+	done
+}
+
+rl_cpu_start() {
+	local pid=$1
+	rl_task_ticks "$pid" > "$DIR/cpu.$pid.before"
+	rl_proc_ticks "$pid" > "$DIR/cpu.$pid.proc0"
+	RL_CPU_T0=$EPOCHREALTIME
+	# OS threads during the load, every 0.2 s (a thread-per-connection
+	# server natively has them only while connections last).
+	(
+		trap 'exit 0' TERM
+		while kill -0 "$pid" 2>/dev/null; do
+			rl_threads "$pid"
+			sleep 0.2
+		done
+	) > "$DIR/cpu.$pid.threads" 2>/dev/null &
+	RL_CPU_SAMPLER=$!
+	RL_PIDS+=("$RL_CPU_SAMPLER")
+}
+
+# rl_proc_ticks PID: utime + stime of the whole process (its ended threads
+# included, which its tasks no longer show).
+rl_proc_ticks() {
+	local s
+	local -a fld
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	s=${s##*) }
+	read -r -a fld <<< "$s"
+	echo $((fld[11] + fld[12]))
+}
+
+rl_cpu_end() {
+	local label=$1 pid=$2 check=${3:-} wall hz hubs cpus
+	local ntasks total busiest second pct shares
+	wall=$(echo "$EPOCHREALTIME - $RL_CPU_T0" | bc)
+	rl_task_ticks "$pid" > "$DIR/cpu.$pid.after"
+	total=$(( $(rl_proc_ticks "$pid") - $(cat "$DIR/cpu.$pid.proc0") ))
+	kill -TERM "$RL_CPU_SAMPLER" 2>/dev/null
+	wait "$RL_CPU_SAMPLER" 2>/dev/null
+	ntasks=$(sort -n "$DIR/cpu.$pid.threads" | tail -n 1)
+	hz=$(getconf CLK_TCK)
+	# Per task: ticks since rl_cpu_start (a task born since counts from 0).
+	awk 'NR == FNR { b[$1] = $2; next } { d = $2 - b[$1]; print (d < 0 ? 0 : d) }' \
+		"$DIR/cpu.$pid.before" "$DIR/cpu.$pid.after" | sort -rn > "$DIR/cpu.$pid.delta"
+	busiest=$(sed -n 1p "$DIR/cpu.$pid.delta")
+	second=$(sed -n 2p "$DIR/cpu.$pid.delta")
+	pct=$(echo "scale=0; $total * 100 / $hz / $wall" | bc 2>/dev/null)
+	shares=$(head -n 8 "$DIR/cpu.$pid.delta" | tr '\n' ' ')
+	echo "$label: OS threads ${ntasks:-?} (most seen), CPU ${pct:-?}% of one core" \
+		"over ${wall%???} s (${total} ticks of 1/${hz} s), busiest tasks" \
+		"(ticks): ${shares% }"
+	[ "$check" = check ] || return 0
+	hubs=$(shim_hubs)
+	cpus=$(nproc)
+	if [ "$hubs" -lt 2 ] || [ "$cpus" -lt 2 ]; then
+		echo "$label: one hub or one CPU ($hubs hubs, $cpus CPUs): spread not checked"
+		return 0
+	fi
+	if [ "${busiest:-0}" -lt "$RL_CPU_MIN_TICKS" ]; then
+		fail "$label: busiest task ${busiest:-0} ticks, too light a load to judge (want >= $RL_CPU_MIN_TICKS)"
+	elif [ $(( ${second:-0} * 100 )) -lt $(( busiest * RL_CPU_SHARE )) ]; then
+		fail "$label: $hubs hubs on $cpus CPUs but one task did the work: second busiest ${second:-0} ticks < $RL_CPU_SHARE% of the busiest $busiest"
+	else
+		echo "$label: 2 tasks busy with $hubs hubs (second busiest $second ticks >= $RL_CPU_SHARE% of $busiest)"
+	fi
 }

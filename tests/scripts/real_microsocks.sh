@@ -9,7 +9,8 @@
 #     runs' transcripts identical;
 #   - 100 SOCKS5 sessions held open at once to lighttpd
 #     (tests/helpers/py_hold.py --socks5), OS threads counted meanwhile (>= 100
-#     natively, at most 4 under the shim), then a request on each: all 100
+#     natively, at most 4 under the shim plus one per hub beyond the first),
+#     then a request on each: all 100
 #     answered right;
 #   - 200 fetches by curl, 50 at a time: all 200.
 set -u

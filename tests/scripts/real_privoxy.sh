@@ -7,7 +7,7 @@
 # (tests/helpers/real_lib.sh): curl through the proxy (1 MiB checksum, a
 # page by the name localhost, a 404; both transcripts identical), 100
 # connections held open at once (>= 100 OS threads natively, at most 4
-# under the shim) and each then answered, ab -X -c 100 -n 3000 with none
+# under the shim, plus one per hub beyond the first) and each then answered, ab -X -c 100 -n 3000 with none
 # failed.  The configuration: a listen address, no action or filter files,
 # no logging beyond errors.
 set -u
