@@ -504,6 +504,10 @@ extern __thread struct gr_thread *gr_tls_os GR_HIDDEN;
 extern __thread int gr_tls_passthrough GR_HIDDEN; /* shim's own OS threads */
 extern __thread int gr_tls_insignal GR_HIDDEN;
 extern __thread unsigned gr_tls_nopark GR_HIDDEN; /* NSS, dlopen: no parking */
+/* Wait-queue locks held, and hubs to wake once the last is let go. */
+extern __thread unsigned gr_tls_wdefer GR_HIDDEN;
+extern __thread uint64_t gr_tls_wpend GR_HIDDEN;
+void gr_wake_flush(void) GR_HIDDEN;
 
 struct gr_thread *gr_os_self(void) GR_HIDDEN; /* creates the os context */
 struct gr_hub *gr_hub_get(void) GR_HIDDEN;    /* creates the hub lazily */
@@ -608,6 +612,8 @@ extern _Atomic uint64_t gr_thread_seq GR_HIDDEN;
 void gr_hubs_start(void) GR_HIDDEN;
 void gr_sched_shed(struct gr_hub *h) GR_HIDDEN;
 void gr_hubs_after_fork(struct gr_hub *h) GR_HIDDEN;
+void gr_hubs_hold(void) GR_HIDDEN; /* no thread moves until released */
+void gr_hubs_release(void) GR_HIDDEN;
 /* Walk every live green thread of every hub (diag, dlopen): fn under
  * each hub's all-list lock.  Returns false if fn stopped the walk. */
 bool gr_hubs_each(bool (*fn)(struct gr_hub *, struct gr_thread *, void *),

@@ -44,6 +44,9 @@ _Atomic uint64_t gr_idle_hubs;
  * hub (glive) and whether the main thread's own context has exited. */
 static _Atomic long glive;
 static _Atomic int main_gone, exit_claimed, hubs_tried;
+/* Threads between two hubs (in no hub's list), and dlopens that need
+ * every thread listed (gr_hubs_hold). */
+static _Atomic int in_flight, hold;
 
 const char *const gr_wait_name[] = {
 #define W(n, s) s,
@@ -82,6 +85,23 @@ static inline struct gr_thread *rq_pop(struct gr_hub *h)
 	return t;
 }
 
+__thread unsigned gr_tls_wdefer;
+__thread uint64_t gr_tls_wpend;
+
+/* Wake the hubs whose wake-up waited for a wait-queue lock (waitq.c). */
+void gr_wake_flush(void)
+{
+	uint64_t m = gr_tls_wpend;
+
+	gr_tls_wpend = 0;
+	while (m) {
+		int i = __builtin_ctzll(m);
+
+		m &= m - 1;
+		gr_hub_wakeup(gr_hubv[i]);
+	}
+}
+
 /* Readies from other OS threads land here; the hub moves them over. */
 static void remote_push(struct gr_hub *h, struct gr_thread *t)
 {
@@ -93,7 +113,10 @@ static void remote_push(struct gr_hub *h, struct gr_thread *t)
 		h->r_head = t;
 	h->r_tail = t;
 	gr_spin_release(&h->rlock);
-	gr_hub_wakeup(h);
+	if (gr_tls_wdefer != 0 && h->idx < gr_hubs_n && gr_hubv[h->idx] == h)
+		gr_tls_wpend |= 1ULL << h->idx; /* at the lock's release */
+	else
+		gr_hub_wakeup(h);
 }
 
 static void adopt(struct gr_hub *h, struct gr_thread *t);
@@ -284,7 +307,8 @@ static void retarget_tls(struct gr_thread *t, struct gr_hub *to)
 static void move_out(struct gr_hub *from, struct gr_hub *to,
 		     struct gr_thread *t)
 {
-	GR_ASSERT(t->heap_idx < 0 && t->movable);
+	if (t->heap_idx >= 0) /* readied before its deadline: as park_end */
+		gr_timer_del(from, t);
 	all_del(from, t);
 	gr_sig_thread_leave(from, t);
 	t->hub = to;
@@ -301,9 +325,48 @@ static void adopt(struct gr_hub *h, struct gr_thread *t)
 		GR_STAT_ADD(GR_ST_STEALS, 1);
 	t->adopt = 0;
 	all_add(h, t);
+	atomic_fetch_sub(&in_flight, 1);
 	gr_sig_thread_new(h, t);
 	gr_sig_thread_adopted(h, t);
 	gr_preempt_thread_new(h);
+}
+
+/* May a thread leave its hub now?  Not while a dlopen copies a module's
+ * TLS image into every listed thread.  A yes counts it in flight. */
+static bool flight_begin(void)
+{
+	atomic_fetch_add(&in_flight, 1);
+	if (atomic_load(&hold) == 0)
+		return true;
+	atomic_fetch_sub(&in_flight, 1);
+	return false;
+}
+
+/* dlopen (tls.c): no thread may move from now until gr_hubs_release, and
+ * those on their way are let arrive, so that walking every hub's list
+ * finds every thread.  A thread on its way here is adopted by us. */
+void gr_hubs_hold(void)
+{
+	int64_t until;
+
+	atomic_fetch_add(&hold, 1);
+	if (atomic_load(&in_flight) == 0)
+		return;
+	until = gr_now() + 200000000;
+	while (atomic_load(&in_flight) != 0 && gr_now() < until) {
+		if (gr_tls_hub != NULL)
+			gr_sched_drain_remote(gr_tls_hub);
+		REAL(sched_yield)();
+	}
+}
+
+void gr_hubs_release(void)
+{
+	int n = atomic_load(&hold);
+
+	/* > 0 but for a fork inside the dlopen, whose child starts at 0 */
+	while (n > 0 && !atomic_compare_exchange_weak(&hold, &n, n - 1))
+		;
 }
 
 /* A hub's load for placement: its live threads and those on their way. */
@@ -316,7 +379,9 @@ static inline int load_of(struct gr_hub *g)
 /* Where a new thread goes: its creator's hub (the two will often talk,
  * and a join then costs no cross-hub wake-up), unless another hub has
  * clearly fewer threads, as a thread-per-connection acceptor on one hub
- * would otherwise keep every connection to itself: then the least loaded.
+ * would otherwise keep every connection to itself (each runs at once and
+ * then parks on its socket, so it never waits to be handed over): then
+ * the least loaded.
  * Idle hubs are fed besides (gr_sched_shed). */
 static struct gr_hub *place(struct gr_hub *h)
 {
@@ -336,20 +401,50 @@ static struct gr_hub *place(struct gr_hub *h)
 			best = g;
 		}
 	}
-	/* clearly: fewer than 3/4 of ours, and 8 fewer at least */
-	if (best != h && (least + 8 > mine || least * 4 > mine * 3))
+	/* clearly: no more than 3/4 of ours, and 2 fewer at least (so a
+	 * thread that makes one helper and joins it keeps it) */
+	if (best != h && (least + 2 > mine || least * 4 > mine * 3))
 		best = h;
 	return best;
+}
+
+/* Waits whose code keeps nothing of the hub across the park (gr_park_end
+ * re-reads it; fd.c, fdio.c, sock.c, poll.c, sync.c, waitq.c, sleep.c and
+ * join hold no hub pointer): a thread readied out of one may resume on
+ * another hub.  Signal, child, DNS, pool and stdio waits hold per-hub state
+ * (sigwait lists, child watchers, c-ares channels): not those. */
+static bool wait_movable(int why)
+{
+	switch (why) {
+	case GR_WAIT_READ:
+	case GR_WAIT_WRITE:
+	case GR_WAIT_POLL:
+	case GR_WAIT_SLEEP:
+	case GR_WAIT_MUTEX:
+	case GR_WAIT_COND:
+	case GR_WAIT_RWLOCK:
+	case GR_WAIT_SEM:
+	case GR_WAIT_BARRIER:
+	case GR_WAIT_ONCE:
+	case GR_WAIT_FUTEX:
+	case GR_WAIT_JOIN:
+		return true;
+	}
+	return false;
 }
 
 static bool may_move(struct gr_thread *t)
 {
 	/* An OS thread's own context runs on its own stack: never; nor a
-	 * thread without a TLS block of its own (it uses its OS thread's). */
-	return t->movable && !t->os && t->tls_own && t->heap_idx < 0 &&
-	       t->flocks == 0 &&
-	       atomic_load_explicit(&t->sig_due, memory_order_relaxed) == 0 &&
-	       atomic_load_explicit(&t->sig_inbox, memory_order_relaxed) == 0;
+	 * thread without a TLS block of its own (it uses its OS thread's),
+	 * one that holds a FILE's lock, or one with a signal on its way. */
+	if (t->os || !t->tls_own || t->flocks != 0 ||
+	    atomic_load_explicit(&t->sig_due, memory_order_relaxed) != 0 ||
+	    atomic_load_explicit(&t->sig_inbox, memory_order_relaxed) != 0)
+		return false;
+	if (t->movable) /* never ran, or preempted in the program's code */
+		return t->heap_idx < 0;
+	return wait_movable(t->why); /* readied inside a call */
 }
 
 /* Take up to n movable threads out of one queue (head/tail, its length
@@ -383,8 +478,9 @@ static int take_movable(struct gr_thread **head, struct gr_thread **tail,
 }
 
 /* The hub polls and some other hub sleeps with nothing to run: hand it
- * half of what waits here (threads never run yet, and threads preempted in
- * the program's own code), as Go's idle Ps steal half a run queue.  The
+ * half of what waits here (threads never run yet, threads preempted in
+ * the program's own code, threads readied out of an fd, lock or sleep
+ * wait), as Go's idle Ps steal half a run queue.  The
  * busy hub gives rather than the idle one taking, so that only a hub's own
  * OS thread ever touches its queues and timer heap. */
 void gr_sched_shed(struct gr_hub *h)
@@ -414,7 +510,12 @@ void gr_sched_shed(struct gr_hub *h)
 	take_movable(&h->rq_head, &h->rq_tail, &h->rq_len, give, &out);
 	for (t = out; t != NULL; t = n) {
 		n = t->rq_next;
-		move_out(h, to, t);
+		if (flight_begin()) {
+			move_out(h, to, t);
+		} else { /* a dlopen holds them: back to the queue */
+			t->rq_next = NULL;
+			rq_push(h, t);
+		}
 	}
 }
 
@@ -431,6 +532,8 @@ void gr_hubs_after_fork(struct gr_hub *h)
 		gr_hubv[i] = NULL;
 	gr_hubs_n = 1;
 	atomic_store(&hubs_tried, 0);
+	atomic_store(&in_flight, 0);
+	atomic_store(&hold, 0);
 	atomic_store(&gr_idle_hubs, 0);
 	atomic_store(&gr_hubs_stuck, 0);
 	atomic_store(&exit_claimed, 0);
@@ -909,6 +1012,8 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 	if (t == NULL)
 		return -EAGAIN;
 	to = gr_multi() ? place(h) : h;
+	if (to != h && !flight_begin())
+		to = h;
 	if (!tls) {
 		t->tp = h->os->tp;
 	} else if (gr_tls_thread_init(t, to, mem) != 0) {

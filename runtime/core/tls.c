@@ -493,6 +493,8 @@ bool gr_tls_dlopen_begin(struct gr_tls_snap *s)
 
 	if (!gr_tls.on || h == NULL || (h->all == NULL && !gr_multi()))
 		return false;
+	if (gr_multi())
+		gr_hubs_hold(); /* every thread in some hub's list */
 	memset(s, 0, sizeof(*s));
 	REAL(dl_iterate_phdr)(scan_mod, &m);
 	return true;
@@ -503,4 +505,6 @@ void gr_tls_dlopen_end(struct gr_tls_snap *s)
 	struct mod_scan m = {s, true, fs_self()};
 
 	REAL(dl_iterate_phdr)(scan_mod, &m);
+	if (gr_multi())
+		gr_hubs_release();
 }

@@ -36,17 +36,24 @@ static inline struct gr_wq_bucket *bucket_of(const void *addr)
 	return &buckets[a >> (64 - 12)];
 }
 
+/* A thread readied on another hub under a bucket's lock has that hub
+ * woken (an eventfd write, a system call) only once the lock is let go
+ * (sched.c, remote_push): the other hub, just woken, would otherwise spin
+ * on the same lock while we make the call. */
 struct gr_wq_bucket *gr_wq_lock(const void *addr)
 {
 	struct gr_wq_bucket *b = bucket_of(addr);
 
 	gr_spin_acquire(&b->lock);
+	gr_tls_wdefer++;
 	return b;
 }
 
 void gr_wq_unlock(struct gr_wq_bucket *b)
 {
 	gr_spin_release(&b->lock);
+	if (--gr_tls_wdefer == 0 && unlikely(gr_tls_wpend != 0))
+		gr_wake_flush();
 }
 
 void gr_wq_add(struct gr_wq_bucket *b, struct gr_waiter *w)

@@ -306,6 +306,8 @@ static int wq_interest(struct gr_fd *f)
 
 /* Queue w on fd for `ev` (GR_EV_READ|GR_EV_WRITE).  The caller has called
  * gr_park_begin; -EXDEV if another hub watches this fd. */
+static bool waits_on(struct gr_fd *f, const struct gr_hub *h);
+
 static int fd_enqueue(int fd, struct gr_fd *f, struct gr_waiter *w, int ev)
 {
 	struct gr_hub *h = gr_tls_hub, *o;
@@ -326,13 +328,23 @@ static int fd_enqueue(int fd, struct gr_fd *f, struct gr_waiter *w, int ev)
 	if (o == NULL || o == h) {
 		want = ev | f->wmask | wq_interest(f);
 		watch_update(f, h, want);
-	} else if ((f->wmask & ev) != ev && !f->cmd) {
-		/* The owner watches, but not this way yet: ask it. */
+	} else if (!f->cmd && ((f->wmask & ev) != ev || !waits_on(f, o))) {
+		/* The owner watches, but not this way yet, or for nobody of
+		 * its own (its thread moved here): ask it. */
 		f->cmd = 1;
 		cmd_post(o, f, NULL);
 	}
 	fd_unlock(f, l);
 	return 0;
+}
+
+/* Does a thread of hub h wait on f?  (Under f's lock.) */
+static bool waits_on(struct gr_fd *f, const struct gr_hub *h)
+{
+	for (struct gr_waiter *w = f->wq_head; w != NULL; w = w->next)
+		if (w->t->hub == h)
+			return true;
+	return false;
 }
 
 static void fd_dequeue(struct gr_fd *f, struct gr_waiter *w)
@@ -363,7 +375,16 @@ void gr_fd_commands(struct gr_hub *h)
 			bool l = fd_lock(f);
 
 			f->cmd = 0;
-			if (f->hub == NULL || f->hub == h) {
+			if (f->hub == h && f->wq_head != NULL &&
+			    !waits_on(f, h) && hub_green(f->wq_head->t->hub)) {
+				/* Every waiter is another hub's (a thread that
+				 * moved): the watcher goes to theirs. */
+				struct gr_hub *to = f->wq_head->t->hub;
+
+				watch_update(f, h, 0);
+				f->cmd = 1;
+				cmd_post(to, f, NULL);
+			} else if (f->hub == NULL || f->hub == h) {
 				watch_update(f, h, f->wmask | wq_interest(f));
 			} else if ((wq_interest(f) & ~f->wmask) != 0) {
 				/* it changed hands meanwhile: the new owner */
