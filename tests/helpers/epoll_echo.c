@@ -3,12 +3,19 @@
  * epoll_echo — a small hand-written echo server: one thread, one
  * level-triggered epoll loop, non-blocking sockets. The baseline that the
  * thread-per-connection echo_server (native and under libgreen) is measured
- * against: what an event loop costs without any threads at all.
+ * against: what an event loop costs without any threads at all.  With -t N
+ * it is the many-core baseline instead: N loop threads, each with its own
+ * epoll set and its own SO_REUSEPORT listener on the same port (the kernel
+ * spreads the connections over the listeners), no state shared between
+ * loops but the counters of the report.
  *
- *   epoll_echo [-p port] [-b addr] [-n N]
+ *   epoll_echo [-p port] [-b addr] [-n N] [-t loops]
  *     -p port  TCP port (default 7008; 0 picks a free one)
  *     -b addr  IPv4 address to bind (default 127.0.0.1)
  *     -n N     exit after N connections have been served and closed
+ *              (with one loop only)
+ *     -t N     N loop threads (default 1: the loop runs on the main thread;
+ *              0: one per CPU of the affinity mask)
  *
  * Prints "listening on ADDR:PORT" at start and, on SIGTERM/SIGINT or after
  * -n N connections, the same report as echo_server:
@@ -20,6 +27,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -41,7 +50,20 @@ struct conn {
 };
 
 static volatile sig_atomic_t stop;
+/* Shared by the loops of -t N: relaxed atomics (a report, not a lock). */
 static long served, active, peak;
+
+static void count_conn(long d)
+{
+	long a = __atomic_add_fetch(&active, d, __ATOMIC_RELAXED);
+	long p = __atomic_load_n(&peak, __ATOMIC_RELAXED);
+
+	if (d < 0)
+		__atomic_add_fetch(&served, 1, __ATOMIC_RELAXED);
+	while (a > p && !__atomic_compare_exchange_n(&peak, &p, a, 1, __ATOMIC_RELAXED,
+						     __ATOMIC_RELAXED))
+		;
+}
 
 static void on_signal(int sig)
 {
@@ -54,8 +76,8 @@ static void report(void)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	printf("connections served: %ld\n", served);
-	printf("peak concurrent: %ld\n", peak);
+	printf("connections served: %ld\n", __atomic_load_n(&served, __ATOMIC_RELAXED));
+	printf("peak concurrent: %ld\n", __atomic_load_n(&peak, __ATOMIC_RELAXED));
 	printf("threads created: 0\n");
 	printf("connections refused: 0\n");
 	printf("max rss kB: %ld\n", ru.ru_maxrss);
@@ -67,8 +89,7 @@ static void drop(int ep, struct conn *c)
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c);
-	active--;
-	served++;
+	count_conn(-1);
 }
 
 /* Write out what is pending; 1 if all of it went, 0 if the socket is full. */
@@ -150,63 +171,56 @@ static void accept_all(int ep, int lfd)
 			free(c);
 			continue;
 		}
-		if (++active > peak)
-			peak = active;
+		count_conn(1);
 	}
 }
 
-int main(int argc, char **argv)
+/* A listener on addr:port (port 0: any), SO_REUSEPORT when shared. */
+static int listener(const char *bind_addr, int port, int reuseport, int *bound)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
-	struct epoll_event ev = { .events = EPOLLIN }, evs[256];
 	socklen_t len = sizeof sa;
-	const char *bind_addr = "127.0.0.1";
-	struct sigaction act = { .sa_handler = on_signal };
-	static int listener_tag;
-	long exit_after = 0;
-	int port = 7008, lfd, ep, opt, n, i, one = 1;
-
-	while ((opt = getopt(argc, argv, "p:b:n:")) != -1) {
-		switch (opt) {
-		case 'p': port = atoi(optarg); break;
-		case 'b': bind_addr = optarg; break;
-		case 'n': exit_after = atol(optarg); break;
-		default:
-			fprintf(stderr, "usage: %s [-p port] [-b addr] [-n N]\n", argv[0]);
-			return 2;
-		}
-	}
-	sigaction(SIGTERM, &act, NULL);
-	sigaction(SIGINT, &act, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	int lfd, one = 1;
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (lfd < 0 || inet_pton(AF_INET, bind_addr, &sa.sin_addr) != 1) {
 		perror("socket/address");
-		return 1;
+		return -1;
 	}
 	sa.sin_port = htons(port);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (reuseport)
+		setsockopt(lfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
 	    listen(lfd, SOMAXCONN) < 0 ||
 	    getsockname(lfd, (struct sockaddr *)&sa, &len) < 0) {
 		perror("bind/listen");
-		return 1;
+		return -1;
 	}
+	*bound = ntohs(sa.sin_port);
+	return lfd;
+}
+
+static long exit_after;
+
+/* One loop over one listener and the connections it accepted. */
+static void *serve(void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, evs[256];
+	static int listener_tag;
+	int lfd = (int)(long)arg, ep, n, i;
+
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ev.data.ptr = &listener_tag;
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0) {
 		perror("epoll");
-		return 1;
+		exit(1);
 	}
-	printf("listening on %s:%d\n", bind_addr, ntohs(sa.sin_port));
-	fflush(stdout);
-
 	while (!stop && !(exit_after > 0 && served >= exit_after)) {
 		n = epoll_wait(ep, evs, 256, -1);
 		if (n < 0 && errno != EINTR) {
 			perror("epoll_wait");
-			return 1;
+			exit(1);
 		}
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.ptr == &listener_tag)
@@ -215,6 +229,64 @@ int main(int argc, char **argv)
 				on_ready(ep, evs[i].data.ptr, evs[i].events);
 		}
 	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *bind_addr = "127.0.0.1";
+	struct sigaction act = { .sa_handler = on_signal };
+	int port = 7008, lfd, opt, loops = 1, bound = 0, sig;
+	cpu_set_t cpus;
+	sigset_t set;
+	pthread_t tid;
+
+	while ((opt = getopt(argc, argv, "p:b:n:t:")) != -1) {
+		switch (opt) {
+		case 'p': port = atoi(optarg); break;
+		case 'b': bind_addr = optarg; break;
+		case 'n': exit_after = atol(optarg); break;
+		case 't': loops = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: %s [-p port] [-b addr] [-n N] [-t loops]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (loops == 0)
+		loops = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+	if (loops < 1 || loops > 1024) {
+		fprintf(stderr, "epoll_echo: -t wants 0..1024\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (loops == 1) {
+		sigaction(SIGTERM, &act, NULL);
+		sigaction(SIGINT, &act, NULL);
+		lfd = listener(bind_addr, port, 0, &bound);
+		if (lfd < 0)
+			return 1;
+		printf("listening on %s:%d\n", bind_addr, bound);
+		fflush(stdout);
+		serve((void *)(long)lfd);
+		report();
+		return 0;
+	}
+	/* Several loops: the main thread only waits for the signal; every
+	 * loop thread inherits the blocked mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	for (int i = 0; i < loops; i++) {
+		lfd = listener(bind_addr, i == 0 ? port : bound, 1, &bound);
+		if (lfd < 0 || pthread_create(&tid, NULL, serve, (void *)(long)lfd) != 0) {
+			fprintf(stderr, "epoll_echo: loop %d failed\n", i);
+			return 1;
+		}
+	}
+	printf("listening on %s:%d\n", bind_addr, bound);
+	fflush(stdout);
+	sigwait(&set, &sig);
 	report();
-	return 0;
+	exit(0);
 }
