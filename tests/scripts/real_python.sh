@@ -8,8 +8,8 @@
 # Condition timeouts, getaddrinfo('localhost', 80).  Then a
 # ThreadingHTTPServer alone, natively and under the shim, under ab -c 50
 # -n 3000: all complete, none failed; its CPU per task from /proc (CPU% of
-# one core, OS threads printed): under the shim with 2 or more hubs on 2
-# or more CPUs, at least 2 tasks each did >= 20% of the busiest one's work.
+# one core, OS threads printed; the GIL keeps it to one hub's worth of
+# work, so no spread is asserted: real_tinyproxy asserts that).
 # Both runs exit 0 with identical stdout.  While the 1,000 sleepers exist,
 # the process has >= 1,000 OS threads natively and at most 4 under the shim
 # plus one per hub beyond the first (the program's threads are green; the
@@ -55,9 +55,7 @@ echo "OS threads with $N sleepers: native $nat, shim $shim"
 # CPython's ThreadingHTTPServer (python3 -m http.server's, a thread per
 # request, with a backlog for a crowd: with the default 5 ab's SYNs are
 # dropped and retried a second later) under load from a native ab,
-# loopback: the CPU each of its OS threads spent (rl_cpu_end).  Under
-# several hubs on several CPUs the shim must spread it: at least 2 tasks
-# each doing >= RL_CPU_SHARE% of the busiest one's work.
+# loopback: the CPU each of its OS threads spent (rl_cpu_end), printed.
 HTTPD='import functools, http.server, signal, sys
 signal.signal(signal.SIGTERM, lambda *args: sys.exit(0))
 class Server(http.server.ThreadingHTTPServer):
@@ -86,11 +84,11 @@ if command -v ab > /dev/null 2>&1; then
 		rl_cpu_start "$hp"
 		timeout 40 ab -q -c 50 -n $AB_N "http://127.0.0.1:$port/small.txt" \
 			> "$DIR/ab.$mode.txt" 2>&1
-		if [ $mode = shim ]; then
-			rl_cpu_end "$mode http.server" "$hp" check
-		else
-			rl_cpu_end "$mode http.server" "$hp"
-		fi
+		# Figures only: CPython 3.11's GIL lets one thread run Python
+		# at a time, and under ab -c 50 the server never has two
+		# runnable threads when a hub polls, so the second hub stays
+		# idle (issue 13's note); tinyproxy's check is the strict one.
+		rl_cpu_end "$mode http.server" "$hp"
 		grep -E 'Complete requests|Failed requests|Non-2xx|Requests per second' \
 			"$DIR/ab.$mode.txt" | sed "s/^/$mode ab: /"
 		grep -q "^Complete requests: *$AB_N\$" "$DIR/ab.$mode.txt" ||
