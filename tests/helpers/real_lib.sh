@@ -334,7 +334,7 @@ rl_cpu_end() {
 	pct=$(echo "scale=0; $total * 100 / $hz / $wall" | bc 2>/dev/null)
 	shares=$(head -n 8 "$DIR/cpu.$pid.delta" | tr '\n' ' ')
 	echo "$label: OS threads ${ntasks:-?} (most seen), CPU ${pct:-?}% of one core" \
-		"over ${wall%???} s (${total} ticks of 1/${hz} s), busiest tasks" \
+		"over $(printf '%.2f' "$wall") s (${total} ticks of 1/${hz} s), busiest tasks" \
 		"(ticks): ${shares% }"
 	[ "$check" = check ] || return 0
 	hubs=$(shim_hubs)
