@@ -135,6 +135,11 @@ static int hubs_of(const struct gr_config *c)
 	 * green(1) says it runs on one hub, whatever GREEN_HUBS says). */
 	if (c->clock == GR_CLOCK_VIRTUAL)
 		n = 1;
+	/* A watcher whose fd another hub closes is stopped by its owner a
+	 * moment later (fd.c): epoll forgets a closed fd by itself, libev's
+	 * poll and select backends abort on one ("invalid fd in poll set"). */
+	if (c->backend == EVBACKEND_POLL || c->backend == EVBACKEND_SELECT)
+		n = 1;
 	return n;
 }
 
