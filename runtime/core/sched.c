@@ -926,6 +926,12 @@ struct gr_hub *gr_hub_get(void)
 			gr_hub_refork(h);
 		return h;
 	}
+	/* While the hub is made, nothing on this OS thread may park or make
+	 * another: libev allocates with the program's malloc, which may take
+	 * a contended lock (jemalloc's, through our pthread_mutex_lock) and
+	 * would come back here, re-entering the allocator (a segfault seen
+	 * with jemalloc preloaded and a hub thread starting). */
+	gr_tls_passthrough++;
 	os = gr_os_self();
 	h = gr_calloc(1, sizeof(*h));
 	if (h == NULL)
@@ -951,6 +957,7 @@ struct gr_hub *gr_hub_get(void)
 	gr_diag_start(h);
 	gr_sig_hub_init(h);
 	gr_fork_register();
+	gr_tls_passthrough--;
 	return h;
 }
 
