@@ -298,7 +298,8 @@ enum gr_state {
 	W(EXITED, "exited") \
 	W(SPIN, "spin lock") \
 	W(FUTEX, "futex") \
-	W(STDIO, "stdio stream")
+	W(STDIO, "stdio stream") \
+	W(FDCLOSE, "fd close")
 /* clang-format on */
 enum gr_wait {
 #define W(n, s) GR_WAIT_##n,

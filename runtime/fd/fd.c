@@ -32,7 +32,10 @@
  * direction the owner does not watch yet posts a command to the owner
  * (a lock-free stack drained in the owner's ev_async call), and the
  * owner's callback readies waiters of any hub.  A close on another hub
- * orphans the watcher and posts its stop to the owner.  A hub that is not
+ * orphans the watcher, posts its stop to the owner and waits for it
+ * before the real close: the owner's loop may hold a change for the fd
+ * that it makes at its next turn, and an epoll_ctl on a closed fd
+ * aborts libev.  A hub that is not
  * one of the green system's (a foreign OS thread's, GREEN_THREADS=native)
  * may not be polling at all: a wait that would need it answers -EXDEV and
  * the caller blocks instead.
@@ -85,23 +88,67 @@ struct fd_cmd {
 	struct fd_cmd *next;
 	struct gr_fd *f;	    /* watch what its waiters want */
 	struct gr_fd_watch *orphan; /* or: stop and free this watcher */
+	/* a close waits for the stop (fd_close_wait): the owner's loop may
+	 * hold a change for the fd that it makes before it reads commands,
+	 * and an epoll_ctl on a closed fd aborts libev */
+	int sync;
+	_Atomic int done;
+	struct gr_thread *_Atomic waiter;
 };
 
-static void cmd_post(struct gr_hub *to, struct gr_fd *f,
-		     struct gr_fd_watch *orphan)
+static struct fd_cmd *cmd_post(struct gr_hub *to, struct gr_fd *f,
+			       struct gr_fd_watch *orphan, int sync)
 {
-	struct fd_cmd *c = gr_malloc(sizeof(*c));
+	struct fd_cmd *c = gr_calloc(1, sizeof(*c));
 	void *head;
 
 	if (c == NULL)
 		gr_die("out of memory for an fd command");
 	c->f = f;
 	c->orphan = orphan;
+	c->sync = sync;
 	head = atomic_load_explicit(&to->fd_cmds, memory_order_relaxed);
 	do
 		c->next = head;
 	while (!atomic_compare_exchange_weak(&to->fd_cmds, &head, c));
 	gr_hub_wakeup(to);
+	return c;
+}
+
+/* The orphan's owner has stopped it: only now may its fd be closed. */
+static void cmd_done(struct fd_cmd *c)
+{
+	struct gr_thread *w;
+
+	atomic_store(&c->done, 1);
+	w = atomic_exchange(&c->waiter, NULL);
+	if (w != NULL)
+		gr_ready(w, 0);
+}
+
+/* Wait for the owner to have stopped an orphaned watcher (fd_forget). */
+static void fd_close_wait(struct fd_cmd *c)
+{
+	if (c == NULL)
+		return;
+	if (gr_can_park()) {
+		struct gr_thread *self = gr_tls_hub->cur;
+
+		while (!atomic_load(&c->done)) {
+			gr_park_begin(GR_WAIT_FDCLOSE);
+			atomic_store(&c->waiter, self);
+			if (atomic_load(&c->done)) {
+				atomic_store(&c->waiter, NULL);
+				gr_park_abort();
+				break;
+			}
+			gr_park_end(0);
+		}
+	} else {
+		while (!atomic_load(&c->done))
+			REAL(sched_yield)();
+	}
+	gr_free(c);
 }
 
 static void fd_probe(int fd, struct gr_fd *f)
@@ -162,7 +209,7 @@ struct gr_fd *gr_fd_get(int fd)
 	return f;
 }
 
-static void fd_forget(struct gr_fd *f, long why);
+static struct fd_cmd *fd_forget(struct gr_fd *f, long why, int sync);
 
 /* A new file has number fd.  Waiters or a started watcher still on the
  * entry mean the old file was closed where the shim could not see it (a
@@ -177,7 +224,7 @@ void gr_fd_created(int fd, int kind, bool nonblock)
 	if (unlikely(f->wq_head != NULL || f->hub != NULL)) {
 		bool l = fd_lock(f);
 
-		fd_forget(f, -EBADF);
+		fd_forget(f, -EBADF, 0); /* closed already, past us */
 		fd_unlock(f, l);
 	}
 	f->kind = kind;
@@ -332,7 +379,7 @@ static int fd_enqueue(int fd, struct gr_fd *f, struct gr_waiter *w, int ev)
 		/* The owner watches, but not this way yet, or for nobody of
 		 * its own (its thread moved here): ask it. */
 		f->cmd = 1;
-		cmd_post(o, f, NULL);
+		cmd_post(o, f, NULL, 0);
 	}
 	fd_unlock(f, l);
 	return 0;
@@ -371,6 +418,10 @@ void gr_fd_commands(struct gr_hub *h)
 		if (c->orphan != NULL) {
 			ev_io_stop(h->loop, &c->orphan->io);
 			gr_free(c->orphan);
+			if (c->sync) {
+				cmd_done(c); /* the closer frees it */
+				continue;
+			}
 		} else {
 			bool l = fd_lock(f);
 
@@ -383,13 +434,13 @@ void gr_fd_commands(struct gr_hub *h)
 
 				watch_update(f, h, 0);
 				f->cmd = 1;
-				cmd_post(to, f, NULL);
+				cmd_post(to, f, NULL, 0);
 			} else if (f->hub == NULL || f->hub == h) {
 				watch_update(f, h, f->wmask | wq_interest(f));
 			} else if ((wq_interest(f) & ~f->wmask) != 0) {
 				/* it changed hands meanwhile: the new owner */
 				f->cmd = 1;
-				cmd_post(f->hub, f, NULL);
+				cmd_post(f->hub, f, NULL, 0);
 			}
 			fd_unlock(f, l);
 		}
@@ -467,9 +518,14 @@ long gr_fd_wait_many(const struct pollfd *p, unsigned long n, int64_t deadline)
 
 /* ---- lifecycle ------------------------------------------------------ */
 
-static void fd_forget(struct gr_fd *f, long why)
+/* The entry forgets its file: waiters readied with `why`, the watcher
+ * stopped, here or by its owner; with `sync` the owner's stop command is
+ * returned, to be waited for (fd_close_wait) once the lock is let go and
+ * before the fd is closed. */
+static struct fd_cmd *fd_forget(struct gr_fd *f, long why, int sync)
 {
 	struct gr_waiter *w, *next;
+	struct fd_cmd *c = NULL;
 
 	for (w = f->wq_head; w; w = next) {
 		next = w->next;
@@ -485,7 +541,10 @@ static void fd_forget(struct gr_fd *f, long why)
 			 * (its callback ignores it) and post its stop; the
 			 * entry gets a new one. */
 			__atomic_store_n(&f->watch->f, NULL, __ATOMIC_RELEASE);
-			cmd_post(f->hub, NULL, f->watch);
+			c = cmd_post(f->hub, NULL, f->watch,
+				     sync && hub_green(f->hub));
+			if (!c->sync)
+				c = NULL; /* freed by the owner */
 			f->watch = NULL;
 		}
 	}
@@ -501,6 +560,7 @@ static void fd_forget(struct gr_fd *f, long why)
 	f->ours = 0;
 	f->drained = 0;
 	f->rcvtimeo = f->sndtimeo = 0;
+	return c;
 }
 
 void gr_fd_close(int fd)
@@ -512,9 +572,10 @@ void gr_fd_close(int fd)
 
 	if (f != NULL) {
 		bool l = fd_lock(f);
+		struct fd_cmd *c = fd_forget(f, -EBADF, 1);
 
-		fd_forget(f, -EBADF);
 		fd_unlock(f, l);
+		fd_close_wait(c); /* its owner stopped watching it */
 	}
 }
 
@@ -528,7 +589,7 @@ void gr_fd_dup(int old, int nfd)
 	static _Atomic unsigned groups;
 	bool l = fd_lock(n);
 
-	fd_forget(n, -EBADF);
+	fd_forget(n, -EBADF, 0); /* gr_fd_close(nfd) came first */
 	fd_unlock(n, l);
 	if (o->group == 0)
 		o->group = atomic_fetch_add(&groups, 1) + 1;
