@@ -275,38 +275,51 @@ enum gr_state {
 	GR_DONE,     /* returned or exited; waiting to be joined or freed */
 };
 
-/* Wait reasons: unique, shown by diagnostics. */
+/* Wait reasons: unique, shown by diagnostics, each with what it is:
+ *  C  a cancellation point: pthread_cancel ends the park (-ECANCELED);
+ *  E  a handled signal ends it (EINTR, or a restart: gr_intr);
+ *  I  only another green thread of the process can end it (the deadlock
+ *     report counts it as hopeless);
+ *  M  its code keeps no hub pointer across the park, so a thread readied
+ *     out of it may resume on another hub (sched.c, moving).
+ * Locks are neither C nor E: POSIX says they are not cancellation points
+ * and a handled signal only ever makes them wake spuriously. */
+#define GR_WF_C 1 /* == GR_PF_CANCEL */
+#define GR_WF_E 2 /* == GR_PF_EINTR */
+#define GR_WF_I 4
+#define GR_WF_M 8
 /* clang-format off */
 #define GR_WAIT_LIST \
-	W(NONE, "running") \
-	W(YIELD, "yield") \
-	W(SLEEP, "sleep") \
-	W(READ, "fd read") \
-	W(WRITE, "fd write") \
-	W(POLL, "poll") \
-	W(MUTEX, "mutex") \
-	W(COND, "condition variable") \
-	W(RWLOCK, "rwlock") \
-	W(SEM, "semaphore") \
-	W(BARRIER, "barrier") \
-	W(ONCE, "once") \
-	W(JOIN, "join") \
-	W(CHILD, "child") \
-	W(SIGNAL, "signal") \
-	W(DNS, "name lookup") \
-	W(POOL, "worker pool") \
-	W(EXITED, "exited") \
-	W(SPIN, "spin lock") \
-	W(FUTEX, "futex") \
-	W(STDIO, "stdio stream") \
-	W(FDCLOSE, "fd close")
+	W(NONE, "running", 0) \
+	W(YIELD, "yield", 0) \
+	W(SLEEP, "sleep", GR_WF_C | GR_WF_E | GR_WF_M) \
+	W(READ, "fd read", GR_WF_C | GR_WF_E | GR_WF_M) \
+	W(WRITE, "fd write", GR_WF_C | GR_WF_E | GR_WF_M) \
+	W(POLL, "poll", GR_WF_C | GR_WF_E | GR_WF_M) \
+	W(MUTEX, "mutex", GR_WF_I | GR_WF_M) \
+	W(COND, "condition variable", GR_WF_C | GR_WF_I | GR_WF_M) \
+	W(RWLOCK, "rwlock", GR_WF_I | GR_WF_M) \
+	W(SEM, "semaphore", GR_WF_C | GR_WF_E | GR_WF_I | GR_WF_M) \
+	W(BARRIER, "barrier", GR_WF_I | GR_WF_M) \
+	W(ONCE, "once", GR_WF_I | GR_WF_M) \
+	W(JOIN, "join", GR_WF_C | GR_WF_I | GR_WF_M) \
+	W(CHILD, "child", GR_WF_C | GR_WF_E) \
+	W(SIGNAL, "signal", GR_WF_C | GR_WF_E) \
+	W(DNS, "name lookup", GR_WF_C) \
+	W(POOL, "worker pool", 0) \
+	W(EXITED, "exited", 0) \
+	W(SPIN, "spin lock", GR_WF_I) \
+	W(FUTEX, "futex", GR_WF_M) \
+	W(STDIO, "stdio stream", 0) \
+	W(FDCLOSE, "fd close", 0)
 /* clang-format on */
 enum gr_wait {
-#define W(n, s) GR_WAIT_##n,
+#define W(n, s, f) GR_WAIT_##n,
 	GR_WAIT_LIST
 #undef W
 	    GR_WAIT__COUNT
 };
+extern const unsigned char gr_wait_flags[] GR_HIDDEN; /* GR_WF_* */
 extern const char *const gr_wait_name[] GR_HIDDEN;
 
 struct gr_hub;

@@ -49,7 +49,13 @@ static _Atomic int main_gone, exit_claimed, hubs_tried;
 static _Atomic int in_flight, hold;
 
 const char *const gr_wait_name[] = {
-#define W(n, s) s,
+#define W(n, s, f) s,
+    GR_WAIT_LIST
+#undef W
+};
+
+const unsigned char gr_wait_flags[] = {
+#define W(n, s, f) f,
     GR_WAIT_LIST
 #undef W
 };
@@ -408,31 +414,6 @@ static struct gr_hub *place(struct gr_hub *h)
 	return best;
 }
 
-/* Waits whose code keeps nothing of the hub across the park (gr_park_end
- * re-reads it; fd.c, fdio.c, sock.c, poll.c, sync.c, waitq.c, sleep.c and
- * join hold no hub pointer): a thread readied out of one may resume on
- * another hub.  Signal, child, DNS, pool and stdio waits hold per-hub state
- * (sigwait lists, child watchers, c-ares channels): not those. */
-static bool wait_movable(int why)
-{
-	switch (why) {
-	case GR_WAIT_READ:
-	case GR_WAIT_WRITE:
-	case GR_WAIT_POLL:
-	case GR_WAIT_SLEEP:
-	case GR_WAIT_MUTEX:
-	case GR_WAIT_COND:
-	case GR_WAIT_RWLOCK:
-	case GR_WAIT_SEM:
-	case GR_WAIT_BARRIER:
-	case GR_WAIT_ONCE:
-	case GR_WAIT_FUTEX:
-	case GR_WAIT_JOIN:
-		return true;
-	}
-	return false;
-}
-
 static bool may_move(struct gr_thread *t)
 {
 	/* An OS thread's own context runs on its own stack: never; nor a
@@ -444,7 +425,8 @@ static bool may_move(struct gr_thread *t)
 		return false;
 	if (t->movable) /* never ran, or preempted in the program's code */
 		return t->heap_idx < 0;
-	return wait_movable(t->why); /* readied inside a call */
+	/* readied inside a call: green.h says which waits allow it */
+	return gr_wait_flags[t->why] & GR_WF_M;
 }
 
 /* Take up to n movable threads out of one queue (head/tail, its length
@@ -624,29 +606,13 @@ static inline struct gr_thread *pick_next(struct gr_hub *h)
 
 /* ---- park / ready --------------------------------------------------- */
 
-/* Which waits end early for a cancel (a cancellation point) or a signal
- * (EINTR).  Locks are neither: POSIX says they are not cancellation
- * points and a handled signal only ever makes them wake spuriously. */
-static const unsigned char park_flags[GR_WAIT__COUNT] = {
-    [GR_WAIT_SLEEP] = GR_PF_CANCEL | GR_PF_EINTR,
-    [GR_WAIT_READ] = GR_PF_CANCEL | GR_PF_EINTR,
-    [GR_WAIT_WRITE] = GR_PF_CANCEL | GR_PF_EINTR,
-    [GR_WAIT_POLL] = GR_PF_CANCEL | GR_PF_EINTR,
-    [GR_WAIT_COND] = GR_PF_CANCEL,
-    [GR_WAIT_JOIN] = GR_PF_CANCEL,
-    [GR_WAIT_SEM] = GR_PF_CANCEL | GR_PF_EINTR,
-    [GR_WAIT_CHILD] = GR_PF_CANCEL | GR_PF_EINTR,
-    [GR_WAIT_SIGNAL] = GR_PF_CANCEL | GR_PF_EINTR,
-    [GR_WAIT_DNS] = GR_PF_CANCEL,
-};
-
 void gr_park_begin(enum gr_wait why)
 {
 	struct gr_thread *t = gr_tls_hub->cur;
 
 	t->why = why;
 	t->wake = 0;
-	t->interruptible = park_flags[why];
+	t->interruptible = gr_wait_flags[why] & (GR_PF_CANCEL | GR_PF_EINTR);
 	if (unlikely(gr_vclock_on))
 		gr_vclock_park(why, 1);
 	atomic_store_explicit(&t->state, GR_PARKED, memory_order_release);

@@ -29,21 +29,10 @@
 __attribute__((weak)) _Atomic int gr_pool_inflight;
 _Atomic int gr_own_threads;
 
-/* Waits only another green thread of this process could end. */
+/* Waits only another green thread of this process could end (green.h). */
 static bool wait_is_internal(int why)
 {
-	switch (why) {
-	case GR_WAIT_MUTEX:
-	case GR_WAIT_COND:
-	case GR_WAIT_RWLOCK:
-	case GR_WAIT_SEM:
-	case GR_WAIT_BARRIER:
-	case GR_WAIT_ONCE:
-	case GR_WAIT_JOIN:
-	case GR_WAIT_SPIN:
-		return true;
-	}
-	return false;
+	return gr_wait_flags[why] & GR_WF_I;
 }
 
 /* Is a signal handler of the program installed?  Then a signal from outside
