@@ -140,6 +140,11 @@ static int hubs_of(const struct gr_config *c)
 	 * poll and select backends abort on one ("invalid fd in poll set"). */
 	if (c->backend == EVBACKEND_POLL || c->backend == EVBACKEND_SELECT)
 		n = 1;
+	/* GREEN_RESOLVER=block: glibc's own lookups on the hub, in its
+	 * resolver state (_res), which green threads share: from two hubs
+	 * at once they would run in it together (answers lost). */
+	if (c->resolver == GR_RES_BLOCK)
+		n = 1;
 	return n;
 }
 
