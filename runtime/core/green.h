@@ -628,6 +628,7 @@ void gr_sched_shed(struct gr_hub *h) GR_HIDDEN;
 void gr_hubs_after_fork(struct gr_hub *h) GR_HIDDEN;
 void gr_hubs_hold(void) GR_HIDDEN; /* no thread moves until released */
 void gr_hubs_release(void) GR_HIDDEN;
+int gr_hubs_in_flight(void) GR_HIDDEN; /* threads between two hubs */
 /* Walk every live green thread of every hub (diag, dlopen): fn under
  * each hub's all-list lock.  Returns false if fn stopped the walk. */
 bool gr_hubs_each(bool (*fn)(struct gr_hub *, struct gr_thread *, void *),

@@ -366,6 +366,13 @@ void gr_hubs_hold(void)
 	}
 }
 
+/* Threads on their way between hubs (the deadlock report must not miss
+ * them: they are in no hub's list). */
+int gr_hubs_in_flight(void)
+{
+	return atomic_load(&in_flight);
+}
+
 void gr_hubs_release(void)
 {
 	int n = atomic_load(&hold);

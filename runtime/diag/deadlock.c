@@ -166,6 +166,17 @@ static void deadlock_line(struct gr_diag_buf *b, struct gr_hub *h,
  * change that (hub.c counts them around its last wait). */
 _Atomic int gr_hubs_stuck;
 
+static uint64_t switches_of(struct gr_hub **hubs, int n)
+{
+	uint64_t sw = 0;
+
+	for (int i = 0; i < n; i++)
+		if (hubs[i] != NULL)
+			sw += __atomic_load_n(&hubs[i]->switches,
+					      __ATOMIC_RELAXED);
+	return sw;
+}
+
 /* Can nothing on h wake anyone?  Counts its parked threads. */
 static bool hub_hopeless(struct gr_hub *h, int *nthreads, bool *sem)
 {
@@ -224,6 +235,7 @@ void gr_diag_idle(struct gr_hub *h)
 	bool sem = false, hopeless = true;
 	uint64_t more[GR_WAIT__COUNT] = {0};
 	struct gr_hub *one[1] = {h}, **hubs = one;
+	uint64_t sw;
 
 	if (h->deadlock_reported || reported || mode == GR_DEADLOCK_IGNORE)
 		return;
@@ -240,6 +252,7 @@ void gr_diag_idle(struct gr_hub *h)
 		return;
 	if (atomic_flag_test_and_set(&lock))
 		return; /* another hub is looking */
+	sw = switches_of(hubs, n);
 	for (int i = 0; i < n && hopeless; i++) {
 		if (hubs[i] == NULL) {
 			hopeless = false;
@@ -251,8 +264,12 @@ void gr_diag_idle(struct gr_hub *h)
 		if (gr_multi())
 			gr_spin_release(&hubs[i]->alock);
 	}
+	/* Several hubs: no thread on its way between two hubs (it is in
+	 * neither's list), and nothing run anywhere while we looked. */
 	if (!hopeless || nthreads == 0 || (sem && program_has_handlers()) ||
-	    (gr_multi() && atomic_load(&gr_hubs_stuck) != n))
+	    (gr_multi() &&
+	     (atomic_load(&gr_hubs_stuck) != n || gr_hubs_in_flight() != 0 ||
+	      switches_of(hubs, n) != sw)))
 		goto out;
 	/* Other OS threads (a glibc timer or aio thread, a thread made by
 	 * raw clone) could post, unlock or signal: then it is not hopeless. */
