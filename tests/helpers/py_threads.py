@@ -13,7 +13,8 @@ Parts:
   names     socket.getaddrinfo('localhost', 80) and friends, printed whole
             (the shim's resolver must give glibc's answer, order included)
   sleep     N threads in time.sleep of 0..299 ms: none wakes early, all done
-            in < 3 s from a barrier after all exist (they overlap)
+            in < 3 s under the shim (10 s natively) from a barrier after
+            all exist (they overlap)
   queue     queue.Queue, 8 producers x 2,500 items, 8 consumers
   http      http.server.ThreadingHTTPServer (request_queue_size raised) and
             N client threads, half http.client (connected before a barrier,
@@ -141,7 +142,12 @@ def part_sleep(n):
          "os-threads: %d" % (n, t0 - t_create, took, peak[0]))
     if early:
         fail("sleep: %d sleeps ended early" % len(early))
-    if took >= 3.0:
+    # In series they would take n * 0.15 s.  Under the shim the bound is
+    # the brief's 3 s; real threads get more: the 1000 OS threads that
+    # leave the barrier at once queue for the GIL, and on a loaded 2-CPU
+    # machine that alone once took 3.8 s.
+    bound = 3.0 if "libgreen" in os.environ.get("LD_PRELOAD", "") else 10.0
+    if took >= bound:
         fail("sleep: %d sleeps of up to 299 ms took %.2f s (no overlap)"
             % (n, took))
     print("sleep: %d threads, none early, overlapped" % n)
