@@ -485,7 +485,13 @@ struct gr_hub {
 	int64_t pq_last; /* when the hub last took one from pq */
 	unsigned char preempt_due;
 	void *preempt; /* preempt.c's per-hub state */
-	int forked;    /* child: the loop is still the parent's */
+	/* sched.c, several hubs: a thread was readied here while another
+	 * runs and a hub sleeps idle: when (0: not asked) and at which
+	 * switch; the runner yields to that hub at a shim call
+	 * (gr_sched_spread) if it runs on long enough. */
+	int64_t spread_ns;
+	uint64_t spread_sw;
+	int forked; /* child: the loop is still the parent's */
 	/* Several hubs: its index in gr_hubv, whether it is a hub thread of
 	 * the shim's (no program context of its own), and the lock of its
 	 * all-list for walkers on other OS threads (diag, dlopen). */
@@ -625,6 +631,7 @@ extern _Atomic uint64_t gr_thread_seq GR_HIDDEN;
 
 void gr_hubs_start(void) GR_HIDDEN;
 void gr_sched_shed(struct gr_hub *h) GR_HIDDEN;
+int gr_sched_spread(struct gr_hub *h, bool outer) GR_HIDDEN;
 void gr_hubs_after_fork(struct gr_hub *h) GR_HIDDEN;
 void gr_hubs_hold(void) GR_HIDDEN; /* no thread moves until released */
 void gr_hubs_release(void) GR_HIDDEN;
@@ -1004,7 +1011,7 @@ struct gr_call_scope {
 	uint64_t sw;
 };
 extern int gr_diag_counting GR_HIDDEN; /* GREEN_STATS is on */
-void gr_preempt_at_call(struct gr_hub *h) GR_HIDDEN;
+void gr_preempt_at_call(struct gr_hub *h, bool outer) GR_HIDDEN;
 void gr_diag_parked_in(const char *call) GR_HIDDEN;
 static inline struct gr_call_scope gr_call_begin(const char *name)
 {
@@ -1020,8 +1027,11 @@ static inline struct gr_call_scope gr_call_begin(const char *name)
 		s.sw = h->switches;
 		if (s.prev == NULL) /* nested (timedlock → clocklock): */
 			s.t->call = name; /* the name the program called */
-		if (unlikely(h->preempt_due))
-			gr_preempt_at_call(h);
+		if (unlikely(h->preempt_due)) {
+			gr_preempt_at_call(h, s.prev == NULL);
+			/* it may have yielded, and moved to another hub */
+			s.sw = s.t->hub->switches;
+		}
 	}
 	return s;
 }

@@ -429,12 +429,16 @@ void gr_preempt_run(void)
 }
 
 /* GR_CALL at a shim entry, after a deferral (green.h). */
-void gr_preempt_at_call(struct gr_hub *h)
+void gr_preempt_at_call(struct gr_hub *h, bool outer)
 {
 	struct pstate *p = h->preempt;
+	int spread = h->spread_ns != 0 ? gr_sched_spread(h, outer) : -1;
 
+	if (spread > 0) /* it yielded, maybe to another hub: h is not ours */
+		return;
 	if (p == NULL || h->switches != p->due_sw) {
-		h->preempt_due = 0; /* it switched since: nothing is due */
+		/* it switched since: no preemption is due */
+		h->preempt_due = spread == 0;
 		return;
 	}
 	if (!gr_may_park() || h->cur->flocks)

@@ -678,6 +678,62 @@ long gr_park(enum gr_wait why, int64_t deadline)
 	return gr_park_end(deadline);
 }
 
+/* ---- spreading a running hub's work to an idle one ----------------- */
+
+/* How long the running thread may go on after it readied another on its
+ * hub, while some hub sleeps idle, before it yields to that hub.  Go's idle
+ * Ps wait ~3 us before taking a just-readied goroutine (most hand-offs
+ * park the waker at once); a switch here costs a few us (the TLS pointer
+ * is a system call without FSGSBASE), so the window is wider. */
+#define GR_SPREAD_NS 50000
+
+static inline bool other_idle(struct gr_hub *h)
+{
+	return atomic_load_explicit(&gr_idle_hubs, memory_order_relaxed) &
+	       ~(1ULL << h->idx);
+}
+
+/* A thread was readied on h, its own hub, by the running thread (not by
+ * the hub's poll: the hub sheds then, gr_sched_shed).  If another hub
+ * sleeps idle, ask the runner (at its next shim call) whether it is still
+ * running: if it is, the two could run at once, and one of them moves.
+ * As a hand-off (cond ping-pong) parks the waker within microseconds,
+ * that pair stays on one hub. */
+static inline void want_spread(struct gr_hub *h)
+{
+	if (h->cur == h->hub ||
+	    (h->spread_ns != 0 && h->spread_sw == h->switches) ||
+	    !other_idle(h))
+		return;
+	h->spread_ns = gr_now();
+	h->spread_sw = h->switches;
+	h->preempt_due = 1; /* gr_call_begin's check, shared */
+}
+
+/* At a shim call of the running thread, asked by want_spread: 1 if it
+ * yielded (movable: the hub's poll hands it to the idle hub, and it may
+ * return on another hub), 0 if it is to be asked again at its next call,
+ * -1 if nothing is to be done.  outer: the call is not nested in another
+ * wrapper of ours, so no frame of ours below it remembers the hub. */
+int gr_sched_spread(struct gr_hub *h, bool outer)
+{
+	struct gr_thread *t = h->cur;
+
+	if (h->switches != h->spread_sw || h->rq_head == NULL || !other_idle(h))
+		goto no;
+	if (gr_now() - h->spread_ns < GR_SPREAD_NS)
+		return 0;
+	if (!outer || !gr_may_park() || t->os || !t->tls_own ||
+	    t->flocks != 0 || gr_sched_mode != GR_SCHED_FIFO)
+		goto no;
+	h->spread_ns = 0;
+	gr_yield_preempted(true);
+	return 1;
+no:
+	h->spread_ns = 0;
+	return -1;
+}
+
 /* Hand a parked thread back to its hub.  From any OS thread, any context
  * but a signal handler.  Exactly one caller wins per park. */
 bool gr_ready(struct gr_thread *t, long wake)
@@ -689,9 +745,11 @@ bool gr_ready(struct gr_thread *t, long wake)
 		return false;
 	h = t->hub; /* after the CAS: a parked thread does not move */
 	t->wake = wake;
-	if (h == gr_tls_hub)
+	if (h == gr_tls_hub) {
 		rq_push(h, t);
-	else
+		if (unlikely(gr_multi()))
+			want_spread(h);
+	} else
 		remote_push(h, t);
 	return true;
 }
@@ -718,6 +776,8 @@ bool gr_ready_first(struct gr_thread *t, long wake)
 	if (h->rq_tail == NULL)
 		h->rq_tail = t;
 	h->rq_len++;
+	if (unlikely(gr_multi()))
+		want_spread(h);
 	return true;
 }
 
