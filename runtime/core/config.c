@@ -15,6 +15,9 @@
 struct gr_config gr_cfg;
 
 /* GREEN_HUBS's default: 0 (auto, one per CPU) or 1. */
+#ifndef GR_SPIN_US_DEFAULT
+#define GR_SPIN_US_DEFAULT 20
+#endif
 #ifndef GR_HUBS_DEFAULT
 #define GR_HUBS_DEFAULT 0
 #endif
@@ -316,6 +319,8 @@ void gr_config_load(void)
 	c.watchdog_ms = (int)number_of("GREEN_WATCHDOG_MS", 0, 3600000, 0);
 	c.deadlock = pick("GREEN_DEADLOCK", deadlock, GR_DEADLOCK_REPORT);
 	c.preempt_ms = (int)number_of("GREEN_PREEMPT_MS", 0, 1000, 10);
+	c.spin_us =
+	    (int)number_of("GREEN_SPIN_US", 0, 1000, GR_SPIN_US_DEFAULT);
 	/* glibc keeps SIGRTMIN-3..SIGRTMIN-1 (32..34) for itself; the
 	 * watchdog borrows SIGRTMAX-1 for backtraces. */
 	c.preempt_sig = (int)number_of("GREEN_PREEMPT_SIG", 0, SIGRTMAX, 0);

@@ -244,6 +244,7 @@ struct gr_config {
 	int watchdog_ms;
 	int deadlock;	   /* GR_DEADLOCK_* */
 	int preempt_ms;	   /* time slice, 0: no preemption (preempt.c) */
+	int spin_us;	   /* several hubs: an idle hub's spin (hub.c) */
 	int preempt_sig;   /* its signal, 0: the default (SIGRTMAX-2) */
 	int tls;	   /* GR_TLS_* */
 	int clock;	   /* GR_CLOCK_* */
@@ -491,6 +492,9 @@ struct gr_hub {
 	 * (gr_sched_spread) if it runs on long enough. */
 	int64_t spread_ns;
 	uint64_t spread_sw;
+	/* hub.c: its last sleep was short, so the next may begin with a
+	 * spin (GREEN_SPIN_US) */
+	unsigned char spin_ok;
 	int forked; /* child: the loop is still the parent's */
 	/* Several hubs: its index in gr_hubv, whether it is a hub thread of
 	 * the shim's (no program context of its own), and the lock of its
