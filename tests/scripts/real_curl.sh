@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=120
+# TEST: timeout=120 again=1
 # real_curl: Debian's curl, natively and under the shim, against local
 # servers: lighttpd and CPython's `python3 -m http.server` (a
 # ThreadingHTTPServer), each run natively and under the shim.

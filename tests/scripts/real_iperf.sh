@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=90
+# TEST: timeout=90 again=1
 # real_iperf: Debian's iperf 2.1 (a thread per connection on both sides, a
 # reporter thread, timed by its own threads) on loopback, both sides native,
 # then both sides under the shim:

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=120
+# TEST: timeout=120 again=1
 # real_memcached: Debian's memcached 1.6 (4 worker threads, each running
 # its own libevent loop over epoll, a listener thread handing connections
 # to them over pipes, LRU maintainer and crawler threads) natively and

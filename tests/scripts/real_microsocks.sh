@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=120
+# TEST: timeout=120 again=1
 # real_microsocks: Debian's microsocks 1.0 (a SOCKS5 proxy, a thread per
 # client, getaddrinfo for the target) natively and under the shim, in front
 # of lighttpd on loopback:

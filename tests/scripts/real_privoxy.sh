@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=150
+# TEST: timeout=150 again=1
 # real_privoxy: Debian's privoxy 3.0 (a thread per connection, built with
 # _FORTIFY_SOURCE: it waits in __poll_chk) natively and under the shim, in
 # front of lighttpd on loopback, with the checks of rl_proxy_round

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=200
+# TEST: timeout=200 again=1
 # real_python: Debian's CPython (/usr/bin/python3, not the pyenv one first on
 # PATH) runs tests/helpers/py_threads.py natively and under the shim:
 # ThreadingHTTPServer with 1,000 client threads, 1,000 threads in

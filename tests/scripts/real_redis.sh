@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=150
+# TEST: timeout=150 again=1
 # real_redis: Debian's redis-server 7 (jemalloc linked in; background
 # threads for lazy free, fsync and close) natively and under the shim on
 # loopback, driven by redis-benchmark (native):

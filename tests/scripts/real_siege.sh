@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=120
+# TEST: timeout=120 again=1
 # real_siege: Debian's siege 4.0 (a thread per simulated user; a timer
 # thread ends a timed run by cancelling them) against lighttpd on loopback,
 # natively and under the shim.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=150
+# TEST: timeout=150 again=1
 # real_tinyproxy: Debian's tinyproxy 1.11 (a thread per connection; it
 # resolves and connects upstream itself) natively and under the shim, in
 # front of lighttpd on loopback.  For each run:

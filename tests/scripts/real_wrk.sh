@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=90
+# TEST: timeout=90 again=1
 # real_wrk: Debian's wrk 4.1 as a client (4 threads, each its own epoll
 # event loop over 25 connections) natively and under the shim, against a
 # native lighttpd on loopback, 2 s per run:
