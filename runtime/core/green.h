@@ -507,6 +507,7 @@ struct gr_hub {
 	 * stop a watcher orphaned by a close), drained in the async call. */
 	void *_Atomic fd_cmds;
 	_Atomic int placed; /* threads placed here, not adopted yet */
+	uint64_t moved_in;  /* stats: threads other hubs handed it */
 };
 
 /* Several hubs (GREEN_HUBS, docs/ARCHITECTURE.md "Several hubs"): the

@@ -327,8 +327,11 @@ static void adopt(struct gr_hub *h, struct gr_thread *t)
 {
 	if (t->adopt == 2) /* placed here at its creation */
 		atomic_fetch_sub_explicit(&h->placed, 1, memory_order_relaxed);
-	else
+	else {
 		GR_STAT_ADD(GR_ST_STEALS, 1);
+		__atomic_store_n(&h->moved_in, h->moved_in + 1,
+				 __ATOMIC_RELAXED);
+	}
 	t->adopt = 0;
 	all_add(h, t);
 	atomic_fetch_sub(&in_flight, 1);

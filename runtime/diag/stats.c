@@ -195,6 +195,23 @@ static void stats_print(void)
 			     (unsigned long long)gr_stats[GR_ST_STEALS]);
 	gr_diag_bput(&b, "switches               %llu\n",
 		     (unsigned long long)sw);
+	if (nh > 1) {
+		/* the list is newest first: hub 0 is last */
+		sep = "per hub                ";
+		for (int i = nh - 1; i >= 0; i--) {
+			struct gr_diag_hub *n = atomic_load(&gr_diag_hubs);
+
+			for (int j = 0; j < i; j++)
+				n = n->next;
+			gr_diag_bput(&b, "%sswitches %llu, moved in %llu", sep,
+				     (unsigned long long)__atomic_load_n(
+					 &n->h->switches, __ATOMIC_RELAXED),
+				     (unsigned long long)__atomic_load_n(
+					 &n->h->moved_in, __ATOMIC_RELAXED));
+			sep = "; ";
+		}
+		gr_diag_bput(&b, "\n");
+	}
 	gr_diag_bput(&b, "parks                  %llu",
 		     (unsigned long long)parks);
 	sep = " (";
