@@ -589,6 +589,7 @@ static inline void switch_to(struct gr_hub *h, struct gr_thread *from,
 	gr_switch_prepare(from, to);
 	if (to->tp != from->tp)
 		gr_tls_set_tp(to->tp);
+	gr_san_tls_switched(from, to);
 	gr_switch(&from->sp, to->sp);
 	gr_switch_done(from);
 	/* Back in `from`, maybe much later, and maybe on another hub (a
@@ -853,6 +854,18 @@ static void os_key_make(void)
 	REAL(pthread_key_create)(&os_key, os_thread_gone);
 }
 
+#ifdef GR_TSAN
+/* libtsan's thread start sets a key of its own (pthread_setspecific, ours)
+ * before it has set the new OS thread up: making the thread's context
+ * there would go through libtsan's calloc and pthread_once, which fault.
+ * The value waits here until the context is made. */
+static __thread struct {
+	pthread_key_t k;
+	const void *v;
+	bool set;
+} tsan_early;
+#endif
+
 struct gr_thread *gr_os_self(void)
 {
 	struct gr_thread *t = gr_tls_os;
@@ -868,6 +881,7 @@ struct gr_thread *gr_os_self(void)
 	t->owner_id = (int)REAL(syscall)(SYS_gettid);
 	t->real_id = REAL(pthread_self)();
 	t->tp = gr_tls_os_tp();
+	gr_san_os_thread(t);
 	t->state = GR_RUNNING;
 	REAL(pthread_sigmask)(SIG_SETMASK, NULL, &t->sigmask);
 	gr_tls_os = t;
@@ -878,6 +892,12 @@ struct gr_thread *gr_os_self(void)
 		REAL(pthread_once)(&os_key_once, os_key_make);
 		REAL(pthread_setspecific)(os_key, t);
 	}
+#ifdef GR_TSAN
+	if (tsan_early.set) {
+		tsan_early.set = false;
+		gr_setspecific(tsan_early.k, tsan_early.v);
+	}
+#endif
 	return t;
 }
 
@@ -920,6 +940,7 @@ struct gr_hub *gr_hub_get(void)
 	if (hub == NULL)
 		gr_die("cannot map the hub's stack");
 	hub->tp = os->tp; /* the hub keeps the OS thread's TLS */
+	gr_san_os_thread(hub);
 	hub->hub = h;
 	hub->owner_id = os->owner_id;
 	strcpy(hub->name, "hub");
@@ -1000,6 +1021,7 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 		gr_thread_free(t);
 		return -EAGAIN;
 	}
+	gr_san_thread_new(t);
 	t->hub = to;
 	t->fn = fn;
 	t->arg = arg;
@@ -1093,8 +1115,10 @@ static void thread_finish(struct gr_thread *t)
 			REAL(pthread_exit)(t->ret);
 		/* glibc ends a thread through the OS thread's own TCB
 		 * (its cleanup buffer, its lists): go back to it. */
+		gr_san_tls_switch(t, h->os);
 		if (t->tls_own)
 			gr_tls_set_tp(h->os->tp);
+		gr_san_tls_switched(t, h->os);
 		/* The last green thread of a hub whose OS thread already
 		 * exited its own context: end as that OS thread would. */
 		if (h->tid == main_pid || main_pid == 0)
@@ -1145,8 +1169,10 @@ static void multi_last(struct gr_hub *h, struct gr_thread *t)
 	}
 	if (!last || atomic_exchange(&exit_claimed, 1))
 		return;
+	gr_san_tls_switch(t, h->os);
 	if (t->tls_own)
 		gr_tls_set_tp(h->os->tp);
+	gr_san_tls_switched(t, h->os);
 	if (t->os)
 		REAL(pthread_exit)(t->ret);
 	REAL(exit)(0);
@@ -1266,7 +1292,7 @@ struct gr_tsd_slot {
 };
 static struct gr_key keys[GR_KEYS_MAX];
 
-int gr_key_create(pthread_key_t *k, void (*dtor)(void *))
+GR_NO_TSAN int gr_key_create(pthread_key_t *k, void (*dtor)(void *))
 {
 	for (unsigned i = 0; i < GR_KEYS_MAX; i++) {
 		uintptr_t s = atomic_load(&keys[i].seq);
@@ -1340,6 +1366,14 @@ int gr_setspecific(pthread_key_t k, const void *v)
 	seq = atomic_load(&keys[k].seq);
 	if ((seq & 1) == 0)
 		return -EINVAL;
+#ifdef GR_TSAN
+	if (gr_tls_hub == NULL && gr_tls_os == NULL) { /* see tsan_early */
+		tsan_early.k = k;
+		tsan_early.v = v;
+		tsan_early.set = true;
+		return 0;
+	}
+#endif
 	s = tsd_slot(gr_self(), k, v != NULL);
 	if (s == NULL)
 		return v == NULL ? 0 : -ENOMEM;
