@@ -64,13 +64,17 @@ void gr_coro_start(struct gr_thread *t) GR_HIDDEN;
 
 /* ---- run queue ------------------------------------------------------ */
 
+/* Only the hub's own OS thread changes its queue, but with several hubs the
+ * deadlock check of another hub reads rq_head (deadlock.c, hub_hopeless):
+ * each store of it is a relaxed atomic one (a plain store, as compiled),
+ * or that read would race with it. */
 static inline void rq_push(struct gr_hub *h, struct gr_thread *t)
 {
 	t->rq_next = NULL;
 	if (h->rq_tail)
 		h->rq_tail->rq_next = t;
 	else
-		h->rq_head = t;
+		__atomic_store_n(&h->rq_head, t, __ATOMIC_RELAXED);
 	h->rq_tail = t;
 	h->rq_len++;
 }
@@ -83,7 +87,7 @@ static inline struct gr_thread *rq_pop(struct gr_hub *h)
 		return gr_policy_pop(h);
 
 	if (t) {
-		h->rq_head = t->rq_next;
+		__atomic_store_n(&h->rq_head, t->rq_next, __ATOMIC_RELAXED);
 		if (h->rq_head == NULL)
 			h->rq_tail = NULL;
 		h->rq_len--;
@@ -115,8 +119,8 @@ static void remote_push(struct gr_hub *h, struct gr_thread *t)
 	gr_spin_acquire(&h->rlock);
 	if (h->r_tail)
 		h->r_tail->rq_next = t;
-	else
-		h->r_head = t;
+	else /* atomic: read without the lock (gr_sched_drain_remote) */
+		__atomic_store_n(&h->r_head, t, __ATOMIC_RELAXED);
 	h->r_tail = t;
 	gr_spin_release(&h->rlock);
 	if (gr_tls_wdefer != 0 && h->idx < gr_hubs_n && gr_hubv[h->idx] == h)
@@ -139,7 +143,8 @@ void gr_sched_drain_remote(struct gr_hub *h)
 		return;
 	gr_spin_acquire(&h->rlock);
 	t = h->r_head;
-	h->r_head = h->r_tail = NULL;
+	__atomic_store_n(&h->r_head, NULL, __ATOMIC_RELAXED);
+	h->r_tail = NULL;
 	gr_spin_release(&h->rlock);
 	for (; t; t = n) {
 		n = t->rq_next;
@@ -164,7 +169,9 @@ static void all_add(struct gr_hub *h, struct gr_thread *t)
 	if (h->all)
 		h->all->all_prev = t;
 	h->all = t;
-	h->nlive++;
+	/* atomic: read without the lock (load_of, the watchdog); only this
+	 * hub's OS thread writes it */
+	__atomic_store_n(&h->nlive, h->nlive + 1, __ATOMIC_RELAXED);
 	if (lock)
 		gr_spin_release(&h->alock);
 }
@@ -175,7 +182,7 @@ static void all_del(struct gr_hub *h, struct gr_thread *t)
 
 	if (lock)
 		gr_spin_acquire(&h->alock);
-	h->nlive--;
+	__atomic_store_n(&h->nlive, h->nlive - 1, __ATOMIC_RELAXED);
 	if (!t->os) {
 		if (t->all_prev)
 			t->all_prev->all_next = t->all_next;
@@ -585,7 +592,9 @@ static inline void switch_to(struct gr_hub *h, struct gr_thread *from,
 		from->err = errno;
 	atomic_store_explicit(&to->state, GR_RUNNING, memory_order_relaxed);
 	h->cur = to;
-	h->switches++;
+	/* atomic: other hubs read it (deadlock check, stats, watchdog); only
+	 * this hub's OS thread writes it */
+	__atomic_store_n(&h->switches, h->switches + 1, __ATOMIC_RELAXED);
 	gr_switch_prepare(from, to);
 	if (to->tp != from->tp)
 		gr_tls_set_tp(to->tp);
@@ -715,7 +724,7 @@ bool gr_ready_first(struct gr_thread *t, long wake)
 	}
 	t->wake = wake;
 	t->rq_next = h->rq_head;
-	h->rq_head = t;
+	__atomic_store_n(&h->rq_head, t, __ATOMIC_RELAXED);
 	if (h->rq_tail == NULL)
 		h->rq_tail = t;
 	h->rq_len++;
