@@ -1015,6 +1015,12 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 				stack = dflt;
 		}
 	}
+#ifdef GR_TSAN
+	/* libtsan's 768 KiB of static TLS come on top of the stack the
+	 * program asked for, as libtsan's own pthread_create makes room */
+	if (stack != 0)
+		stack += gr_tls_space();
+#endif
 	/* glibc: a guard or stack that overflows when rounded is EINVAL */
 	if (guard > SIZE_MAX / 2 || stack > SIZE_MAX / 2 - guard)
 		return -EINVAL;
