@@ -156,6 +156,31 @@ SAN_TESTS := thread_api thread_cancel thread_create_fail thread_exit_main \
 VG_TESTS := thread_api thread_cancel sync_mutex_kinds sync_cond_timed \
 	sync_semaphore sync_rwlock sync_producer_consumer io_calls \
 	sock_rcvtimeo time_sleep_edge dns_fork
+# ThreadSanitizer: the sync area, thread creation, fd waits and closes,
+# each test under two hubs, so that green threads run on two OS threads
+# and move between them (sync_cross_hub, below, makes sure they do).  libtsan goes
+# after libgreen in the preload list: libgreen's calls of the real
+# functions (REAL(): the next definition) then reach libtsan's
+# interceptors, so TSan sees the hub threads the shim makes and the real
+# locks it takes.  -O0: GCC's -O1 merges the loads of neighbouring char
+# fields into one word, which TSan reports against a write of another
+# field.  Function entry and exit are not instrumented: libtsan calls
+# pthread_setspecific (ours) before the thread it starts has its call
+# stack.  No time slices: TSan defers a signal to its next interceptor,
+# so the preemption handler would not see the interrupted context.  Left
+# out: thread_api (a green stack is 768 KiB bigger than asked, for
+# libtsan's TLS, and it checks the size), fd_other_hub (glibc's own
+# SIGEV_THREAD thread, which TSan does not know), io_calls and
+# fd_reuse_libc_close (they time out), net_epoll_mix (one report left, a
+# close racing with the owner hub's epoll_ctl: not understood yet).  Exit
+# status 66 on any report.
+# sync_cross_hub runs apart with 2,000 threads: TSan keeps at most 8,128
+# threads alive, and the suite's shim run makes 10,000.
+TSAN_TESTS := thread_create_fail c11_threads cxx_threads sync_barrier \
+	sync_cond_timed sync_mutex_kinds sync_once_blocking \
+	sync_producer_consumer sync_pshared sync_rwlock sync_semaphore sync_spin \
+	fd_close_wakes fd_fifo_open poll_select_mix sock_rcvtimeo time_sleep_edge
+TSAN_OPTIONS_RUN := halt_on_error=0:exitcode=66:report_signal_unsafe=0
 ASAN_OPTIONS_RUN := detect_leaks=0:halt_on_error=1:detect_stack_use_after_return=0:use_sigaltstack=0:intercept_tls_get_addr=0
 UBSAN_OPTIONS_RUN := halt_on_error=1:print_stacktrace=1
 VALGRIND_RUN := valgrind -q --error-exitcode=99 --trace-children=no
@@ -166,6 +191,17 @@ asan:
 	BUILD=$(abspath build-asan) ASAN_OPTIONS=$(ASAN_OPTIONS_RUN) \
 	GREEN_TEST_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
 		scripts/run-tests $(SAN_TESTS)
+
+tsan:
+	$(MAKE) B=build-tsan SANFLAGS="-fsanitize=thread --param=tsan-instrument-func-entry-exit=0 -DGR_TSAN" \
+		CFLAGS="-O0 -g" build-tsan/libgreen.so tests
+	BUILD=$(abspath build-tsan) TSAN_OPTIONS=$(TSAN_OPTIONS_RUN) \
+	GREEN_TEST_PRELOAD_AFTER="$$($(CC) -print-file-name=libtsan.so)" \
+	GREEN_TEST_SHIM_ENV="GREEN_HUBS=2 GREEN_PREEMPT_MS=0" \
+		scripts/run-tests $(TSAN_TESTS)
+	GREEN_HUBS=2 GREEN_PREEMPT_MS=0 TSAN_OPTIONS=$(TSAN_OPTIONS_RUN) \
+	LD_PRELOAD="$(abspath build-tsan)/libgreen.so $$($(CC) -print-file-name=libtsan.so)" \
+		timeout 300 build-tsan/tests/sync_cross_hub 2000 20
 
 ubsan:
 	$(MAKE) B=build-ubsan SANFLAGS="-fsanitize=undefined -fno-sanitize-recover=undefined" \
@@ -197,7 +233,7 @@ format:
 	clang-format -i $(FMT_SRC)
 
 clean:
-	rm -rf $(B) build-asan build-ubsan build-valgrind
+	rm -rf $(B) build-asan build-tsan build-ubsan build-valgrind
 
 .PHONY: format format-check all check tests test bench demo cpython-tests clean install uninstall fuzz \
-	asan ubsan valgrind shellcheck
+	asan tsan ubsan valgrind shellcheck

@@ -96,10 +96,10 @@ GR_EXPORT int dlclose(void *h)
 
 /* Its callbacks run under the loader's lock, which belongs to the OS
  * thread: no parking, no preemption there (libgcc's unwinder calls it on
- * every throw: a TLS increment and decrement).  Not in the ASan build:
- * libasan calls it while it initialises, before its shadow memory exists,
- * and our instrumented wrapper would fault on the shadow check. */
-#ifndef GR_ASAN
+ * every throw: a TLS increment and decrement).  Not in the ASan and TSan
+ * builds: libasan and libtsan call it while they initialise, before their
+ * shadow memory exists, and our instrumented wrapper would fault there. */
+#if !defined(GR_ASAN) && !defined(GR_TSAN)
 NOPARK(int, dl_iterate_phdr,
        (int (*cb)(struct dl_phdr_info *, size_t, void *), void *arg), (cb, arg))
 #endif

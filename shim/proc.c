@@ -132,9 +132,11 @@ GR_EXPORT pid_t fork(void)
 GR_EXPORT pid_t __fork(void) __attribute__((alias("fork"), copy(fork)));
 
 /* pthread_atfork (in libc_nonshared) lands here: ours goes in first, so
- * in a child it runs before the program's own child handlers. */
-GR_EXPORT int __register_atfork(void (*prepare)(void), void (*parent)(void),
-				void (*child)(void), void *dso)
+ * in a child it runs before the program's own child handlers.  libtsan
+ * calls it while it initialises (GR_NO_TSAN). */
+GR_EXPORT GR_NO_TSAN int __register_atfork(void (*prepare)(void),
+					   void (*parent)(void),
+					   void (*child)(void), void *dso)
 {
 	gr_fork_register();
 	return REAL(__register_atfork)(prepare, parent, child, dso);

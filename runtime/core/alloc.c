@@ -47,6 +47,7 @@ static struct {
 #error "name glibc's symbol version of __libc_malloc for this architecture"
 #endif
 
+#ifndef GR_TSAN
 /* dlvsym asks for the exact version: a definition without one (those of
  * tcmalloc and mimalloc) does not match it, where dlsym would take it. */
 static void *lc_sym(const char *name)
@@ -69,6 +70,22 @@ static void lc_resolve(void)
 	__atomic_store_n(&lc.free, lc_sym("__libc_free"), __ATOMIC_RELAXED);
 	__atomic_store_n(&lc.malloc, lc_sym("__libc_malloc"), __ATOMIC_RELEASE);
 }
+#else
+/* `make tsan`: libtsan's malloc (the next one after us), so that TSan
+ * knows when a block is freed and its address handed out again; behind
+ * __libc_malloc it would take the new owner's first writes for races with
+ * the old one's.  The test programs bring no allocator of their own. */
+static void lc_resolve(void)
+{
+	__atomic_store_n(&lc.calloc, dlsym(RTLD_NEXT, "calloc"),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&lc.realloc, dlsym(RTLD_NEXT, "realloc"),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&lc.free, dlsym(RTLD_NEXT, "free"), __ATOMIC_RELAXED);
+	__atomic_store_n(&lc.malloc, dlsym(RTLD_NEXT, "malloc"),
+			 __ATOMIC_RELEASE);
+}
+#endif
 
 static inline void lc_ready(void)
 {

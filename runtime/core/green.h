@@ -34,6 +34,14 @@
 #define GR_ALIAS(name, target)                                                 \
 	extern __typeof__(target) name __attribute__((                         \
 	    alias(#target), copy(target), visibility("default")))
+/* `make tsan`: a function ThreadSanitizer's own start-up calls (through
+ * our interposed names), before its shadow memory and thread state exist:
+ * left uninstrumented, or its first access faults. */
+#ifdef GR_TSAN
+#define GR_NO_TSAN __attribute__((no_sanitize("thread")))
+#else
+#define GR_NO_TSAN
+#endif
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -380,6 +388,13 @@ struct gr_thread {
 #if defined(GR_ASAN) || defined(GR_VALGRIND)
 	void *san_fake;	    /* switchhook.h: its ASan fake stack */
 	unsigned san_vg_id; /* switchhook.h: valgrind's id for the stack */
+#endif
+#ifdef GR_TSAN
+	/* switchhook.h: its ThreadSanitizer state, a fiber of its own
+	 * (san_own) or, for an OS thread's context and its hub, the OS
+	 * thread's */
+	void *san_tsan;
+	unsigned char san_own;
 #endif
 };
 

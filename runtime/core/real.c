@@ -4,14 +4,15 @@
  *
  * Each slot is resolved on first use with dlsym(RTLD_NEXT), so a process that
  * never calls a wrapped function pays nothing at start-up.  Resolution is
- * idempotent: two OS threads racing store the same pointer.
+ * idempotent: two OS threads racing store the same pointer.  Not
+ * instrumented by `make tsan`: libtsan's start-up reaches it (GR_NO_TSAN).
  */
 #include <dlfcn.h>
 #include "green.h"
 
 struct gr_real gr_real_fn;
 
-void *gr_real_resolve(void **slot, const char *name)
+GR_NO_TSAN void *gr_real_resolve(void **slot, const char *name)
 {
 	void *p = dlsym(RTLD_NEXT, name);
 

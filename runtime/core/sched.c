@@ -64,13 +64,17 @@ void gr_coro_start(struct gr_thread *t) GR_HIDDEN;
 
 /* ---- run queue ------------------------------------------------------ */
 
+/* Only the hub's own OS thread changes its queue, but with several hubs the
+ * deadlock check of another hub reads rq_head (deadlock.c, hub_hopeless):
+ * each store of it is a relaxed atomic one (a plain store, as compiled),
+ * or that read would race with it. */
 static inline void rq_push(struct gr_hub *h, struct gr_thread *t)
 {
 	t->rq_next = NULL;
 	if (h->rq_tail)
 		h->rq_tail->rq_next = t;
 	else
-		h->rq_head = t;
+		__atomic_store_n(&h->rq_head, t, __ATOMIC_RELAXED);
 	h->rq_tail = t;
 	h->rq_len++;
 }
@@ -83,7 +87,7 @@ static inline struct gr_thread *rq_pop(struct gr_hub *h)
 		return gr_policy_pop(h);
 
 	if (t) {
-		h->rq_head = t->rq_next;
+		__atomic_store_n(&h->rq_head, t->rq_next, __ATOMIC_RELAXED);
 		if (h->rq_head == NULL)
 			h->rq_tail = NULL;
 		h->rq_len--;
@@ -115,8 +119,8 @@ static void remote_push(struct gr_hub *h, struct gr_thread *t)
 	gr_spin_acquire(&h->rlock);
 	if (h->r_tail)
 		h->r_tail->rq_next = t;
-	else
-		h->r_head = t;
+	else /* atomic: read without the lock (gr_sched_drain_remote) */
+		__atomic_store_n(&h->r_head, t, __ATOMIC_RELAXED);
 	h->r_tail = t;
 	gr_spin_release(&h->rlock);
 	if (gr_tls_wdefer != 0 && h->idx < gr_hubs_n && gr_hubv[h->idx] == h)
@@ -139,7 +143,8 @@ void gr_sched_drain_remote(struct gr_hub *h)
 		return;
 	gr_spin_acquire(&h->rlock);
 	t = h->r_head;
-	h->r_head = h->r_tail = NULL;
+	__atomic_store_n(&h->r_head, NULL, __ATOMIC_RELAXED);
+	h->r_tail = NULL;
 	gr_spin_release(&h->rlock);
 	for (; t; t = n) {
 		n = t->rq_next;
@@ -164,7 +169,9 @@ static void all_add(struct gr_hub *h, struct gr_thread *t)
 	if (h->all)
 		h->all->all_prev = t;
 	h->all = t;
-	h->nlive++;
+	/* atomic: read without the lock (load_of, the watchdog); only this
+	 * hub's OS thread writes it */
+	__atomic_store_n(&h->nlive, h->nlive + 1, __ATOMIC_RELAXED);
 	if (lock)
 		gr_spin_release(&h->alock);
 }
@@ -175,7 +182,7 @@ static void all_del(struct gr_hub *h, struct gr_thread *t)
 
 	if (lock)
 		gr_spin_acquire(&h->alock);
-	h->nlive--;
+	__atomic_store_n(&h->nlive, h->nlive - 1, __ATOMIC_RELAXED);
 	if (!t->os) {
 		if (t->all_prev)
 			t->all_prev->all_next = t->all_next;
@@ -588,10 +595,13 @@ static inline void switch_to(struct gr_hub *h, struct gr_thread *from,
 		from->err = errno;
 	atomic_store_explicit(&to->state, GR_RUNNING, memory_order_relaxed);
 	h->cur = to;
-	h->switches++;
+	/* atomic: other hubs read it (deadlock check, stats, watchdog); only
+	 * this hub's OS thread writes it */
+	__atomic_store_n(&h->switches, h->switches + 1, __ATOMIC_RELAXED);
 	gr_switch_prepare(from, to);
 	if (to->tp != from->tp)
 		gr_tls_set_tp(to->tp);
+	gr_san_tls_switched(from, to);
 	gr_switch(&from->sp, to->sp);
 	gr_switch_done(from);
 	/* Back in `from`, maybe much later, and maybe on another hub (a
@@ -775,7 +785,7 @@ bool gr_ready_first(struct gr_thread *t, long wake)
 	}
 	t->wake = wake;
 	t->rq_next = h->rq_head;
-	h->rq_head = t;
+	__atomic_store_n(&h->rq_head, t, __ATOMIC_RELAXED);
 	if (h->rq_tail == NULL)
 		h->rq_tail = t;
 	h->rq_len++;
@@ -916,6 +926,18 @@ static void os_key_make(void)
 	REAL(pthread_key_create)(&os_key, os_thread_gone);
 }
 
+#ifdef GR_TSAN
+/* libtsan's thread start sets a key of its own (pthread_setspecific, ours)
+ * before it has set the new OS thread up: making the thread's context
+ * there would go through libtsan's calloc and pthread_once, which fault.
+ * The value waits here until the context is made. */
+static __thread struct {
+	pthread_key_t k;
+	const void *v;
+	bool set;
+} tsan_early;
+#endif
+
 struct gr_thread *gr_os_self(void)
 {
 	struct gr_thread *t = gr_tls_os;
@@ -931,6 +953,7 @@ struct gr_thread *gr_os_self(void)
 	t->owner_id = (int)REAL(syscall)(SYS_gettid);
 	t->real_id = REAL(pthread_self)();
 	t->tp = gr_tls_os_tp();
+	gr_san_os_thread(t);
 	t->state = GR_RUNNING;
 	REAL(pthread_sigmask)(SIG_SETMASK, NULL, &t->sigmask);
 	gr_tls_os = t;
@@ -941,6 +964,12 @@ struct gr_thread *gr_os_self(void)
 		REAL(pthread_once)(&os_key_once, os_key_make);
 		REAL(pthread_setspecific)(os_key, t);
 	}
+#ifdef GR_TSAN
+	if (tsan_early.set) {
+		tsan_early.set = false;
+		gr_setspecific(tsan_early.k, tsan_early.v);
+	}
+#endif
 	return t;
 }
 
@@ -983,6 +1012,7 @@ struct gr_hub *gr_hub_get(void)
 	if (hub == NULL)
 		gr_die("cannot map the hub's stack");
 	hub->tp = os->tp; /* the hub keeps the OS thread's TLS */
+	gr_san_os_thread(hub);
 	hub->hub = h;
 	hub->owner_id = os->owner_id;
 	strcpy(hub->name, "hub");
@@ -1048,6 +1078,12 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 				stack = dflt;
 		}
 	}
+#ifdef GR_TSAN
+	/* libtsan's 768 KiB of static TLS come on top of the stack the
+	 * program asked for, as libtsan's own pthread_create makes room */
+	if (stack != 0)
+		stack += gr_tls_space();
+#endif
 	/* glibc: a guard or stack that overflows when rounded is EINVAL */
 	if (guard > SIZE_MAX / 2 || stack > SIZE_MAX / 2 - guard)
 		return -EINVAL;
@@ -1063,6 +1099,7 @@ int gr_thread_create(struct gr_thread **out, const pthread_attr_t *attr,
 		gr_thread_free(t);
 		return -EAGAIN;
 	}
+	gr_san_thread_new(t);
 	t->hub = to;
 	t->fn = fn;
 	t->arg = arg;
@@ -1156,8 +1193,10 @@ static void thread_finish(struct gr_thread *t)
 			REAL(pthread_exit)(t->ret);
 		/* glibc ends a thread through the OS thread's own TCB
 		 * (its cleanup buffer, its lists): go back to it. */
+		gr_san_tls_switch(t, h->os);
 		if (t->tls_own)
 			gr_tls_set_tp(h->os->tp);
+		gr_san_tls_switched(t, h->os);
 		/* The last green thread of a hub whose OS thread already
 		 * exited its own context: end as that OS thread would. */
 		if (h->tid == main_pid || main_pid == 0)
@@ -1208,8 +1247,10 @@ static void multi_last(struct gr_hub *h, struct gr_thread *t)
 	}
 	if (!last || atomic_exchange(&exit_claimed, 1))
 		return;
+	gr_san_tls_switch(t, h->os);
 	if (t->tls_own)
 		gr_tls_set_tp(h->os->tp);
+	gr_san_tls_switched(t, h->os);
 	if (t->os)
 		REAL(pthread_exit)(t->ret);
 	REAL(exit)(0);
@@ -1329,7 +1370,7 @@ struct gr_tsd_slot {
 };
 static struct gr_key keys[GR_KEYS_MAX];
 
-int gr_key_create(pthread_key_t *k, void (*dtor)(void *))
+GR_NO_TSAN int gr_key_create(pthread_key_t *k, void (*dtor)(void *))
 {
 	for (unsigned i = 0; i < GR_KEYS_MAX; i++) {
 		uintptr_t s = atomic_load(&keys[i].seq);
@@ -1403,6 +1444,14 @@ int gr_setspecific(pthread_key_t k, const void *v)
 	seq = atomic_load(&keys[k].seq);
 	if ((seq & 1) == 0)
 		return -EINVAL;
+#ifdef GR_TSAN
+	if (gr_tls_hub == NULL && gr_tls_os == NULL) { /* see tsan_early */
+		tsan_early.k = k;
+		tsan_early.v = v;
+		tsan_early.set = true;
+		return 0;
+	}
+#endif
 	s = tsd_slot(gr_self(), k, v != NULL);
 	if (s == NULL)
 		return v == NULL ? 0 : -ENOMEM;

@@ -40,6 +40,14 @@ struct gmutex {
 	short spins, elision;
 	void *prev, *next;
 };
+
+/* A recursive or errorcheck lock asks "do I hold it?" before taking the
+ * lock, while its holder (on another hub) may be writing the owner: the
+ * answer can only be yes if we wrote it ourselves, but the read and the
+ * write race all the same, so both are relaxed atomics (plain moves, as
+ * compiled).  glibc reads __owner so, too.  rwlock's cur_writer alike. */
+#define OWNER(p)	__atomic_load_n(&(p), __ATOMIC_RELAXED)
+#define OWNER_SET(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
 _Static_assert(sizeof(struct gmutex) <= sizeof(pthread_mutex_t), "mutex");
 
 #define MK_KIND	   3
@@ -134,14 +142,15 @@ int gr_mutex_lock(pthread_mutex_t *mm, int64_t deadline, bool try)
 	struct gmutex *m = (struct gmutex *)mm;
 	int kind = m->kind & MK_KIND, id = my_id(), exp = 0, r;
 
-	if (kind == PTHREAD_MUTEX_RECURSIVE_NP && m->owner == id) {
+	if (kind == PTHREAD_MUTEX_RECURSIVE_NP && OWNER(m->owner) == id) {
 		if (m->count + 1 == 0)
 			return -EAGAIN;
 		m->count++;
 		return 0;
 	}
 	/* glibc: trylock of an errorcheck mutex one holds is EBUSY */
-	if (kind == PTHREAD_MUTEX_ERRORCHECK_NP && m->owner == id && !try)
+	if (kind == PTHREAD_MUTEX_ERRORCHECK_NP && OWNER(m->owner) == id &&
+	    !try)
 		return -EDEADLK;
 	if (!atomic_compare_exchange_strong(&m->lock, &exp, 1)) {
 		if (try)
@@ -150,7 +159,7 @@ int gr_mutex_lock(pthread_mutex_t *mm, int64_t deadline, bool try)
 		if (r != 0)
 			return r;
 	}
-	m->owner = id;
+	OWNER_SET(m->owner, id);
 	m->count = 1;
 	m->nusers++;
 	return 0;
@@ -163,12 +172,12 @@ int gr_mutex_unlock(pthread_mutex_t *mm)
 
 	if (kind == PTHREAD_MUTEX_RECURSIVE_NP ||
 	    kind == PTHREAD_MUTEX_ERRORCHECK_NP) {
-		if (m->owner != my_id() || atomic_load(&m->lock) == 0)
+		if (OWNER(m->owner) != my_id() || atomic_load(&m->lock) == 0)
 			return -EPERM;
 		if (kind == PTHREAD_MUTEX_RECURSIVE_NP && --m->count != 0)
 			return 0;
 	}
-	m->owner = 0;
+	OWNER_SET(m->owner, 0);
 	m->nusers--;
 	if (atomic_exchange(&m->lock, 0) == 2) {
 		gr_wq_wake(m, 1);
@@ -438,7 +447,8 @@ int gr_rwlock_lock(pthread_rwlock_t *ll, bool write, int64_t deadline, bool try)
 			return err;
 		if (try)
 			return -EBUSY;
-		if ((atomic_load(&l->state) & RW_WRITER) && l->cur_writer == id)
+		if ((atomic_load(&l->state) & RW_WRITER) &&
+		    OWNER(l->cur_writer) == id)
 			return -EDEADLK;
 		if (deadline && gr_now() >= deadline)
 			return -ETIMEDOUT;
@@ -456,7 +466,7 @@ int gr_rwlock_lock(pthread_rwlock_t *ll, bool write, int64_t deadline, bool try)
 			break;
 	}
 	if (write)
-		l->cur_writer = id;
+		OWNER_SET(l->cur_writer, id);
 	return 0;
 }
 
@@ -466,7 +476,7 @@ int gr_rwlock_unlock(pthread_rwlock_t *ll)
 	unsigned s = atomic_load(&l->state), n;
 
 	if (s & RW_WRITER) {
-		l->cur_writer = 0;
+		OWNER_SET(l->cur_writer, 0);
 		atomic_store(&l->state, 0);
 		n = 0;
 	} else if ((s & RW_READERS) == 0) {

@@ -47,6 +47,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "green.h"
+#include "switchhook.h"
 
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
@@ -63,6 +64,14 @@
 #define TCB_POINTER_GUARD		0x30
 #define TCB_FEATURE_1			0x48
 #define RSEQ_CPU_ID_REGISTRATION_FAILED (-2)
+
+/* glibc's static TLS, bounded for sanity; libtsan alone brings 768 KiB
+ * (its per-thread state), so a `make tsan` build allows more. */
+#ifdef GR_TSAN
+#define GR_TLS_STATIC_MAX (4 << 20)
+#else
+#define GR_TLS_STATIC_MAX (256 << 10)
+#endif
 
 struct gr_tls_state gr_tls GR_HIDDEN;
 
@@ -157,7 +166,7 @@ static const char *check(void)
 	gr_tls.tcb_size = *sizeof_pthread;
 	if (gr_tls.tcb_size < 0x100 || gr_tls.tcb_size > 16384 ||
 	    gr_tls.static_size <= gr_tls.tcb_size ||
-	    gr_tls.static_size > (256 << 10) || gr_tls.align < 16 ||
+	    gr_tls.static_size > GR_TLS_STATIC_MAX || gr_tls.align < 16 ||
 	    gr_tls.align > 4096 || (gr_tls.align & (gr_tls.align - 1)))
 		return "unexpected static TLS size, alignment or TCB size";
 	/* The thread pointer is the TCB, whose first word and self word
@@ -200,9 +209,54 @@ static const char *check(void)
 	return NULL;
 }
 
+#ifdef GR_TSAN
+/* ThreadSanitizer's state of the running thread is a word in libtsan's
+ * static TLS (its "current" pointer, which its fiber switch rewrites), so
+ * each green thread's block has one: switchhook.h keeps it pointing at
+ * the thread's own fiber.  Where the word lies is not public: it is the
+ * word of the running OS thread's state that points at that state, found
+ * once and checked by a fiber switch that must change it. */
+static long tsan_cur_off; /* from the thread pointer */
+
+static GR_NO_TSAN const char *tsan_find_current(void)
+{
+	char *tp = fs_self();
+	void **me = __tsan_get_current_fiber(), *f;
+	int k = 0;
+	bool ok;
+
+	if ((char *)me >= tp || (char *)me < tp - gr_tls.static_size)
+		return "libtsan's thread state is not in the static TLS block";
+	while (k < 64 && me[k] != me)
+		k++;
+	if (k == 64)
+		return "no pointer to libtsan's own thread state in it";
+	f = __tsan_create_fiber(0);
+	__tsan_switch_to_fiber(f, __tsan_switch_to_fiber_no_sync);
+	ok = me[k] == f;
+	__tsan_switch_to_fiber(me, __tsan_switch_to_fiber_no_sync);
+	__tsan_destroy_fiber(f);
+	if (!ok || me[k] != me)
+		return "libtsan's fiber switch does not change that pointer";
+	tsan_cur_off = (char *)&me[k] - tp;
+	return NULL;
+}
+
+/* Uninstrumented: libtsan's own word, not ours. */
+GR_NO_TSAN void gr_tsan_set_current(void *tp, void *state)
+{
+	*(void **)((char *)tp + tsan_cur_off) = state;
+}
+#endif
+
 static void init(void)
 {
 	const char *why = check();
+
+#ifdef GR_TSAN
+	if (why == NULL && (why = tsan_find_current()) != NULL)
+		gr_die("make tsan: %s", why);
+#endif
 
 	if (why != NULL) {
 		if (gr_conf()->tls != GR_TLS_SHARED)
@@ -367,9 +421,13 @@ long gr_tls_on_os(long (*fn)(void *), void *arg)
 
 	if (h == NULL || !(t = h->cur)->tls_own)
 		return fn(arg);
+	gr_san_tls_switch(t, h->os);
 	gr_tls_set_tp(h->os->tp);
+	gr_san_tls_switched(t, h->os);
 	r = fn(arg);
+	gr_san_tls_switch(h->os, t);
 	gr_tls_set_tp(t->tp);
+	gr_san_tls_switched(h->os, t);
 	return r;
 }
 

@@ -180,7 +180,7 @@ static uint64_t switches_of(struct gr_hub **hubs, int n)
 /* Can nothing on h wake anyone?  Counts its parked threads. */
 static bool hub_hopeless(struct gr_hub *h, int *nthreads, bool *sem)
 {
-	if (h->rq_head != NULL ||
+	if (__atomic_load_n(&h->rq_head, __ATOMIC_RELAXED) != NULL ||
 	    __atomic_load_n(&h->r_head, __ATOMIC_RELAXED) != NULL ||
 	    atomic_load(&h->fd_cmds) != NULL)
 		return false;

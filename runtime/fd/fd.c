@@ -92,7 +92,7 @@ struct fd_cmd {
 	 * hold a change for the fd that it makes before it reads commands,
 	 * and an epoll_ctl on a closed fd aborts libev */
 	int sync;
-	_Atomic int done;
+	/* NULL, the closer parked for the stop, or CMD_DONE (cmd_done) */
 	struct gr_thread *_Atomic waiter;
 };
 
@@ -115,13 +115,17 @@ static struct fd_cmd *cmd_post(struct gr_hub *to, struct gr_fd *f,
 	return c;
 }
 
-/* The orphan's owner has stopped it: only now may its fd be closed. */
+#define CMD_DONE ((struct gr_thread *)1)
+
+/* The orphan's owner has stopped it: only now may its fd be closed.  One
+ * exchange is the owner's last touch of c: the closer frees c as soon as
+ * it sees CMD_DONE (with a flag stored first and the waiter taken after,
+ * the closer could see the flag and free c before that exchange, which
+ * then wrote into freed memory: TSan, sock_rcvtimeo under two hubs). */
 static void cmd_done(struct fd_cmd *c)
 {
-	struct gr_thread *w;
+	struct gr_thread *w = atomic_exchange(&c->waiter, CMD_DONE);
 
-	atomic_store(&c->done, 1);
-	w = atomic_exchange(&c->waiter, NULL);
 	if (w != NULL)
 		gr_ready(w, 0);
 }
@@ -134,18 +138,20 @@ static void fd_close_wait(struct fd_cmd *c)
 	if (gr_can_park()) {
 		struct gr_thread *self = gr_tls_hub->cur;
 
-		while (!atomic_load(&c->done)) {
+		struct gr_thread *w;
+
+		while ((w = atomic_load(&c->waiter)) != CMD_DONE) {
 			gr_park_begin(GR_WAIT_FDCLOSE);
-			atomic_store(&c->waiter, self);
-			if (atomic_load(&c->done)) {
-				atomic_store(&c->waiter, NULL);
+			/* fails only if the owner has just said done */
+			if (!atomic_compare_exchange_strong(&c->waiter, &w,
+							    self)) {
 				gr_park_abort();
 				break;
 			}
 			gr_park_end(0);
 		}
 	} else {
-		while (!atomic_load(&c->done))
+		while (atomic_load(&c->waiter) != CMD_DONE)
 			REAL(sched_yield)();
 	}
 	gr_free(c);

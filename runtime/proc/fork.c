@@ -39,7 +39,7 @@ void gr_fork_child(void)
 extern void *__dso_handle __attribute__((weak));
 static _Atomic int registered; /* 0 no, 1 registering, 2 done */
 
-void gr_fork_register(void)
+GR_NO_TSAN void gr_fork_register(void)
 {
 	int exp = 0;
 
