@@ -42,16 +42,8 @@ GR_EXPORT int eventfd(unsigned init, int flags)
  * the shim's own fds out. */
 static int close_span(unsigned lo, unsigned hi, int flags)
 {
-	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
-		long top = sysconf(_SC_OPEN_MAX);
-
-		if (top <= 0 || top > GR_SHIMFD_MAX)
-			top = GR_SHIMFD_MAX;
-		for (unsigned long fd = lo; fd <= hi && fd < (unsigned long)top;
-		     fd++)
-			if (!gr_shimfd_is((int)fd))
-				gr_fd_close((int)fd);
-	}
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
+		gr_fd_close_range(lo, hi);
 	return REAL(close_range)(lo, hi, flags);
 }
 

@@ -791,6 +791,7 @@ struct gr_fd *gr_fd_at(int fd) GR_HIDDEN;  /* the entry, as it is */
 struct gr_fd *gr_fd_get(int fd) GR_HIDDEN; /* the entry, kind probed */
 void gr_fd_created(int fd, int kind, bool nonblock) GR_HIDDEN;
 void gr_fd_close(int fd) GR_HIDDEN;
+void gr_fd_close_range(unsigned lo, unsigned hi) GR_HIDDEN;
 void gr_fd_dup(int old, int nfd) GR_HIDDEN;
 void gr_fd_set_nonblock(int fd, bool on) GR_HIDDEN;
 void gr_fd_set_timeo(int fd, bool snd, int64_t ns) GR_HIDDEN;

@@ -569,19 +569,61 @@ static struct fd_cmd *fd_forget(struct gr_fd *f, long why, int sync)
 	return c;
 }
 
+/* The entry if its chunk was ever made; never makes one. */
+static inline struct gr_fd *fd_peek(unsigned fd)
+{
+	struct gr_fd *c;
+
+	if (fd >= MAX_FD)
+		return NULL;
+	c = __atomic_load_n(&chunks[fd >> CHUNK_BITS], __ATOMIC_ACQUIRE);
+	return c != NULL ? &c[fd & (CHUNK - 1)] : NULL;
+}
+
+/* Nothing to forget: what fd_forget would leave. */
+static inline bool fd_blank(const struct gr_fd *f)
+{
+	return f->wq_head == NULL && f->watch == NULL && f->hub == NULL &&
+	       f->kind == GR_FD_UNKNOWN && !f->nonblock && !f->ours &&
+	       !f->drained && !f->woken && !f->listener && !f->wmask &&
+	       f->group == 0 && f->rcvtimeo == 0 && f->sndtimeo == 0;
+}
+
 void gr_fd_close(int fd)
 {
-	struct gr_fd *f = gr_fd_at(fd);
+	struct gr_fd *f = fd_peek((unsigned)fd);
 
 	if (unlikely(gr_vclock_on))
 		gr_vtimer_fd_closed(fd); /* an emulated timerfd */
 
-	if (f != NULL) {
+	/* A number never seen, or its entry as new: nothing to write (a
+	 * forked child's close_range over 20,000 numbers used to make every
+	 * chunk of the table, 5 ms before its exec) */
+	if (f != NULL && !fd_blank(f)) {
 		bool l = fd_lock(f);
 		struct fd_cmd *c = fd_forget(f, -EBADF, 1);
 
 		fd_unlock(f, l);
 		fd_close_wait(c); /* its owner stopped watching it */
+	}
+}
+
+/* close_range for the table: every number in [lo, hi] that has an entry
+ * and is not one of the shim's own; chunks never made are stepped over
+ * whole, so a close of everything up to ~0U costs what the table holds. */
+void gr_fd_close_range(unsigned lo, unsigned hi)
+{
+	if (hi >= MAX_FD)
+		hi = MAX_FD - 1;
+	for (unsigned fd = lo; fd <= hi && fd >= lo; fd++) {
+		if (!gr_vclock_on &&
+		    __atomic_load_n(&chunks[fd >> CHUNK_BITS],
+				    __ATOMIC_ACQUIRE) == NULL) {
+			fd |= CHUNK - 1; /* the chunk's last; then the next */
+			continue;
+		}
+		if (!gr_shimfd_is((int)fd))
+			gr_fd_close((int)fd);
 	}
 }
 
