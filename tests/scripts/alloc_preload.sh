@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=120
+# TEST: timeout=120 again=1
 # alloc_preload: a threaded program (tests/progs/alloc_foreign.c) with
 # another malloc preloaded beside libgreen, in both orders: jemalloc,
 # tcmalloc (minimal) and mimalloc.  Those allocators call

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=150
+# TEST: timeout=150 again=1
 # diag_backend: every GREEN_BACKEND value keeps the program alive.  The
 # echo server (tests/helpers/echo_server.c, a thread per connection) under
 # the shim with 1,000 connections from echo_client, 20 round trips each:

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=120
+# TEST: timeout=120 again=1
 # diag_config: every GREEN_ variable is checked.  A bad value prints one
 # line naming the variable, the value and what is accepted; the default is
 # used and the program runs as usual (same stdout as natively, exit 0).

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=120
+# TEST: timeout=120 again=1
 # diag_deadlock: when every green thread waits on something only another
 # green thread could end, the shim says so once, naming the threads and
 # what they wait for.  tests/helpers/diag_deadlock hangs natively too, so

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=120
+# TEST: timeout=120 again=1
 # diag_stats: GREEN_STATS prints one block at exit with the right counts.
 #  1. diag_stats_threads 1000 with GREEN_STATS=1: same stdout as natively;
 #     stderr has one block saying 1000 green threads created, a peak of at

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=120
+# TEST: timeout=120 again=1
 # diag_watchdog: GREEN_WATCHDOG_MS=100 reports a green thread that holds
 # its hub, once per episode, naming it.
 #  1. diag_watchdog_spin 300 300: "spinner" computes 300 ms without a

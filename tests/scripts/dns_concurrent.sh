@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=300
+# TEST: timeout=300 again=1
 # dns_concurrent.sh - lookups from many green threads overlap.
 #
 # Part 1 (private namespace, glibc-compatible set-up, server on 127.0.0.1:53

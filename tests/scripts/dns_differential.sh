@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=300
+# TEST: timeout=300 again=1
 # dns_differential.sh - the shim's resolvers must answer exactly as glibc does.
 #
 # In a private namespace (see tests/helpers/dns_ns.sh) with dns_delay.py on

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=60
+# TEST: timeout=60 again=1
 # fileio_paths.sh - opens and stats of paths under GREEN_FILEIO.
 #
 # build/tests/fileio_paths calls open, openat, creat, __open64_2, stat,

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=120
+# TEST: timeout=120 again=1
 # green_cmd: the green command.
 #  1. `green -- prog` and `LD_PRELOAD=libgreen.so prog` give the same
 #     stdout and exit status.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# TEST: timeout=30
+# TEST: timeout=30 again=1
 # green_inherit: children inherit the preload, unless GREEN_INHERIT=0, which
 # takes libgreen (only) out of LD_PRELOAD for everything the program execs
 # or spawns, through a shell, posix_spawn (system) and fork+exec alike.
