@@ -371,6 +371,9 @@ struct gr_thread {
 	 * another OS thread for its hub to sort, and its lazily made state. */
 	_Atomic uint64_t sig_due;
 	_Atomic uint64_t sig_inbox;
+	/* of sig_inbox, those a pthread_kill() sent (their siginfo is the
+	 * process's own SI_TKILL one, made by the hub, not kept per hub) */
+	_Atomic uint64_t sig_tkill;
 	void *sig;
 	uint64_t seq;	   /* creation number */
 	pthread_t real_id; /* os contexts: the real pthread_t */

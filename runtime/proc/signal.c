@@ -528,15 +528,31 @@ static void route(struct gr_hub *h, struct sig_hub *s, int sig,
 
 /* ---- the hub's side ------------------------------------------------------ */
 
+/* What a pthread_kill() of this process says in its siginfo. */
+static void tkill_info(siginfo_t *info, int sig)
+{
+	memset(info, 0, sizeof(*info));
+	info->si_signo = sig;
+	info->si_code = SI_TKILL;
+	info->si_pid = getpid();
+	info->si_uid = getuid();
+}
+
 static void scan_targeted(struct gr_hub *h, struct sig_hub *s,
 			  struct gr_thread *t)
 {
 	uint64_t m = atomic_exchange(&t->sig_inbox, 0);
+	/* only the bits taken: a sender sets sig_tkill before sig_inbox */
+	uint64_t k = atomic_fetch_and(&t->sig_tkill, ~m) & m;
 
 	while (m) {
 		int sig = lowest(m);
-		siginfo_t info = s->tinfo[sig];
+		siginfo_t info;
 
+		if (k & B(sig))
+			tkill_info(&info, sig);
+		else
+			info = s->tinfo[sig];
 		m &= m - 1;
 		info.si_signo = sig;
 		kill_green(t, sig, &info, true);
@@ -714,6 +730,7 @@ void gr_sig_after_fork(struct gr_hub *h)
 		sigemptyset(&self->sigpending);
 		atomic_store(&self->sig_due, 0);
 		atomic_store(&self->sig_inbox, 0);
+		atomic_store(&self->sig_tkill, 0);
 		if (self->sig != NULL)
 			((struct sig_thr *)self->sig)->waitset = 0;
 		set64(&set, m64(&self->sigmask));
@@ -997,22 +1014,20 @@ int gr_sig_kill(struct gr_thread *t, int sig)
 		return sig == 0 ? -ESRCH : 0;
 	if (sig == 0)
 		return 0;
-	memset(&info, 0, sizeof(info));
-	info.si_signo = sig;
-	info.si_code = SI_TKILL;
-	info.si_pid = getpid();
-	info.si_uid = getuid();
 	if (s == NULL)
 		return -REAL(pthread_kill)(
 		    t->hub ? t->hub->os->real_id : t->real_id, sig);
 	if (gr_tls_insignal || h != t->hub || h->cur == h->hub) {
-		/* handler context or another OS thread: the hub sorts it */
-		s->tinfo[sig] = info;
+		/* handler context or another OS thread: the hub sorts it.
+		 * Its siginfo is not written to the hub's table: the hub may
+		 * be reading it, and t may have moved to another hub. */
+		atomic_fetch_or(&t->sig_tkill, B(sig));
 		atomic_fetch_or(&t->sig_inbox, B(sig));
 		atomic_store(&s->targeted, 1);
 		ev_async_send(t->hub->loop, &s->async);
 		return 0;
 	}
+	tkill_info(&info, sig);
 	kill_green(t, sig, &info, false);
 	return 0;
 }
