@@ -526,6 +526,10 @@ struct gr_hub {
 	void *_Atomic fd_cmds;
 	_Atomic int placed; /* threads placed here, not adopted yet */
 	uint64_t moved_in;  /* stats: threads other hubs handed it */
+	/* stats: parks by wait reason on this hub, written by its own OS
+	 * thread only (one shared array had two hubs writing one cache line
+	 * on every park), summed at exit */
+	uint64_t parks[GR_WAIT__COUNT];
 };
 
 /* Several hubs (GREEN_HUBS, docs/ARCHITECTURE.md "Several hubs"): the
@@ -993,7 +997,6 @@ enum gr_stat {
 	GR_ST__COUNT
 };
 extern _Atomic uint64_t gr_stats[GR_ST__COUNT] GR_HIDDEN;
-extern _Atomic uint64_t gr_stats_park[GR_WAIT__COUNT] GR_HIDDEN;
 #define GR_STAT_ADD(s, n)                                                      \
 	atomic_fetch_add_explicit(&gr_stats[s], (n), memory_order_relaxed)
 void gr_diag_idle(struct gr_hub *h) GR_HIDDEN;

@@ -644,13 +644,10 @@ long gr_park_end(int64_t deadline)
 	struct gr_thread *t = h->cur, *next;
 
 	GR_ASSERT(t != h->hub);
-	/* a counter, not a lock-prefixed add: parks are the hot path, and a
-	 * count lost between two hubs does not matter */
-	atomic_store_explicit(
-	    &gr_stats_park[t->why],
-	    atomic_load_explicit(&gr_stats_park[t->why], memory_order_relaxed) +
-		1,
-	    memory_order_relaxed);
+	/* the hub's own counter: no lock prefix, no line shared with another
+	 * hub (atomic only for the reader at exit) */
+	__atomic_store_n(&h->parks[t->why], h->parks[t->why] + 1,
+			 __ATOMIC_RELAXED);
 	if (deadline) {
 		t->deadline = deadline;
 		gr_timer_add(h, t);

@@ -33,7 +33,6 @@
 #include "diag.h"
 
 _Atomic uint64_t gr_stats[GR_ST__COUNT];
-_Atomic uint64_t gr_stats_park[GR_WAIT__COUNT];
 int gr_diag_counting;
 
 /* ---- counters by call name ------------------------------------------ */
@@ -167,6 +166,7 @@ static void stats_print(void)
 	struct gr_diag_buf b = {mem, 0, sizeof(mem)};
 	const char *where = gr_cfg.stats;
 	uint64_t sw = 0, parks = 0, falls = 0;
+	uint64_t why[GR_WAIT__COUNT] = {0};
 	int nh = 0, fd = 2;
 	const char *sep;
 
@@ -175,10 +175,13 @@ static void stats_print(void)
 	for (struct gr_diag_hub *n = atomic_load(&gr_diag_hubs); n;
 	     n = n->next) {
 		sw += __atomic_load_n(&n->h->switches, __ATOMIC_RELAXED);
+		for (int i = 0; i < GR_WAIT__COUNT; i++)
+			why[i] +=
+			    __atomic_load_n(&n->h->parks[i], __ATOMIC_RELAXED);
 		nh++;
 	}
 	for (int i = 0; i < GR_WAIT__COUNT; i++)
-		parks += gr_stats_park[i];
+		parks += why[i];
 	gr_diag_bput(&b, "--- libgreen stats: pid %d (%s) ---\n", (int)getpid(),
 		     program_invocation_short_name);
 	gr_diag_bput(&b, "green threads created  %llu\n",
@@ -216,10 +219,10 @@ static void stats_print(void)
 		     (unsigned long long)parks);
 	sep = " (";
 	for (int i = 0; i < GR_WAIT__COUNT; i++) {
-		if (gr_stats_park[i] == 0)
+		if (why[i] == 0)
 			continue;
 		gr_diag_bput(&b, "%s%s %llu", sep, gr_wait_name[i],
-			     (unsigned long long)gr_stats_park[i]);
+			     (unsigned long long)why[i]);
 		sep = ", ";
 	}
 	gr_diag_bput(&b, "%s\n", sep[0] == ',' ? ")" : "");
