@@ -252,7 +252,9 @@ struct res_chan {
 	bool pumping;
 	struct res_req *qhead, *qtail; /* lookups waiting for the window */
 	double tokens;		       /* queries that may go out now */
-	double rate;		       /* tokens a second, <= RES_RATE */
+	double rate;		       /* tokens a second, <= rate_max */
+	double rate_max, burst;	       /* RES_RATE, RES_BURST: its share */
+	int ssthresh;		       /* RES_SSTHRESH: its share */
 	int64_t tok_t;		       /* gr_now() when counted */
 	ev_timer pace;		       /* pumps the queue */
 };
@@ -478,10 +480,25 @@ static struct res_chan *chan_new(const struct gr_resconf *conf)
 	c->budget = (int64_t)conf->retrans * 1000000000LL *
 		    (conf->nns > 0 ? conf->nns : 1) *
 		    (conf->retry > 0 ? conf->retry : 1);
-	c->cwnd = RES_WIN0;
+	/* Each hub has a channel, and the channels of several hubs share
+	 * the server's buffer: each starts with its share of the window, the
+	 * burst and the rate (one lost query costs resolv.conf's timeout:
+	 * 3,000 lookups at once from two hubs' full windows overflowed the
+	 * test server's default buffer, and one waited out the 1 s retry). */
+	{
+		int share = gr_hubs_n > 1 ? gr_hubs_n : 1;
+
+		c->cwnd = RES_WIN0 / share > RES_WINMIN ? RES_WIN0 / share
+							: RES_WINMIN;
+		c->ssthresh = RES_SSTHRESH / share > RES_WINMIN
+				  ? RES_SSTHRESH / share
+				  : RES_WINMIN;
+		c->burst = (double)RES_BURST / share;
+		c->rate_max = (double)RES_RATE / share;
+	}
 	c->growing = true;
-	c->tokens = RES_BURST;
-	c->rate = RES_RATE;
+	c->tokens = c->burst;
+	c->rate = c->rate_max;
 	c->tok_t = gr_now();
 	ev_timer_init(&c->pace, pace_cb, 0., 0.);
 	c->pace.data = c;
@@ -598,6 +615,8 @@ static void req_free(struct res_req *r)
  *    correct within the first round trip: a server that reads fewer than
  *    about 25,000 queries a second with a default buffer still drops
  *    part of a burst.
+ * With several hubs each hub's channel starts with 1/N of the window,
+ * ssthresh, burst and rate: their queries meet in one server buffer.
  * A queued lookup keeps its total: from its start, no more than c-ares's
  * whole schedule for one query (timeout x servers x attempts), as glibc's;
  * then it fails as a time-out.
@@ -635,8 +654,8 @@ static bool win_open(struct res_chan *c, int n)
 	now = gr_now();
 	c->tokens += (double)(now - c->tok_t) * c->rate / 1e9;
 	c->tok_t = now;
-	if (c->tokens > RES_BURST)
-		c->tokens = RES_BURST;
+	if (c->tokens > c->burst)
+		c->tokens = c->burst;
 	if (c->tokens < n)
 		return false;
 	c->tokens -= n;
@@ -687,8 +706,9 @@ static void pace_answer(struct res_chan *c, struct res_slot *s, int status,
 			c->last_loss = now;
 			c->cwnd =
 			    c->cwnd / 2 > RES_WINMIN ? c->cwnd / 2 : RES_WINMIN;
-			c->rate = c->rate / 2 > RES_RATE / 16 ? c->rate / 2
-							      : RES_RATE / 16;
+			c->rate = c->rate / 2 > c->rate_max / 16
+				      ? c->rate / 2
+				      : c->rate_max / 16;
 		}
 		c->growing = false;
 		return;
@@ -697,9 +717,9 @@ static void pace_answer(struct res_chan *c, struct res_slot *s, int status,
 		return;
 	if (c->rtt_min == 0 || rtt < c->rtt_min)
 		c->rtt_min = rtt;
-	if (c->rate < RES_RATE) /* back to RES_RATE over ~1,000 answers */
-		c->rate += RES_RATE / 1000.;
-	if (c->growing && c->cwnd >= RES_SSTHRESH)
+	if (c->rate < c->rate_max) /* back to it over ~1,000 answers */
+		c->rate += c->rate_max / 1000.;
+	if (c->growing && c->cwnd >= c->ssthresh)
 		c->growing = false;
 	if (c->cwnd >= RES_WINMAX)
 		return;
