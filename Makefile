@@ -91,7 +91,7 @@ $(B)/tests/%: tests/progs/%.c tests/progs/check.h
 $(B)/tests/%: tests/progs/%.cc tests/progs/check.h
 	@mkdir -p $(dir $@)
 	$(CXX) -O1 -g -std=gnu++17 -Wall -pthread $(call extra_cflags,$<) $< -o $@ $(call extra_libs,$<)
-$(B)/helpers/%: tests/helpers/%.c
+$(B)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -std=gnu11 -Wall -D_GNU_SOURCE -pthread $< -o $@ -lm
 

@@ -14,29 +14,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cond_pingpong.h"
 
-static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv[2] = {PTHREAD_COND_INITIALIZER,
-			       PTHREAD_COND_INITIALIZER};
-static int turn;
 static long n;
-
-/* Side `me` waits for its turn, then gives it away, n times. */
-static void side(int me)
-{
-	pthread_mutex_lock(&m);
-	for (long i = 0; i < n; i++) {
-		while (turn != me)
-			pthread_cond_wait(&cv[me], &m);
-		turn = !me;
-		pthread_cond_signal(&cv[!me]);
-	}
-	pthread_mutex_unlock(&m);
-}
 
 static void *pong(void *arg)
 {
-	side(1);
+	pp_side(1, n);
 	return arg;
 }
 
@@ -59,7 +43,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "cond") == 0) {
 		if (pthread_create(&t, NULL, pong, NULL) != 0)
 			return 1;
-		side(0);
+		pp_side(0, n);
 		return pthread_join(t, NULL) != 0;
 	}
 	if (strcmp(argv[1], "create") != 0)

@@ -28,14 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include "cond_pingpong.h"
 
 enum mode { COND, PIPE, SOCK };
 
 static enum mode mode;
 static long iters;			/* round trips per repetition */
-static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv[2] = { PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER };
-static int turn;			/* 0: ping's turn, 1: pong's */
 static int ab[2], ba[2];		/* ping -> pong, pong -> ping */
 
 static double now_ns(void)
@@ -50,19 +48,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "FAIL: %s\n", what);
 	exit(1);
-}
-
-/* Side `me` (0 ping, 1 pong) waits for its turn, then gives it away. */
-static void cond_side(int me, long n)
-{
-	pthread_mutex_lock(&m);
-	for (long i = 0; i < n; i++) {
-		while (turn != me)
-			pthread_cond_wait(&cv[me], &m);
-		turn = !me;
-		pthread_cond_signal(&cv[!me]);
-	}
-	pthread_mutex_unlock(&m);
 }
 
 static void fd_xfer(int rfd, int wfd, int read_first, long n)
@@ -84,7 +69,7 @@ static void *pong(void *arg)
 	long n = (long)arg;
 
 	if (mode == COND)
-		cond_side(1, n);
+		pp_side(1, n);
 	else
 		fd_xfer(ab[0], ba[1], 1, n);
 	return NULL;
@@ -96,12 +81,12 @@ static double run(long n)
 	pthread_t t;
 	double t0, t1;
 
-	turn = 0;
+	pp_turn = 0;
 	if (pthread_create(&t, NULL, pong, (void *)n) != 0)
 		die("pthread_create");
 	t0 = now_ns();
 	if (mode == COND)
-		cond_side(0, n);
+		pp_side(0, n);
 	else
 		fd_xfer(ba[0], ab[1], 0, n);
 	t1 = now_ns();
