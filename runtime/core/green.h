@@ -505,9 +505,10 @@ struct gr_hub {
 	unsigned char preempt_due;
 	void *preempt; /* preempt.c's per-hub state */
 	/* sched.c, several hubs: a thread was readied here while another
-	 * runs and a hub sleeps idle: when (0: not asked) and at which
-	 * switch; the runner yields to that hub at a shim call
-	 * (gr_sched_spread) if it runs on long enough. */
+	 * runs and a hub sleeps idle (asked), at which switch, and when the
+	 * runner's first shim call since came (0: none yet); it yields to
+	 * that hub at a call (gr_sched_spread) if it runs on long enough. */
+	unsigned char spread_asked;
 	int64_t spread_ns;
 	uint64_t spread_sw;
 	/* hub.c: its last sleep was short, so the next may begin with a

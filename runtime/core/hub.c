@@ -308,17 +308,16 @@ void gr_hub_poll(struct gr_hub *h, bool block)
 		if (spin(h)) {
 			hub_idle(h, false);
 			block = false; /* ev_run takes the async at once */
-			idled = false;
-		} else
+		} else {
 			idled = true;
+			slept = gr_now();
+		}
 	}
-	if (block)
-		slept = gr_now();
 	alive = ev_run(h->loop, block ? EVRUN_ONCE : EVRUN_NOWAIT);
-	if (idled)
+	if (idled) { /* only several hubs spin: one hub reads no clock */
 		hub_idle(h, false);
-	if (block)
 		h->spin_ok = gr_now() - slept < GR_SPIN_WINDOW;
+	}
 	gr_sched_drain_remote(h);
 	if (!block || h->rq_head != NULL || alive)
 		goto out;

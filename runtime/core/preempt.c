@@ -432,7 +432,7 @@ void gr_preempt_run(void)
 void gr_preempt_at_call(struct gr_hub *h, bool outer)
 {
 	struct pstate *p = h->preempt;
-	int spread = h->spread_ns != 0 ? gr_sched_spread(h, outer) : -1;
+	int spread = h->spread_asked ? gr_sched_spread(h, outer) : -1;
 
 	if (spread > 0) /* it yielded, maybe to another hub: h is not ours */
 		return;

@@ -690,8 +690,9 @@ long gr_park(enum gr_wait why, int64_t deadline)
 
 /* ---- spreading a running hub's work to an idle one ----------------- */
 
-/* How long the running thread may go on after it readied another on its
- * hub, while some hub sleeps idle, before it yields to that hub.  Go's idle
+/* How long the running thread may go on (from its first shim call after it
+ * readied another on its hub), while some hub sleeps idle, before it
+ * yields to that hub.  Go's idle
  * Ps wait ~3 us before taking a just-readied goroutine (most hand-offs
  * park the waker at once); a switch here costs a few us (the TLS pointer
  * is a system call without FSGSBASE), so the window is wider. */
@@ -712,10 +713,11 @@ static inline bool other_idle(struct gr_hub *h)
 static inline void want_spread(struct gr_hub *h)
 {
 	if (h->cur == h->hub ||
-	    (h->spread_ns != 0 && h->spread_sw == h->switches) ||
-	    !other_idle(h))
+	    (h->spread_asked && h->spread_sw == h->switches) || !other_idle(h))
 		return;
-	h->spread_ns = gr_now();
+	h->spread_asked = 1;
+	h->spread_ns = 0; /* stamped at the runner's next call: no clock
+			   * read on the wake-up path */
 	h->spread_sw = h->switches;
 	h->preempt_due = 1; /* gr_call_begin's check, shared */
 }
@@ -728,19 +730,23 @@ static inline void want_spread(struct gr_hub *h)
 int gr_sched_spread(struct gr_hub *h, bool outer)
 {
 	struct gr_thread *t = h->cur;
+	int64_t now;
 
 	if (h->switches != h->spread_sw || h->rq_head == NULL || !other_idle(h))
 		goto no;
-	if (gr_now() - h->spread_ns < GR_SPREAD_NS)
+	now = gr_now();
+	if (h->spread_ns == 0)
+		h->spread_ns = now; /* the first call since the wake-up */
+	if (now - h->spread_ns < GR_SPREAD_NS)
 		return 0;
 	if (!outer || !gr_may_park() || t->os || !t->tls_own ||
 	    t->flocks != 0 || gr_sched_mode != GR_SCHED_FIFO)
 		goto no;
-	h->spread_ns = 0;
+	h->spread_asked = 0;
 	gr_yield_preempted(true);
 	return 1;
 no:
-	h->spread_ns = 0;
+	h->spread_asked = 0;
 	return -1;
 }
 
